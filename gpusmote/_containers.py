@@ -1,0 +1,129 @@
+"""Remember what kind of container came in (NumPy, CuPy, pandas, list, SciPy sparse)
+and give the result back in the same kind, with names, dtypes and index kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from .backends import is_cupy_array
+
+
+def _is_pandas(obj: Any, kind: str) -> bool:
+    cls = type(obj)
+    return cls.__module__.split(".")[0] == "pandas" and cls.__name__ == kind
+
+
+@dataclass
+class Container:
+    """What an input was, enough to rebuild an output of the same kind."""
+
+    kind: str  # "numpy" | "cupy" | "list" | "dataframe" | "series" | "sparse"
+    columns: Any = None
+    dtypes: Any = None
+    index: Any = None
+    name: Any = None
+    dtype: Any = None
+    sparse_format: str | None = None
+    pandas_sparse: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def describe(obj: Any) -> Container:
+    """Record the container of ``obj``."""
+    if is_cupy_array(obj):
+        return Container("cupy", dtype=obj.dtype)
+    if sparse.issparse(obj):
+        return Container("sparse", dtype=obj.dtype, sparse_format=obj.format)
+    if _is_pandas(obj, "DataFrame"):
+        import pandas as pd
+
+        is_sparse = any(isinstance(t, pd.SparseDtype) for t in obj.dtypes)
+        return Container("dataframe", columns=obj.columns, dtypes=obj.dtypes,
+                         index=obj.index, pandas_sparse=is_sparse)
+    if _is_pandas(obj, "Series"):
+        return Container("series", dtype=obj.dtype, index=obj.index, name=obj.name)
+    if isinstance(obj, (list, tuple)):
+        return Container("list")
+    return Container("numpy", dtype=getattr(obj, "dtype", None))
+
+
+def resampled_index(index: Any, n_new: int):
+    """Original labels first, then fresh integer labels for the synthetic rows.
+
+    For an integer index the new labels continue after its maximum, so they
+    never collide with an original label; other indexes continue from len().
+    """
+    import pandas as pd
+
+    if n_new == 0:
+        return index
+    if index.dtype.kind in "iu" and len(index):
+        start = int(index.max()) + 1
+    else:
+        start = len(index)
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return pd.RangeIndex(len(index) + n_new)
+    return index.append(pd.RangeIndex(start, start + n_new))
+
+
+def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
+    """Turn the sampler's array back into the kind of container ``X`` was.
+
+    ``keep_rows`` (cleaning samplers) are the original rows kept, in order;
+    otherwise the first ``n_original`` rows are the originals.
+    """
+    if c.kind == "dataframe":
+        import pandas as pd
+
+        if keep_rows is not None:
+            index = c.index[np.asarray(keep_rows)]
+        else:
+            index = resampled_index(c.index, X_res.shape[0] - n_original)
+        if sparse.issparse(X_res):
+            df = pd.DataFrame.sparse.from_spmatrix(X_res, columns=c.columns, index=index)
+        else:
+            df = pd.DataFrame(np.asarray(X_res), columns=c.columns, index=index, copy=False)
+        return _restore_dtypes(df, c.dtypes)
+    if c.kind == "list":
+        return np.asarray(X_res).tolist()
+    if c.kind == "sparse" and sparse.issparse(X_res):
+        return X_res.asformat(c.sparse_format)
+    return X_res
+
+
+def _restore_dtypes(df, dtypes):
+    import pandas as pd
+
+    for col, dtype in dtypes.items():
+        if isinstance(dtype, pd.SparseDtype) or df[col].dtype == dtype:
+            continue
+        values = df[col]
+        if dtype.kind in "iub" and values.dtype.kind == "f":
+            values = values.round()  # synthetic values of integer columns: nearest
+        df[col] = values.astype(dtype)
+    return df
+
+
+def restore_y(y_res: Any, c: Container, X_out: Any = None):
+    """Turn the labels back into the kind of container ``y`` was."""
+    if c.kind in ("series", "dataframe"):
+        import pandas as pd
+
+        index = getattr(X_out, "index", None)
+        if c.kind == "series":
+            return pd.Series(np.asarray(y_res), name=c.name, dtype=c.dtype, index=index)
+        values = np.asarray(y_res)
+        values = values.reshape(values.shape[0], -1)
+        df = pd.DataFrame(values, columns=c.columns, index=index)
+        return df.astype(dict(c.dtypes.items()))
+    if c.kind == "list":
+        return np.asarray(y_res).tolist()
+    if c.kind == "cupy":  # pragma: no cover - needs a GPU
+        import cupy
+
+        return cupy.asarray(y_res)
+    return y_res

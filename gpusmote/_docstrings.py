@@ -1,0 +1,43 @@
+"""Parameter text shared by the samplers' docstrings (formatted in with ``str.format``)."""
+
+SAMPLING_STRATEGY = """sampling_strategy : float, str, dict or callable, default='auto'
+        How many rows each class should have after resampling, with
+        imbalanced-learn's meaning: a float (binary only) is the wanted ratio
+        minority / majority; ``'minority'``, ``'not minority'``,
+        ``'not majority'``, ``'all'`` or ``'auto'`` (= ``'not majority'``)
+        equalise the named classes with the majority; a dict maps class to
+        wanted count; a callable takes ``y`` and returns such a dict."""
+
+RANDOM_STATE = """random_state : int, RandomState instance or None, default=None
+        Seed of the draws. The same seed, data, parameters and backend give
+        identical output."""
+
+BACKEND = """backend : {'auto', 'numpy', 'cupy'}, default='auto'
+        Where to compute. ``'auto'`` uses the GPU for CuPy input, and for
+        large host input when CuPy and a device are usable; NumPy otherwise.
+        The choice made is stored in ``backend_``. ``'cupy'`` needs
+        ``pip install gpusmote[cuda12]`` (or ``[cuda13]``).
+
+    working_memory : float, default=None
+        Cap, in MiB, on the temporaries of one block of the neighbour search
+        and of the generation (default 256). Lower it to bound memory on big
+        data; the result does not change."""
+
+K_NEIGHBORS = """k_neighbors : int or object, default=5
+        Number of same-class nearest neighbours to interpolate towards. An
+        int uses gpusmote's exact blocked search on the chosen backend; an
+        object with ``kneighbors`` and ``kneighbors_graph`` (for example a
+        ``sklearn.neighbors.NearestNeighbors``) is used as given, on the host."""
+
+FITTED = """sampling_strategy_ : dict
+        Class label -> number of rows to add.
+
+    n_features_in_ : int
+        Number of features seen during ``fit_resample``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen during ``fit_resample``; only for DataFrames with
+        string column names.
+
+    backend_ : {'numpy', 'cupy'}
+        The backend that ran."""

@@ -1,0 +1,108 @@
+"""The single batched generation pass: every synthetic row of every class at once.
+
+A plan lists, per class, the seed rows and their neighbour table (global row
+indices into X). One draw of uniforms picks a (seed, neighbour) cell per
+synthetic row, one more gives its step; the backend's ``interpolate`` then
+writes ``X[seed] + step * (X[neighbour] - X[seed])`` straight into the output,
+which already holds the original rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils import check_random_state
+
+from ._blocking import budget_bytes, rows_per_block
+
+
+@dataclass
+class ClassPlan:
+    """How to make ``n_new`` rows of class ``label``.
+
+    ``seeds`` (S,) and ``neighbours`` (S, k) are global row indices into X.
+    ``seed_counts`` (S,), when given, fixes how many rows each seed makes
+    (ADASYN's density weights); otherwise seeds and neighbours are drawn
+    uniformly. ``step_scale`` (S, k), when given, multiplies the step of each
+    (seed, neighbour) cell (BorderlineSMOTE-2's half steps towards other classes).
+    """
+
+    label: Any
+    seeds: Any
+    neighbours: Any
+    n_new: int
+    seed_counts: Any = None
+    step_scale: Any = None
+
+
+def seed_from(random_state) -> int:
+    """An integer seed from anything scikit-learn accepts as ``random_state``."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def draw(be, plans: list[ClassPlan], seed: int, dtype):
+    """Pick base row, neighbour row and step for every synthetic row of every class."""
+    xp = be.xp
+    rng = be.rng(seed)
+    plans = [p for p in plans if p.n_new > 0]
+    if not plans:
+        empty = xp.empty(0, dtype=xp.int64)
+        return empty, empty, xp.empty(0, dtype=dtype)
+    k = int(plans[0].neighbours.shape[1])
+    seeds = xp.concatenate([xp.asarray(p.seeds, dtype=xp.int64) for p in plans])
+    table = xp.concatenate([xp.asarray(p.neighbours, dtype=xp.int64).reshape(-1, k)
+                            for p in plans])
+    row_offset = np.cumsum([0] + [len(p.seeds) for p in plans])[:-1]
+    n_new = np.array([p.n_new for p in plans])
+    total = int(n_new.sum())
+
+    u = rng.random(total)
+    cells = []
+    for p, offset, start in zip(plans, row_offset, np.cumsum(n_new) - n_new):
+        u_c = u[start:start + p.n_new]
+        if p.seed_counts is None:
+            flat = xp.minimum((u_c * (len(p.seeds) * k)).astype(xp.int64), len(p.seeds) * k - 1)
+        else:
+            counts = xp.asarray(p.seed_counts, dtype=xp.int64)
+            rows = xp.repeat(xp.arange(len(p.seeds), dtype=xp.int64), counts)
+            cols = xp.minimum((u_c * k).astype(xp.int64), k - 1)
+            flat = rows * k + cols
+        cells.append(flat + int(offset) * k)
+    cells = xp.concatenate(cells)
+    base = seeds[cells // k]
+    nbr = table.reshape(-1)[cells]
+    steps = rng.random(total, dtype=dtype)
+    if any(p.step_scale is not None for p in plans):
+        scale = xp.concatenate([
+            xp.ones(len(p.seeds) * k, dtype=dtype) if p.step_scale is None
+            else xp.asarray(p.step_scale, dtype=dtype).reshape(-1) for p in plans])
+        steps *= scale[cells]
+    return base, nbr, steps
+
+
+def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | None = None):
+    """Original rows first, then the synthetic rows of each plan, in plan order."""
+    xp = be.xp
+    base, nbr, steps = draw(be, plans, seed, X.dtype)
+    if sparse.issparse(X):
+        return _generate_sparse(X, base, nbr, steps)
+    n, d = X.shape
+    out = xp.empty((n + base.shape[0], d), dtype=X.dtype)
+    out[:n] = X
+    if base.shape[0]:
+        budget = budget_bytes(working_memory, be.free_bytes())
+        chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4),
+                               base.shape[0])
+        be.interpolate(X, base, nbr, steps, out[n:], chunk)
+    return out
+
+
+def _generate_sparse(X, base, nbr, steps):
+    base, nbr, steps = (np.asarray(a) for a in (base, nbr, steps))
+    start = X[base]
+    diff = X[nbr] - start
+    new = start + sparse.diags(steps.astype(X.dtype)) @ diff
+    return sparse.vstack([X, new.astype(X.dtype)], format=X.format)

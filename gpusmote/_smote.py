@@ -1,0 +1,150 @@
+"""SMOTE and the base shared by its variants."""
+
+from __future__ import annotations
+
+import numbers
+from abc import abstractmethod
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from . import _docstrings as docs
+from ._generate import ClassPlan, generate, seed_from
+from ._validation import check_class_size
+from .base import BaseOverSampler
+from .neighbors import kneighbors
+
+
+class BaseSMOTE(BaseOverSampler):
+    """Shared by the SMOTE variants: neighbour search, plans, one generation pass.
+
+    A variant decides, per class, which rows seed new samples and with which
+    neighbours (``_plan_class``); the base draws and writes every row of every
+    class in one batched pass.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "k_neighbors": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            HasMethods(["kneighbors", "kneighbors_graph"]),
+        ],
+    }
+
+    def __init__(self, sampling_strategy="auto", random_state=None, k_neighbors=5,
+                 backend="auto", working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.k_neighbors = k_neighbors
+        self.backend = backend
+        self.working_memory = working_memory
+
+    # -- neighbours ----------------------------------------------------------
+    def _validate_estimator(self) -> None:
+        if isinstance(self.k_neighbors, numbers.Integral):
+            # what imbalanced-learn would fit; our own engine does the search
+            self.nn_k_ = NearestNeighbors(n_neighbors=self.k_neighbors + 1)
+        else:
+            self.nn_k_ = clone(self.k_neighbors)
+
+    def _n_neighbors(self) -> int:
+        if isinstance(self.k_neighbors, numbers.Integral):
+            return int(self.k_neighbors)
+        return int(self.nn_k_.get_params().get("n_neighbors", 6)) - 1
+
+    def _class_neighbours(self, be, X_class):
+        """Row-local indices of each row's k nearest same-class rows, self excluded."""
+        if isinstance(self.k_neighbors, numbers.Integral):
+            if sparse.issparse(X_class):
+                X_class = X_class.toarray()
+            return kneighbors(X_class, self.k_neighbors, backend=be.name,
+                              working_memory=self.working_memory, return_distance=False)
+        host = X_class if sparse.issparse(X_class) else be.to_numpy(X_class)
+        self.nn_k_.fit(host)
+        nns = self.nn_k_.kneighbors(host, return_distance=False)[:, 1:]
+        return be.asarray(nns)
+
+    # -- the template --------------------------------------------------------
+    def _fit_resample(self, be, X, y):
+        self._validate_estimator()
+        plans = []
+        for label, n_new in self.sampling_strategy_.items():
+            if n_new == 0:
+                continue
+            rows = np.flatnonzero(y == label)
+            plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
+        X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+        y_new = [np.full(p.n_new, p.label, dtype=y.dtype) for p in plans]
+        return X_res, np.concatenate([y] + y_new)
+
+    @abstractmethod
+    def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
+        """Seed rows, neighbour table and counts for ``n_new`` rows of ``label``."""
+
+
+class SMOTE(BaseSMOTE):
+    __doc__ = f"""Over-sample with SMOTE: new rows on segments between same-class neighbours.
+
+    A drop-in replacement for ``imblearn.over_sampling.SMOTE`` that runs on
+    NumPy or, with CuPy, on the GPU. Each new row of a class is
+    ``x + u * (x_nn - x)`` for a row ``x`` drawn uniformly from the class,
+    one of its ``k_neighbors`` nearest same-class rows ``x_nn`` drawn
+    uniformly, and ``u`` uniform in [0, 1).
+
+    Parameters
+    ----------
+    {docs.SAMPLING_STRATEGY}
+
+    {docs.RANDOM_STATE}
+
+    {docs.K_NEIGHBORS}
+
+    {docs.BACKEND}
+
+    Attributes
+    ----------
+    {docs.FITTED}
+
+    nn_k_ : estimator object
+        The neighbour estimator given as ``k_neighbors``, or for an int the
+        ``NearestNeighbors(k_neighbors + 1)`` imbalanced-learn would use.
+
+    See Also
+    --------
+    imblearn.over_sampling.SMOTE : the CPU implementation this mirrors.
+
+    Notes
+    -----
+    Output: the original rows first, unchanged and in order, then the new
+    rows class by class in the order of ``sampling_strategy_``. Neighbours
+    are exact (ties go to the lower row index) and found block by block, so
+    memory stays bounded for any number of rows.
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from gpusmote import SMOTE
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> sorted(Counter(y).items())
+    [(0, 897), (1, 103)]
+    >>> X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)
+    >>> sorted(Counter(y_res).items())
+    [(0, 897), (1, 897)]
+    """
+
+    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
+                 backend="auto", working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
+                         k_neighbors=k_neighbors, backend=backend,
+                         working_memory=working_memory)
+
+    def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
+        check_class_size(label, rows.size, self._n_neighbors(), type(self).__name__)
+        rows_dev = be.asarray(rows)
+        local = self._class_neighbours(be, X[rows_dev] if not sparse.issparse(X) else X[rows])
+        return ClassPlan(label, rows_dev, rows_dev[local], n_new)

@@ -1,0 +1,160 @@
+"""Every data check and its message: name the problem, the value and the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.multiclass import check_classification_targets
+
+from .backends import is_cupy_array
+
+
+def non_numeric_columns(X: Any) -> list:
+    """Names of the pandas columns that are not numeric (category, object, string)."""
+    import pandas as pd
+
+    return [col for col, dtype in X.dtypes.items()
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+
+
+def check_X(be, X: Any, sampler_name: str, *, accept_sparse: bool = True):
+    """Validate X and return it as a 2-D float array of ``be`` (or a CSR/CSC matrix).
+
+    float32 and float64 are kept; integers and booleans become float64. The
+    caller's object is never modified.
+    """
+    xp = be.xp
+    if X is None:
+        raise TypeError(f"{sampler_name}.fit_resample needs X, got None.")
+    if sparse.issparse(X):
+        return _check_sparse(X, sampler_name, accept_sparse)
+    if type(X).__module__.split(".")[0] == "pandas" and type(X).__name__ == "DataFrame":
+        X = _from_dataframe(X, sampler_name, accept_sparse)
+        if sparse.issparse(X):
+            return _check_sparse(X, sampler_name, accept_sparse)
+    if not is_cupy_array(X) and not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+        raise TypeError(
+            f"X must be an array-like of shape (n_samples, n_features), got "
+            f"{type(X).__name__}; pass a NumPy/CuPy array, a list of rows or a DataFrame."
+        )
+    if not is_cupy_array(X):
+        try:
+            X = np.asarray(X)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"X could not be read as a 2-D array ({exc}); pass rows of "
+                             "equal length.") from None
+        if X.dtype == object or X.dtype.kind in "USV":
+            raise TypeError(
+                f"{sampler_name} needs numeric features but X has dtype {X.dtype}; "
+                "use SMOTENC(categorical_features=...) for mixed numeric and "
+                "categorical columns, SMOTEN for all-categorical data, or encode "
+                "the columns as numbers first."
+            )
+    if X.ndim != 2:
+        hint = " Reshape one feature with X.reshape(-1, 1)." if X.ndim == 1 else ""
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.{hint}")
+    if X.shape[0] == 0:
+        raise ValueError(f"X is empty: shape {X.shape}. Pass at least one row per class.")
+    if X.shape[1] == 0:
+        raise ValueError(f"X has no features: shape {X.shape}. Pass at least one column.")
+    if X.dtype.kind == "c":
+        raise TypeError(f"X has complex dtype {X.dtype}; pass real numbers.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    X = be.asarray(X)
+    _check_finite(xp, X)
+    return X
+
+
+def _from_dataframe(X, sampler_name: str, accept_sparse: bool):
+    import pandas as pd
+
+    bad = non_numeric_columns(X)
+    if bad:
+        raise TypeError(
+            f"{sampler_name} needs numeric features but column(s) {bad[:5]} "
+            f"{'are' if len(bad) > 1 else 'is'} not numeric; use "
+            "SMOTENC(categorical_features='auto') for mixed numeric and categorical "
+            "columns, or SMOTEN for all-categorical data."
+        )
+    if any(isinstance(t, pd.SparseDtype) for t in X.dtypes):
+        return X.sparse.to_coo().tocsr()
+    dtypes = set(X.dtypes)
+    target = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
+    return X.to_numpy(dtype=target)
+
+
+def _check_sparse(X, sampler_name: str, accept_sparse: bool):
+    if not accept_sparse:
+        raise TypeError(f"{sampler_name} does not accept sparse X; pass X.toarray().")
+    if X.format not in ("csr", "csc"):
+        X = X.tocsr()
+    if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X is empty: shape {X.shape}. Pass at least one row per class.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if not np.isfinite(X.data).all():
+        raise ValueError("X contains NaN or infinity; impute or drop those values before "
+                         "resampling (for example sklearn.impute.SimpleImputer in the pipeline).")
+    return X
+
+
+def _check_finite(xp, X) -> None:
+    # The sum is finite for almost every clean array: one cheap pass. Only when
+    # it is not do we look for the culprit (the sum may also just overflow).
+    if bool(xp.isfinite(X.sum(dtype=xp.float64))):
+        return
+    bad = ~xp.isfinite(X)
+    if not bool(bad.any()):
+        return
+    row, col = (int(v[0]) for v in xp.nonzero(bad))
+    what = "NaN" if bool(xp.isnan(X[row, col])) else "infinity"
+    raise ValueError(
+        f"X contains {what} (first at row {row}, column {col}); impute or drop those "
+        "values before resampling, for example with sklearn.impute.SimpleImputer "
+        "inside the pipeline."
+    )
+
+
+def check_y(y: Any, n_samples: int):
+    """Validate labels on the host: returns (1-D labels, was_one_vs_all)."""
+    from imblearn.utils import check_target_type
+
+    if y is None:
+        raise ValueError("y is None; resampling needs one class label per row of X.")
+    if is_cupy_array(y):
+        y = y.get()
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 0:
+        raise ValueError(f"y must be 1-D with one label per row, got a scalar {y!r}.")
+    check_classification_targets(y_arr)
+    y_arr, one_vs_all = check_target_type(y_arr, indicate_one_vs_all=True)
+    y_arr = np.asarray(y_arr)
+    if y_arr.shape[0] != n_samples:
+        raise ValueError(
+            f"X has {n_samples} rows but y has {y_arr.shape[0]} labels; pass exactly one "
+            "label per row of X."
+        )
+    classes = np.unique(y_arr)
+    if classes.size < 2:
+        raise ValueError(
+            f"y has a single class ({classes[0]!r}); resampling needs at least two classes "
+            "in y."
+        )
+    return y_arr, one_vs_all
+
+
+def check_class_size(label: Any, count: int, n_neighbors: int, sampler_name: str,
+                     param: str = "k_neighbors") -> None:
+    """A class must have ``n_neighbors + 1`` rows to find n_neighbors neighbours."""
+    if count >= n_neighbors + 1:
+        return
+    fix = (f"use {param} <= {count - 1}" if count > 1 else
+           "over-sample it with RandomOverSampler or leave it out of sampling_strategy")
+    raise ValueError(
+        f"class {label!r} has {count} row{'s' if count != 1 else ''}; {sampler_name} needs "
+        f"{param} + 1 = {n_neighbors + 1} rows in every class it over-samples. The largest "
+        f"{param} that works is {count - 1}: {fix}."
+    )

@@ -1,0 +1,172 @@
+"""NumPy backend: the CPU path, and the reference every CuPy kernel is tested against."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+# Distance blocks are sized to stay in the CPU caches: the filter passes over a
+# block then run at cache speed instead of memory speed.
+_BLOCK_ROWS = 256
+_BLOCK_COLS = 2048
+
+
+def _n_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class TopK:
+    """Running best-``m`` candidates of a block of query rows (larger score is closer)."""
+
+    def __init__(self, n_rows: int, m: int, dtype):
+        self.m = m
+        self.score = np.full((n_rows, m), -np.inf, dtype=dtype)
+        self.index = np.full((n_rows, m), -1, dtype=np.int64)
+        self.seeded = False
+
+
+class NumpyBackend:
+    """Host arrays, BLAS GEMM, threshold-filter top-k, threaded blocks."""
+
+    name = "numpy"
+    xp = np
+    # exact refinement works on chunks of about this many bytes (L2-sized)
+    refine_bytes = 1 << 20
+
+    # -- arrays and memory -------------------------------------------------
+    @staticmethod
+    def asarray(x: Any, dtype=None) -> np.ndarray:
+        return np.asarray(x, dtype=dtype)
+
+    @staticmethod
+    def to_numpy(x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+    @staticmethod
+    def free_bytes() -> int | None:
+        """Host memory is not probed: the user budget alone sizes host blocks."""
+        return None
+
+    @staticmethod
+    def block_shape(n_rows: int, n_cols: int, itemsize: int, budget_bytes: int):
+        """Rows x columns of one distance block: cache-sized, within the budget."""
+        rows, cols = min(_BLOCK_ROWS, n_rows), min(_BLOCK_COLS, n_cols)
+        per_thread = max(budget_bytes // _n_threads(), 1)
+        while rows * cols * itemsize > per_thread and (rows > 1 or cols > 1):
+            if cols >= rows and cols > 1:
+                cols = max(1, cols // 2)
+            else:
+                rows = max(1, rows // 2)
+        return rows, cols
+
+    @staticmethod
+    def map_blocks(fn: Callable, items: Iterable) -> list:
+        """Run ``fn`` over query blocks on every core, each with a 1-thread BLAS."""
+        items = list(items)
+        n_threads = min(_n_threads(), len(items))
+        if n_threads <= 1:
+            return [fn(item) for item in items]
+        with threadpool_limits(limits=1, user_api="blas"):
+            with ThreadPoolExecutor(n_threads) as pool:
+                return list(pool.map(fn, items))
+
+    # -- top-k selection ---------------------------------------------------
+    @staticmethod
+    def topk_init(n_rows: int, m: int, dtype) -> TopK:
+        return TopK(n_rows, m, dtype)
+
+    def topk_update(self, state: TopK, G: np.ndarray, half_sq_norms: np.ndarray,
+                    col0: int, self_offset: int | None) -> None:
+        """Fold one block into the running best-m.
+
+        ``G`` holds ``q . r`` for a block of queries x references (it is
+        overwritten). The score ``q . r - |r|^2 / 2`` ranks references like the
+        squared distance, closest first. ``self_offset``, when given, marks
+        reference ``row + self_offset`` of each block row as the query itself.
+        """
+        G -= half_sq_norms
+        if self_offset is not None:
+            _mask_self(G, self_offset)
+        m = state.m
+        if not state.seeded:
+            # Seed from a sample of the first block so the threshold filters
+            # well from the start (the worst of m random rows would not).
+            n_seed = min(G.shape[1], max(8 * m, 256))
+            head = G[:, :n_seed]
+            part = np.argpartition(-head, m - 1, axis=1)[:, :m]
+            state.score[:] = np.take_along_axis(head, part, axis=1)
+            state.index[:] = part + col0
+            state.seeded = True
+            G, col0 = G[:, n_seed:], col0 + n_seed
+            if G.shape[1] == 0:
+                return
+        threshold = state.score.min(axis=1)
+        hits = np.flatnonzero(G > threshold[:, None])
+        if hits.size:
+            width = G.shape[1]
+            rows = hits // width
+            cols = hits - rows * width
+            _merge(state, rows, G[rows, cols], cols + col0)
+
+    @staticmethod
+    def topk_result(state: TopK):
+        """The best-m scores and reference indices, unordered within a row."""
+        return state.score, state.index
+
+    # -- generation --------------------------------------------------------
+    @staticmethod
+    def rng(seed: int) -> np.random.Generator:
+        return np.random.default_rng(seed)
+
+    def interpolate(self, X: np.ndarray, rows: np.ndarray, nbrs: np.ndarray,
+                    steps: np.ndarray, out: np.ndarray, chunk_rows: int) -> None:
+        """``out[i] = X[rows[i]] + steps[i] * (X[nbrs[i]] - X[rows[i]])``, in chunks."""
+        n = rows.shape[0]
+        starts = range(0, n, chunk_rows)
+
+        def one(start: int) -> None:
+            stop = min(start + chunk_rows, n)
+            target = out[start:stop]
+            np.take(X, rows[start:stop], axis=0, out=target)
+            diff = np.take(X, nbrs[start:stop], axis=0)
+            diff -= target
+            diff *= steps[start:stop, None]
+            target += diff
+
+        self.map_blocks(one, starts)
+
+
+def _mask_self(G: np.ndarray, self_offset: int) -> None:
+    """Give each query's own column a score of -inf so it is never selected."""
+    rows = np.arange(G.shape[0])
+    cols = rows + self_offset
+    inside = (cols >= 0) & (cols < G.shape[1])
+    G[rows[inside], cols[inside]] = -np.inf
+
+
+def _merge(state: TopK, rows: np.ndarray, scores: np.ndarray, index: np.ndarray) -> None:
+    """Merge one block's hits (sorted by row) into the best-m of their rows."""
+    m = state.m
+    counts = np.bincount(rows, minlength=state.score.shape[0])
+    touched = np.flatnonzero(counts)
+    first = np.cumsum(counts) - counts
+    slot = m + np.arange(rows.size) - first[rows]
+    # one padded row per touched query: current best, then its hits, then -inf
+    local = np.searchsorted(touched, rows)
+    width = m + int(counts.max())
+    pool_s = np.full((touched.size, width), -np.inf, dtype=state.score.dtype)
+    pool_i = np.full((touched.size, width), -1, dtype=np.int64)
+    pool_s[:, :m] = state.score[touched]
+    pool_i[:, :m] = state.index[touched]
+    pool_s[local, slot] = scores
+    pool_i[local, slot] = index
+    best = np.argpartition(-pool_s, m - 1, axis=1)[:, :m]
+    state.score[touched] = np.take_along_axis(pool_s, best, axis=1)
+    state.index[touched] = np.take_along_axis(pool_i, best, axis=1)

@@ -1,0 +1,120 @@
+"""The ``fit_resample`` template shared by every gpusmote sampler.
+
+imbalanced-learn's ``SamplerMixin.fit_resample`` validates through scikit-learn,
+which turns every input into a host NumPy array. gpusmote keeps the same steps
+(remember containers, validate, resolve ``sampling_strategy_``, resample,
+restore containers) but validates on the backend so that CuPy data never
+round-trips to the host. Subclasses implement ``_fit_resample(be, X, y)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
+from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
+from imblearn.utils import check_sampling_strategy
+from sklearn.preprocessing import label_binarize
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names
+
+from ._containers import describe, restore_X, restore_y
+from ._validation import check_X, check_y
+from .backends import BACKEND_NAMES, get_backend
+
+_BACKEND_CONSTRAINTS = {
+    "backend": [StrOptions(set(BACKEND_NAMES))],
+    "working_memory": [Interval(numbers.Real, 0, None, closed="neither"), None],
+}
+
+
+class _ResampleTemplate:
+    """fit / fit_resample for samplers that run on a backend."""
+
+    # Whether X may be a SciPy sparse matrix (host only).
+    _accept_sparse = True
+
+    def fit(self, X, y, **params):
+        """Check inputs and compute ``sampling_strategy_`` without resampling.
+
+        Use ``fit_resample`` to get the resampled data.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe, sparse matrix} of shape (n_samples, n_features)
+            Data array.
+        y : array-like of shape (n_samples,)
+            Target array.
+
+        Returns
+        -------
+        self : object
+            The sampler.
+        """
+        self._validate_params()
+        be = get_backend(self.backend, X)
+        X_arr = self._check_X(be, X)
+        y_arr, _ = check_y(y, X_arr.shape[0])
+        self._remember_features(X, X_arr)
+        self.backend_ = be.name
+        self.sampling_strategy_ = check_sampling_strategy(
+            self.sampling_strategy, y_arr, self._sampling_type)
+        return self
+
+    def fit_resample(self, X, y, **params):
+        """Resample the data set.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe, sparse matrix} of shape (n_samples, n_features)
+            The data. NumPy, CuPy, pandas, lists and SciPy CSR are accepted
+            and given back in the same kind of container.
+        y : array-like of shape (n_samples,)
+            The class label of each row.
+
+        Returns
+        -------
+        X_resampled : {array-like, dataframe, sparse matrix} of shape (n_samples_new, n_features)
+            The original rows first, then the new rows.
+        y_resampled : array-like of shape (n_samples_new,)
+            The labels of ``X_resampled``.
+        """
+        self._validate_params()
+        x_kind, y_kind = describe(X), describe(y)
+        be = get_backend(self.backend, X)
+        X_arr = self._check_X(be, X)
+        y_arr, one_vs_all = check_y(y, X_arr.shape[0])
+        self._remember_features(X, X_arr)
+        self.backend_ = be.name
+        self.sampling_strategy_ = check_sampling_strategy(
+            self.sampling_strategy, y_arr, self._sampling_type)
+
+        X_res, y_res = self._fit_resample(be, X_arr, y_arr)
+
+        if one_vs_all:
+            y_res = label_binarize(y_res, classes=np.unique(y_arr))
+        keep = getattr(self, "sample_indices_", None) if self._sampling_type == "clean-sampling" else None
+        X_out = restore_X(X_res, x_kind, X_arr.shape[0], keep)
+        return X_out, restore_y(y_res, y_kind, X_out)
+
+    def _check_X(self, be, X):
+        return check_X(be, X, type(self).__name__, accept_sparse=self._accept_sparse)
+
+    def _remember_features(self, X, X_arr) -> None:
+        _check_feature_names(self, X, reset=True)
+        self.n_features_in_ = int(X_arr.shape[1])
+
+
+class BaseOverSampler(_ResampleTemplate, _ImbOverSampler):
+    """Base of the over-samplers: imbalanced-learn's, plus ``backend``."""
+
+    _parameter_constraints: dict = {**_ImbOverSampler._parameter_constraints,
+                                    **_BACKEND_CONSTRAINTS}
+
+
+class BaseCleaningSampler(_ResampleTemplate, _ImbCleaningSampler):
+    """Base of the cleaning under-samplers: imbalanced-learn's, plus ``backend``."""
+
+    _parameter_constraints: dict = {**_ImbCleaningSampler._parameter_constraints,
+                                    **_BACKEND_CONSTRAINTS}

@@ -1,0 +1,228 @@
+"""Exact k-nearest neighbours, block by block, on NumPy or CuPy.
+
+How a search runs (the same code for both backends; only ``be.topk_*`` differs)::
+
+    centre X (and the queries) on the mean of X        -> limits cancellation
+    for each block of query rows:                       (threads on CPU)
+        for each block of reference rows:
+            G = Q_blk @ R_blk.T                          (BLAS / cuBLAS GEMM)
+            be.topk_update: score = G - |r|^2/2, drop self, keep best m
+    refine: exact float64 distances of the m candidates, order by (distance, index)
+    certify: the k-th exact distance must beat every non-candidate's score by
+             more than the rounding bound of the expanded form; rows that fail
+             (ties, duplicates) get every reference inside the bound re-checked
+             exactly.
+
+Memory: candidates are n_queries x m with m = k + a small margin; every
+temporary is a block sized from ``working_memory``. No n x n matrix is made.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ._blocking import block_starts, budget_bytes, rows_per_block
+from .backends import get_backend
+
+__all__ = ["kneighbors"]
+
+
+def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
+               working_memory: float | None = None, return_distance: bool = True):
+    """Exact k nearest neighbours in Euclidean distance, computed in blocks.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Reference rows: NumPy, CuPy or anything ``numpy.asarray`` accepts.
+    k : int
+        Number of neighbours per query row.
+    queries : array-like of shape (n_queries, n_features), default=None
+        Rows to find neighbours for. When None, every row of ``X`` is a query
+        and is excluded from its own neighbours.
+    backend : {"auto", "numpy", "cupy"}, default="auto"
+        Where to compute; "auto" follows the input (CuPy in, GPU used).
+    working_memory : float, default=None
+        Cap on the temporaries of one block, in MiB (default 256). Smaller
+        caps mean more, smaller blocks and the same answer.
+    return_distance : bool, default=True
+        Also return the distances.
+
+    Returns
+    -------
+    dist : array of shape (n_queries, k)
+        Euclidean distances, ascending, in the dtype of ``X`` (float32 stays
+        float32). Only when ``return_distance`` is True.
+    idx : array of shape (n_queries, k)
+        Row indices into ``X`` (int64). Ties are broken by the lower index.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gpusmote.neighbors import kneighbors
+    >>> X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    >>> dist, idx = kneighbors(X, 1, backend="numpy")
+    >>> idx.ravel().tolist()
+    [1, 0, 3, 2]
+    """
+    be = get_backend(backend, X)
+    X = _as_float_matrix(be, X, "X")
+    self_search = queries is None
+    Q = X if self_search else _as_float_matrix(be, queries, "queries", dtype=X.dtype)
+    if Q.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"queries have {Q.shape[1]} features but X has {X.shape[1]}; "
+            "pass rows with the same columns as X."
+        )
+    n_avail = X.shape[0] - (1 if self_search else 0)
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    if k > n_avail:
+        raise ValueError(
+            f"k={k} neighbours were asked but only {n_avail} reference rows are "
+            f"available{' besides the query itself' if self_search else ''}; "
+            f"use k <= {n_avail}."
+        )
+    d2, idx = _search(be, X, Q, int(k), self_search, budget_bytes(working_memory, be.free_bytes()))
+    if not return_distance:
+        return idx
+    xp = be.xp
+    return xp.sqrt(d2).astype(X.dtype, copy=False), idx
+
+
+def _as_float_matrix(be, A, name: str, dtype=None):
+    xp = be.xp
+    A = be.asarray(A)
+    if A.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {A.shape}.")
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {A.shape}); pass at least one row and column.")
+    if dtype is None:
+        dtype = A.dtype if A.dtype in (xp.float32, xp.float64) else xp.float64
+    return xp.ascontiguousarray(A, dtype=dtype)
+
+
+def _search(be, X, Q, k: int, self_search: bool, budget: int):
+    """Squared distances (float64) and indices of the k nearest references."""
+    xp = be.xp
+    n_ref, n_features = X.shape
+    n_q = Q.shape[0]
+    n_avail = n_ref - (1 if self_search else 0)
+    m = min(n_avail, k + max(2, min(k, 8)))
+
+    mean = X.mean(axis=0, dtype=xp.float64).astype(X.dtype)
+    Xc = X - mean
+    Qc = Xc if self_search else Q - mean
+    half_sq = (0.5 * xp.einsum("ij,ij->i", Xc, Xc, dtype=xp.float64)).astype(X.dtype)
+
+    # Phase A: approximate best m per query row from the expanded form.
+    rows, cols = be.block_shape(n_q, n_ref, X.itemsize, budget)
+    cols = max(cols, min(n_ref, m + 1))
+
+    def search_block(q0: int):
+        q1 = min(q0 + rows, n_q)
+        state = be.topk_init(q1 - q0, m, X.dtype)
+        Q_blk = Qc[q0:q1]
+        for c0 in block_starts(n_ref, cols):
+            c1 = min(c0 + cols, n_ref)
+            G = Q_blk @ Xc[c0:c1].T
+            be.topk_update(state, G, half_sq[c0:c1], c0, (q0 - c0) if self_search else None)
+        return be.topk_result(state)
+
+    parts = be.map_blocks(search_block, block_starts(n_q, rows))
+    score = xp.concatenate([p[0] for p in parts])
+    cand = xp.concatenate([p[1] for p in parts])
+    del parts
+
+    # Phase B: exact distances for the candidates, ordered by (distance, index).
+    d2, idx = _refine(be, X, Q, cand, k, budget)
+    if m == n_avail:
+        return d2, idx  # every reference was a candidate: nothing left to doubt
+
+    # Phase C: certify each row; re-check exactly where rounding could misorder.
+    eps = float(np.finfo(X.dtype).eps)
+    q_sq = xp.einsum("ij,ij->i", Qc, Qc, dtype=xp.float64)
+    max_r = float(xp.sqrt(2.0 * half_sq.astype(xp.float64).max()))
+    err = (n_features + 8) * eps * (xp.sqrt(q_sq) + max_r) ** 2
+    t_k = 0.5 * (d2[:, k - 1] - q_sq)                   # exact k-th, in score units
+    s_worst = -score.min(axis=1).astype(xp.float64)     # every non-candidate is >= this
+    doubtful = xp.flatnonzero(~(t_k + 2 * err < s_worst))
+    if doubtful.size:
+        limit = -(t_k[doubtful] + 2 * err[doubtful])
+        d2_fix, idx_fix = _exhaustive(be, X, Q, Xc, Qc, half_sq, doubtful, limit, k,
+                                      self_search, budget)
+        d2[doubtful] = d2_fix
+        idx[doubtful] = idx_fix
+    return d2, idx
+
+
+def _exact_d2(xp, X, Q, q_rows, ref_idx):
+    """Exact squared distances between Q[q_rows[i]] and X[ref_idx[i, j]] in float64."""
+    diff = X[ref_idx].astype(xp.float64) - Q[q_rows][:, None, :].astype(xp.float64)
+    return xp.einsum("ijk,ijk->ij", diff, diff)
+
+
+def _order_by_distance(xp, d2, idx):
+    """Sort each row by (distance, index): ties go to the lower index."""
+    by_index = xp.argsort(idx, axis=1)
+    idx = xp.take_along_axis(idx, by_index, axis=1)
+    d2 = xp.take_along_axis(d2, by_index, axis=1)
+    by_dist = xp.argsort(d2, axis=1, kind="stable")
+    return xp.take_along_axis(d2, by_dist, axis=1), xp.take_along_axis(idx, by_dist, axis=1)
+
+
+def _refine(be, X, Q, cand, k: int, budget: int):
+    xp = be.xp
+    n_q, m = cand.shape
+    # the float64 differences of a chunk: within budget, and within cache on CPU
+    chunk = rows_per_block(m * X.shape[1] * 8, min(budget, be.refine_bytes), n_q)
+    d2_out = xp.empty((n_q, k), dtype=xp.float64)
+    idx_out = xp.empty((n_q, k), dtype=xp.int64)
+
+    def refine_chunk(r0: int) -> None:
+        r1 = min(r0 + chunk, n_q)
+        rows = xp.arange(r0, r1)
+        d2, idx = _order_by_distance(xp, _exact_d2(xp, X, Q, rows, cand[r0:r1]), cand[r0:r1])
+        d2_out[r0:r1] = d2[:, :k]
+        idx_out[r0:r1] = idx[:, :k]
+
+    be.map_blocks(refine_chunk, block_starts(n_q, chunk))
+    return d2_out, idx_out
+
+
+def _exhaustive(be, X, Q, Xc, Qc, half_sq, q_rows, limit, k: int, self_search: bool,
+                budget: int):
+    """Exact k-NN for ``q_rows``: every reference whose score reaches ``limit``
+    (all that could be among the k nearest) is measured exactly."""
+    xp = be.xp
+    n_ref = X.shape[0]
+    n_rows = q_rows.shape[0]
+    # A block of query rows may match every reference (all duplicates), so the
+    # block is sized for the worst case: rows x n_ref hits.
+    chunk = rows_per_block(n_ref * (X.itemsize + 3 * 8), budget, n_rows)
+    d2_out = xp.empty((n_rows, k), dtype=xp.float64)
+    idx_out = xp.empty((n_rows, k), dtype=xp.int64)
+    for r0 in block_starts(n_rows, chunk):
+        r1 = min(r0 + chunk, n_rows)
+        rows = q_rows[r0:r1]
+        G = Qc[rows] @ Xc.T
+        G -= half_sq
+        if self_search:
+            G[xp.arange(r1 - r0), rows] = -xp.inf
+        r, c = xp.nonzero(G >= limit[r0:r1, None])
+        del G
+        diff = X[c].astype(xp.float64) - Q[rows[r]].astype(xp.float64)
+        d2 = xp.einsum("ij,ij->i", diff, diff)
+        del diff
+        # group by row, then (distance, index) inside a row; keep the first k
+        order = xp.lexsort(xp.stack([c.astype(xp.float64), d2, r.astype(xp.float64)]))
+        r_sorted = r[order]
+        first = xp.searchsorted(r_sorted, xp.arange(r1 - r0))
+        rank = xp.arange(r_sorted.size) - first[r_sorted]
+        keep = order[rank < k]
+        d2_out[r0:r1] = d2[keep].reshape(r1 - r0, k)
+        idx_out[r0:r1] = c[keep].reshape(r1 - r0, k)
+    return d2_out, idx_out
