@@ -12,6 +12,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from . import _docstrings as docs
+from ._timing import phase
 from ._generate import ClassPlan, generate, seed_from
 from ._validation import check_class_size
 from .base import BaseOverSampler
@@ -71,14 +72,17 @@ class BaseSMOTE(BaseOverSampler):
     def _fit_resample(self, be, X, y):
         self._validate_estimator()
         plans = []
-        for label, n_new in self.sampling_strategy_.items():
-            if n_new == 0:
-                continue
-            rows = np.flatnonzero(y == label)
-            plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
-        X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-        y_new = [np.full(p.n_new, p.label, dtype=y.dtype) for p in plans]
-        return X_res, np.concatenate([y] + y_new)
+        with phase("neighbours", be):
+            for label, n_new in self.sampling_strategy_.items():
+                if n_new == 0:
+                    continue
+                rows = np.flatnonzero(y == label)
+                plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
+        with phase("generation", be):
+            X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            y_new = [np.full(p.n_new, p.label, dtype=y.dtype) for p in plans]
+            y_res = np.concatenate([y] + y_new)
+        return X_res, y_res
 
     @abstractmethod
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:

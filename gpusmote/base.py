@@ -19,6 +19,7 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names
 
+from ._timing import phase
 from ._containers import describe, restore_X, restore_y
 from ._validation import check_X, check_y
 from .backends import BACKEND_NAMES, get_backend
@@ -83,8 +84,9 @@ class _ResampleTemplate:
         self._validate_params()
         x_kind, y_kind = describe(X), describe(y)
         be = get_backend(self.backend, X)
-        X_arr = self._check_X(be, X)
-        y_arr, one_vs_all = check_y(y, X_arr.shape[0])
+        with phase("validation", be):
+            X_arr = self._check_X(be, X)
+            y_arr, one_vs_all = check_y(y, X_arr.shape[0])
         self._remember_features(X, X_arr)
         self.backend_ = be.name
         self.sampling_strategy_ = check_sampling_strategy(
@@ -92,11 +94,14 @@ class _ResampleTemplate:
 
         X_res, y_res = self._fit_resample(be, X_arr, y_arr)
 
-        if one_vs_all:
-            y_res = label_binarize(y_res, classes=np.unique(y_arr))
-        keep = getattr(self, "sample_indices_", None) if self._sampling_type == "clean-sampling" else None
-        X_out = restore_X(X_res, x_kind, X_arr.shape[0], keep)
-        return X_out, restore_y(y_res, y_kind, X_out)
+        with phase("assembly", be):
+            if one_vs_all:
+                y_res = label_binarize(y_res, classes=np.unique(y_arr))
+            keep = (getattr(self, "sample_indices_", None)
+                    if self._sampling_type == "clean-sampling" else None)
+            X_out = restore_X(X_res, x_kind, X_arr.shape[0], keep)
+            y_out = restore_y(y_res, y_kind, X_out)
+        return X_out, y_out
 
     def _check_X(self, be, X):
         return check_X(be, X, type(self).__name__, accept_sparse=self._accept_sparse)
