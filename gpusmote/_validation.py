@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
 
 from .backends import is_cupy_array
 
@@ -120,8 +121,6 @@ def _check_finite(xp, X) -> None:
 
 def check_y(y: Any, n_samples: int):
     """Validate labels on the host: returns (1-D labels, was_one_vs_all)."""
-    from imblearn.utils import check_target_type
-
     if y is None:
         raise ValueError("y is None; resampling needs one class label per row of X.")
     if is_cupy_array(y):
@@ -129,9 +128,23 @@ def check_y(y: Any, n_samples: int):
     y_arr = np.asarray(y)
     if y_arr.ndim == 0:
         raise ValueError(f"y must be 1-D with one label per row, got a scalar {y!r}.")
-    check_classification_targets(y_arr)
-    y_arr, one_vs_all = check_target_type(y_arr, indicate_one_vs_all=True)
-    y_arr = np.asarray(y_arr)
+    # one type_of_target pass: it is the costly part of label checks on big y
+    kind = type_of_target(y_arr)
+    if kind == "multilabel-indicator":
+        if np.any(y_arr.sum(axis=1) > 1):
+            raise ValueError(
+                "Multilabel and multioutput targets are not supported: each row of a "
+                "one-hot y must have exactly one 1. Pass one class label per row.")
+        y_arr, one_vs_all = y_arr.argmax(axis=1), True
+    elif kind in ("binary", "multiclass"):
+        y_arr, one_vs_all = column_or_1d(y_arr), False
+    elif kind in ("multiclass-multioutput", "multilabel-sequences"):
+        raise ValueError("Multilabel and multioutput targets are not supported; pass one "
+                         "class label per row as a 1-D y.")
+    else:
+        raise ValueError(
+            f"Unknown label type: {kind!r}. y must hold class labels (integers or "
+            "strings); bin a continuous target first, for example with pandas.cut.")
     if y_arr.shape[0] != n_samples:
         raise ValueError(
             f"X has {n_samples} rows but y has {y_arr.shape[0]} labels; pass exactly one "
@@ -151,10 +164,14 @@ def check_class_size(label: Any, count: int, n_neighbors: int, sampler_name: str
     """A class must have ``n_neighbors + 1`` rows to find n_neighbors neighbours."""
     if count >= n_neighbors + 1:
         return
-    fix = (f"use {param} <= {count - 1}" if count > 1 else
-           "over-sample it with RandomOverSampler or leave it out of sampling_strategy")
+    label = label.item() if hasattr(label, "item") else label
+    if count > 1:
+        fix = (f"The largest {param} that works is {count - 1}: pass {param}={count - 1} "
+               "or fewer, or add rows of this class.")
+    else:
+        fix = ("No neighbour search works on a single row: over-sample it with "
+               "RandomOverSampler or leave it out of sampling_strategy.")
     raise ValueError(
         f"class {label!r} has {count} row{'s' if count != 1 else ''}; {sampler_name} needs "
-        f"{param} + 1 = {n_neighbors + 1} rows in every class it over-samples. The largest "
-        f"{param} that works is {count - 1}: {fix}."
+        f"{param} + 1 = {n_neighbors + 1} rows in every class it over-samples. {fix}"
     )

@@ -113,18 +113,25 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int):
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
 
-    mean = X.mean(axis=0, dtype=xp.float64).astype(X.dtype)
-    Xc = X - mean
-    Qc = Xc if self_search else Q - mean
-    half_sq = (0.5 * xp.einsum("ij,ij->i", Xc, Xc, dtype=xp.float64)).astype(X.dtype)
+    # The candidate search runs in float32 on centred, scaled data whatever the
+    # input dtype: it only has to be nearly right, because candidates are then
+    # measured exactly in float64 and every row is certified against the
+    # rounding bound (phase C). Centring limits cancellation; scaling to [-1, 1]
+    # keeps squares far from float32 overflow.
+    mean = X.mean(axis=0, dtype=xp.float64)
+    spread = xp.maximum(xp.abs(X.max(axis=0) - mean), xp.abs(X.min(axis=0) - mean)).max()
+    inv_scale = 1.0 / float(spread) if float(spread) > 0 else 1.0
+    Xc = _scaled(be, X, mean, inv_scale, budget)
+    Qc = Xc if self_search else _scaled(be, Q, mean, inv_scale, budget)
+    half_sq = (0.5 * xp.einsum("ij,ij->i", Xc, Xc, dtype=xp.float64)).astype(xp.float32)
 
     # Phase A: approximate best m per query row from the expanded form.
-    rows, cols = be.block_shape(n_q, n_ref, X.itemsize, budget)
+    rows, cols = be.block_shape(n_q, n_ref, 4, budget)
     cols = max(cols, min(n_ref, m + 1))
 
     def search_block(q0: int):
         q1 = min(q0 + rows, n_q)
-        state = be.topk_init(q1 - q0, m, X.dtype)
+        state = be.topk_init(q1 - q0, m, xp.float32)
         Q_blk = Qc[q0:q1]
         for c0 in block_starts(n_ref, cols):
             c1 = min(c0 + cols, n_ref)
@@ -143,11 +150,12 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int):
         return d2, idx  # every reference was a candidate: nothing left to doubt
 
     # Phase C: certify each row; re-check exactly where rounding could misorder.
-    eps = float(np.finfo(X.dtype).eps)
+    # Everything below is in the scaled units of the search.
+    eps = float(np.finfo(np.float32).eps)
     q_sq = xp.einsum("ij,ij->i", Qc, Qc, dtype=xp.float64)
     max_r = float(xp.sqrt(2.0 * half_sq.astype(xp.float64).max()))
     err = (n_features + 8) * eps * (xp.sqrt(q_sq) + max_r) ** 2
-    t_k = 0.5 * (d2[:, k - 1] - q_sq)                   # exact k-th, in score units
+    t_k = 0.5 * (d2[:, k - 1] * inv_scale**2 - q_sq)    # exact k-th, in score units
     s_worst = -score.min(axis=1).astype(xp.float64)     # every non-candidate is >= this
     doubtful = xp.flatnonzero(~(t_k + 2 * err < s_worst))
     if doubtful.size:
@@ -157,6 +165,18 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int):
         d2[doubtful] = d2_fix
         idx[doubtful] = idx_fix
     return d2, idx
+
+
+def _scaled(be, A, mean, inv_scale: float, budget: int):
+    """float32 copy of ``(A - mean) * inv_scale``, computed in float64 chunk by chunk."""
+    xp = be.xp
+    out = xp.empty(A.shape, dtype=xp.float32)
+    chunk = rows_per_block(A.shape[1] * 8 * 2, min(budget, be.refine_bytes * 4), A.shape[0])
+    for r0 in block_starts(A.shape[0], chunk):
+        block = A[r0:r0 + chunk] - mean
+        block *= inv_scale
+        out[r0:r0 + chunk] = block
+    return out
 
 
 def _exact_d2(xp, X, Q, q_rows, ref_idx):

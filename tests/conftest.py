@@ -39,6 +39,3 @@ def gpu() -> None:
     _skip_without_gpu()
 
 
-def to_numpy(a):
-    """Host copy of a NumPy or CuPy array."""
-    return a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else np.asarray(a)

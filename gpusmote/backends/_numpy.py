@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 # Distance blocks are sized to stay in the CPU caches: the filter passes over a
 # block then run at cache speed instead of memory speed.
 _BLOCK_ROWS = 256
 _BLOCK_COLS = 2048
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    """Found once: scanning the loaded libraries costs milliseconds per call."""
+    return ThreadpoolController()
+
+
+@functools.lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    """One pool for the process: starting threads per call costs more than small searches."""
+    return ThreadPoolExecutor(_n_threads(), thread_name_prefix="gpusmote")
 
 
 def _n_threads() -> int:
@@ -73,9 +86,8 @@ class NumpyBackend:
         n_threads = min(_n_threads(), len(items))
         if n_threads <= 1:
             return [fn(item) for item in items]
-        with threadpool_limits(limits=1, user_api="blas"):
-            with ThreadPoolExecutor(n_threads) as pool:
-                return list(pool.map(fn, items))
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return list(_pool().map(fn, items))
 
     # -- top-k selection ---------------------------------------------------
     @staticmethod
@@ -95,25 +107,23 @@ class NumpyBackend:
         if self_offset is not None:
             _mask_self(G, self_offset)
         m = state.m
-        if not state.seeded:
-            # Seed from a sample of the first block so the threshold filters
-            # well from the start (the worst of m random rows would not).
-            n_seed = min(G.shape[1], max(8 * m, 256))
-            head = G[:, :n_seed]
-            part = np.argpartition(-head, m - 1, axis=1)[:, :m]
-            state.score[:] = np.take_along_axis(head, part, axis=1)
-            state.index[:] = part + col0
+        if state.seeded:
+            hits = np.flatnonzero(G > state.score.min(axis=1)[:, None])
+        else:
+            # The first block sets the threshold: a SIMD sort of it is cheaper
+            # than argpartition and leaves about m hits per row to merge.
+            threshold = np.sort(G, axis=1)[:, -m]
+            hits = np.flatnonzero(G >= threshold[:, None])
             state.seeded = True
-            G, col0 = G[:, n_seed:], col0 + n_seed
-            if G.shape[1] == 0:
+            if hits.size == state.score.size:  # no ties at the threshold: exactly m per row
+                state.score[:] = G.reshape(-1)[hits].reshape(state.score.shape)
+                state.index[:] = (hits % G.shape[1] + col0).reshape(state.index.shape)
                 return
-        threshold = state.score.min(axis=1)
-        hits = np.flatnonzero(G > threshold[:, None])
         if hits.size:
             width = G.shape[1]
             rows = hits // width
             cols = hits - rows * width
-            _merge(state, rows, G[rows, cols], cols + col0)
+            _merge(state, rows, G.reshape(-1)[hits], cols + col0)
 
     @staticmethod
     def topk_result(state: TopK):

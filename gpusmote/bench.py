@@ -1,0 +1,269 @@
+"""Benchmark workloads W1-W6 (SPEC section 6): gpusmote against imbalanced-learn.
+
+Each workload is timed for gpusmote and for imbalanced-learn in the same
+process, interleaved (gpusmote, imblearn, gpusmote, ...) so that a noisy
+machine hurts both alike; the median of ``repeat`` runs is reported with the
+raw timings, the per-phase split, and the peak extra host memory of each call
+(Linux ``VmHWM`` after resetting it, so the input itself is not counted).
+Results are written as JSON with the machine and library versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import _timing
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One row of SPEC section 6."""
+
+    id: str
+    rows: int
+    features: int
+    weights: tuple
+    methods: tuple
+
+
+WORKLOADS = {
+    "W1": Workload("W1", 100_000, 30, (0.99, 0.01), ("SMOTE",)),
+    "W2": Workload("W2", 1_000_000, 30, (0.99, 0.01), ("SMOTE",)),
+    "W3": Workload("W3", 10_000_000, 64, (0.99, 0.01), ("SMOTE",)),
+    "W4": Workload("W4", 1_000_000, 32, (0.9, 0.05, 0.03, 0.015, 0.005), ("SMOTE",)),
+    "W5": Workload("W5", 200_000, 30, (0.95, 0.05),
+                   ("BorderlineSMOTE", "ADASYN", "SMOTETomek", "SMOTEENN")),
+    "W6": Workload("W6", 2_000_000, 32, (0.98, 0.02), ("SMOTEENN", "BorderlineSMOTE")),
+}
+
+# "quick" keeps the workloads' shape at a tenth of the rows, for smoke runs.
+PROFILES = {"full": 1.0, "quick": 0.1}
+
+
+def make_data(workload: Workload, scale: float = 1.0, dtype=np.float32, seed: int = 0):
+    """A make_classification-style data set: one Gaussian blob per class whose
+    centre differs on the first 10 features, with exact class shares."""
+    rng = np.random.default_rng(seed)
+    n = max(int(workload.rows * scale), 200 * len(workload.weights))
+    counts = np.floor(np.array(workload.weights) * n).astype(np.int64)
+    counts[0] += n - counts.sum()
+    y = np.repeat(np.arange(len(counts)), counts)
+    rng.shuffle(y)
+    X = rng.standard_normal((n, workload.features), dtype=np.float32)
+    informative = min(10, workload.features)
+    centres = rng.normal(scale=1.5, size=(len(counts), informative)).astype(np.float32)
+    X[:, :informative] += centres[y]
+    return X.astype(dtype, copy=False), y
+
+
+# -- peak memory -------------------------------------------------------------
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def measure(fn: Callable[[], object]) -> dict:
+    """Run ``fn`` once: wall seconds, per-phase seconds and peak extra host bytes."""
+    can_reset = _reset_peak()
+    before = _status_kib("VmRSS")
+    with _timing.record() as phases:
+        start = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - start
+    peak = _status_kib("VmHWM") if can_reset else None
+    rows_out = int(len(out[1])) if isinstance(out, tuple) else None
+    del out
+    extra = None if peak is None or before is None else max(0, peak - before) * 1024
+    return {"seconds": seconds, "phases": dict(phases), "peak_extra_bytes": extra,
+            "rows_out": rows_out}
+
+
+def _sampler(library: str, method: str, backend: str, seed: int = 0):
+    if library == "imblearn":
+        import imblearn.combine
+        import imblearn.over_sampling
+
+        cls = getattr(imblearn.over_sampling, method, None) or getattr(imblearn.combine, method)
+        return cls(random_state=seed)
+    import gpusmote
+
+    return getattr(gpusmote, method)(random_state=seed, backend=backend)
+
+
+def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: int,
+                 scale: float, with_imblearn: bool = True, progress=None) -> dict:
+    """Interleaved runs of gpusmote and imbalanced-learn on one workload."""
+    X, y = make_data(workload, scale, dtype)
+    if backend == "cupy":  # pragma: no cover - needs a GPU
+        import cupy
+
+        X_in, y_in = cupy.asarray(X), cupy.asarray(y)
+    else:
+        X_in, y_in = X, y
+    libraries = ["gpusmote"] + (["imblearn"] if with_imblearn else [])
+    runs: dict = {lib: [] for lib in libraries}
+    # one untimed warm-up each: imports, kernel compilation, page faults
+    for lib in libraries:
+        data = (X_in, y_in) if lib == "gpusmote" else (X, y)
+        _sampler(lib, method, backend).fit_resample(*data)
+    for _ in range(repeat):
+        for lib in libraries:
+            data = (X_in, y_in) if lib == "gpusmote" else (X, y)
+            sampler = _sampler(lib, method, backend)
+            runs[lib].append(measure(lambda: sampler.fit_resample(*data)))
+            if progress is not None:
+                progress()
+    result = {
+        "workload": workload.id, "method": method, "backend": backend,
+        "dtype": np.dtype(dtype).name, "rows": int(X.shape[0]), "features": int(X.shape[1]),
+        "class_counts": np.bincount(y).tolist(), "repeat": repeat,
+        "rows_out": runs["gpusmote"][-1]["rows_out"],
+        "runs": runs,
+        "median_seconds": {lib: statistics.median(r["seconds"] for r in runs[lib])
+                           for lib in libraries},
+        "median_peak_extra_bytes": {lib: _median_or_none([r["peak_extra_bytes"]
+                                                          for r in runs[lib]])
+                                    for lib in libraries},
+    }
+    if with_imblearn:
+        med = result["median_seconds"]
+        result["speedup_vs_imblearn"] = med["imblearn"] / med["gpusmote"]
+        mem = result["median_peak_extra_bytes"]
+        if mem["gpusmote"] and mem["imblearn"]:
+            result["peak_memory_ratio_vs_imblearn"] = mem["gpusmote"] / mem["imblearn"]
+    return result
+
+
+def _median_or_none(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def machine_info() -> dict:
+    """What ran the benchmark: CPU, cores, memory, GPU (if any) and versions."""
+    import imblearn
+    import scipy
+    import sklearn
+    import threadpoolctl
+
+    from . import __version__
+    from .backends import cupy_available
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_kib = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem_kib = int(f.readline().split()[1])
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "memory_gib": round(mem_kib / 2**20, 1) if mem_kib else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {"gpusmote": __version__, "numpy": np.__version__,
+                     "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
+                     "imbalanced-learn": imblearn.__version__},
+        "blas": [{k: v for k, v in lib.items() if k in ("internal_api", "version", "num_threads",
+                                                           "architecture")}
+                 for lib in threadpoolctl.threadpool_info() if lib.get("user_api") == "blas"],
+        "gpu": None,
+    }
+    if cupy_available():  # pragma: no cover - needs a GPU
+        import cupy
+
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        info["gpu"] = {"name": props["name"].decode(), "memory_gib":
+                       round(props["totalGlobalMem"] / 2**30, 1)}
+        info["versions"]["cupy"] = cupy.__version__
+    return info
+
+
+def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str = "full",
+        out_dir: str | None = "benchmarks/results", dtypes=("float32",),
+        with_imblearn: bool = True, progress: bool = False) -> tuple[dict, str | None]:
+    """Run the given workloads and write a JSON file; returns (results, path)."""
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        raise ValueError(f"unknown workload(s) {unknown}; choose from {sorted(WORKLOADS)}.")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}.")
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}.")
+    jobs = [(WORKLOADS[w], m, b, d) for w in workloads for m in WORKLOADS[w].methods
+            for b in backends for d in dtypes]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs) * repeat * (1 + with_imblearn), desc="bench", unit="run")
+    results = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "profile": profile,
+               "scale": PROFILES[profile], "machine": machine_info(), "results": []}
+    for wl, method, backend, dtype in jobs:
+        results["results"].append(run_workload(
+            wl, method, backend, np.dtype(dtype), repeat, PROFILES[profile], with_imblearn,
+            progress=bar.update if bar else None))
+    if bar:
+        bar.close()
+    path = None
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        tag = "gpu" if results["machine"]["gpu"] else "cpu"
+        name = f"{'-'.join(workloads)}_{'-'.join(backends)}_{profile}_{tag}_{time.strftime('%Y%m%d-%H%M%S')}.json"
+        path = str(Path(out_dir) / name)
+        with open(path, "w") as f:
+            json.dump(results, f, indent=1)
+    return results, path
+
+
+def format_table(results: dict) -> str:
+    """A plain-text table of the medians, one line per workload, method, backend, dtype."""
+    head = (f"{'workload':8} {'method':16} {'backend':7} {'dtype':7} {'rows':>10} "
+            f"{'gpusmote s':>10} {'imblearn s':>10} {'speedup':>8} {'mem ratio':>9}")
+    lines = [head, "-" * len(head)]
+    for r in results["results"]:
+        med = r["median_seconds"]
+        imb = med.get("imblearn")
+        speed = r.get("speedup_vs_imblearn")
+        mem = r.get("peak_memory_ratio_vs_imblearn")
+        lines.append(
+            f"{r['workload']:8} {r['method']:16} {r['backend']:7} {r['dtype']:7} "
+            f"{r['rows']:>10} {med['gpusmote']:>10.3f} "
+            f"{'-' if imb is None else format(imb, '.3f'):>10} "
+            f"{'-' if speed is None else format(speed, '.2f') + 'x':>8} "
+            f"{'-' if mem is None else format(mem, '.2f'):>9}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""SPEC section 5: every bad input gets a clear ValueError/TypeError that names the fix,
+never an IndexError from the internals, and the caller's data is left as it was."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpusmote import SMOTE
+
+rng = np.random.default_rng(0)
+X_OK = rng.standard_normal((40, 3))
+Y_OK = np.array([0] * 30 + [1] * 10)
+
+
+def _with(value, where=(3, 1)):
+    X = X_OK.copy()
+    X[where] = value
+    return X
+
+
+CASES = [
+    # (id, X, y, params, error, message)
+    ("nan", _with(np.nan), Y_OK, {}, ValueError, r"X contains NaN \(first at row 3, column 1\).*impute"),
+    ("inf", _with(np.inf), Y_OK, {}, ValueError, r"X contains infinity.*impute"),
+    ("lengths", X_OK, Y_OK[:-1], {}, ValueError, r"X has 40 rows but y has 39 labels"),
+    ("X 1-D", X_OK[:, 0], Y_OK, {}, ValueError, r"must be 2-D.*reshape\(-1, 1\)"),
+    ("X 3-D", X_OK[:, :, None], Y_OK, {}, ValueError, r"must be 2-D"),
+    ("y continuous", X_OK, np.linspace(0, 1, 40), {}, ValueError, r"Unknown label type.*continuous"),
+    ("y multilabel", X_OK, rng.integers(0, 2, (40, 3)), {}, ValueError, r"Multilabel"),
+    ("y one class", X_OK, np.zeros(40), {}, ValueError, r"single class.*at least two classes"),
+    ("class too small", X_OK, np.array([0] * 37 + [1] * 3), {}, ValueError,
+     r"class 1 has 3 rows; SMOTE needs k_neighbors \+ 1 = 6 rows.*largest k_neighbors that works is 2: pass k_neighbors=2"),
+    ("class of one row", X_OK, np.array([0] * 39 + [1]), {}, ValueError,
+     r"class 1 has 1 row;.*RandomOverSampler"),
+    ("dict unknown class", X_OK, Y_OK, {"sampling_strategy": {7: 50}}, ValueError,
+     r"\{7\} target class is/are not present"),
+    ("dict negative", X_OK, Y_OK, {"sampling_strategy": {1: -5}}, ValueError,
+     r"cannot be negative"),
+    ("dict fewer than now", X_OK, Y_OK, {"sampling_strategy": {1: 5}}, ValueError,
+     r"greater or equal to the original number of samples"),
+    ("float multiclass", X_OK, np.array([0] * 20 + [1] * 12 + [2] * 8), {"sampling_strategy": 0.5},
+     ValueError, r"float only when the type of target is binary"),
+    ("float out of range", X_OK, Y_OK, {"sampling_strategy": 1.5}, ValueError,
+     r"'sampling_strategy' parameter of SMOTE must be"),
+    ("non-numeric df", pd.DataFrame({"a": X_OK[:, 0], "city": ["x", "y"] * 20}), Y_OK, {},
+     TypeError, r"column\(s\) \['city'\] is not numeric; use SMOTENC"),
+    ("object array", np.array([["a", 1.0]] * 40, dtype=object), Y_OK, {}, TypeError,
+     r"numeric features but X has dtype object.*SMOTENC.*SMOTEN"),
+    ("string array", np.array([["a", "b"]] * 40), Y_OK, {}, TypeError, r"SMOTEN"),
+    ("empty", np.zeros((0, 3)), np.zeros(0), {}, ValueError, r"empty"),
+    ("no features", np.zeros((40, 0)), Y_OK, {}, ValueError, r"no features"),
+    ("ragged", [[1.0, 2.0], [1.0]] * 20, Y_OK, {}, ValueError, r"could not be read"),
+    ("bad backend", X_OK, Y_OK, {"backend": "tpu"}, ValueError, r"'backend' parameter of SMOTE"),
+    ("bad k", X_OK, Y_OK, {"k_neighbors": 0}, ValueError, r"'k_neighbors' parameter"),
+    ("bad k type", X_OK, Y_OK, {"k_neighbors": "five"}, ValueError, r"'k_neighbors' parameter"),
+    ("bad working memory", X_OK, Y_OK, {"working_memory": -1}, ValueError, r"'working_memory'"),
+    ("X None", None, Y_OK, {}, TypeError, r"needs X"),
+    ("y None", X_OK, None, {}, ValueError, r"y is None"),
+]
+
+
+@pytest.mark.parametrize("X, y, params, error, message",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_gets_a_clear_error(X, y, params, error, message):
+    X_before = X.copy() if hasattr(X, "copy") else X
+    with pytest.raises(error, match=message):
+        SMOTE(**params).fit_resample(X, y)
+    if isinstance(X, np.ndarray):
+        np.testing.assert_array_equal(X, X_before)
+
+
+def test_cupy_backend_without_cupy_names_the_extra(monkeypatch):
+    import gpusmote.backends as backends
+
+    monkeypatch.setattr(backends, "cupy_unavailable_reason", lambda: "CuPy cannot be imported")
+    with pytest.raises(ValueError, match=r"gpusmote\[cuda12\].*gpusmote\[cuda13\]"):
+        SMOTE(backend="cupy").fit_resample(X_OK, Y_OK)
+
+
+def test_cupy_backend_error_is_real_on_this_machine():
+    from gpusmote.backends import cupy_available
+
+    if cupy_available():
+        pytest.skip("CuPy and a device are usable here")
+    with pytest.raises(ValueError, match=r"pip install gpusmote\[cuda12\]"):
+        SMOTE(backend="cupy").fit_resample(X_OK, Y_OK)

@@ -1,0 +1,93 @@
+"""Containers come back as they went in: NumPy, lists, pandas, CSR, CuPy; dtypes kept."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+from gpusmote import SMOTE
+from tests._helpers import to_numpy
+
+
+def _data():
+    X, y = make_classification(n_samples=300, n_features=4, n_informative=3, n_redundant=0,
+                               weights=[0.8, 0.2], random_state=0)
+    return X, y
+
+
+def test_dataframe_keeps_columns_dtypes_and_original_index():
+    X, y = _data()
+    df = pd.DataFrame(X, columns=["amount", "age", "score", "hour"])
+    df["age"] = df["age"].astype(np.float32)
+    df["hour"] = (df["hour"] * 10).round().astype(np.int64)
+    df.index = pd.Index(np.arange(300) * 3 + 1000, name="tx_id")
+    target = pd.Series(y, index=df.index, name="is_fraud")
+    X_res, y_res = SMOTE(random_state=0).fit_resample(df, target)
+    assert list(X_res.columns) == list(df.columns)
+    assert dict(X_res.dtypes) == dict(df.dtypes)
+    assert X_res.index.name == "tx_id" or X_res.index[:300].equals(df.index)
+    assert X_res.index[:300].equals(df.index)
+    assert X_res.index.is_unique
+    assert y_res.name == "is_fraud" and y_res.index.equals(X_res.index)
+    pd.testing.assert_frame_equal(X_res.iloc[:300], df, check_names=False)
+
+
+def test_string_index_gets_fresh_labels_for_synthetic_rows():
+    X, y = _data()
+    df = pd.DataFrame(X, index=[f"r{i}" for i in range(300)])
+    X_res, _ = SMOTE(random_state=0).fit_resample(df, y)
+    assert list(X_res.index[:300]) == list(df.index)
+    assert X_res.index.is_unique
+
+
+def test_dataframe_target_stays_dataframe():
+    X, y = _data()
+    X_res, y_res = SMOTE(random_state=0).fit_resample(pd.DataFrame(X), pd.DataFrame({"t": y}))
+    assert isinstance(y_res, pd.DataFrame) and list(y_res.columns) == ["t"]
+
+
+def test_lists_in_lists_out():
+    X, y = _data()
+    X_res, y_res = SMOTE(random_state=0).fit_resample(X.tolist(), y.tolist())
+    assert isinstance(X_res, list) and isinstance(y_res, list)
+    np.testing.assert_allclose(X_res, SMOTE(random_state=0).fit_resample(X, y)[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_dtype_kept_and_label_dtype_kept(backend, xp, dtype):
+    X, y = _data()
+    X_res, y_res = SMOTE(random_state=0, backend=backend).fit_resample(
+        xp.asarray(X.astype(dtype)), xp.asarray(y.astype(np.int32)))
+    assert X_res.dtype == dtype
+    assert y_res.dtype == np.int32
+
+
+def test_integer_features_become_float64():
+    X, y = _data()
+    X_res, _ = SMOTE(random_state=0).fit_resample((X * 100).astype(np.int64), y)
+    assert X_res.dtype == np.float64
+
+
+def test_cupy_in_cupy_out(gpu):
+    import cupy
+
+    X, y = _data()
+    sampler = SMOTE(random_state=0)
+    X_res, y_res = sampler.fit_resample(cupy.asarray(X, dtype=cupy.float32), cupy.asarray(y))
+    assert isinstance(X_res, cupy.ndarray) and isinstance(y_res, cupy.ndarray)
+    assert sampler.backend_ == "cupy"
+
+
+def test_numpy_in_with_cupy_backend_gives_numpy_out(gpu):
+    X, y = _data()
+    X_res, y_res = SMOTE(random_state=0, backend="cupy").fit_resample(X, y)
+    assert isinstance(X_res, np.ndarray) and isinstance(y_res, np.ndarray)
+    np.testing.assert_array_equal(X_res[:len(X)], X)
+
+
+def test_input_arrays_are_never_modified(backend, xp):
+    X, y = _data()
+    X_in, y_in = xp.asarray(X), xp.asarray(y)
+    SMOTE(random_state=0, backend=backend).fit_resample(X_in, y_in)
+    np.testing.assert_array_equal(to_numpy(X_in), X)
+    np.testing.assert_array_equal(to_numpy(y_in), y)

@@ -1,0 +1,133 @@
+"""kneighbors against scikit-learn's exact search and a float64 brute-force reference."""
+
+import numpy as np
+import pytest
+from sklearn.neighbors import NearestNeighbors
+
+from gpusmote.neighbors import kneighbors
+from tests._helpers import brute_knn, to_numpy
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, d, k", [(300, 5, 5), (257, 30, 10), (400, 1, 3), (120, 500, 7)])
+@pytest.mark.parametrize("working_memory", [None, 0.002])  # tiny cap: many blocks, merges
+def test_matches_sklearn_on_random_data(backend, xp, dtype, n, d, k, working_memory):
+    rng = np.random.default_rng(n + d)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    dist, idx = kneighbors(xp.asarray(X), k, backend=backend, working_memory=working_memory)
+    sk_dist, sk_idx = NearestNeighbors(n_neighbors=k).fit(X.astype(np.float64)).kneighbors()
+    np.testing.assert_array_equal(to_numpy(idx), sk_idx)
+    np.testing.assert_allclose(to_numpy(dist), sk_dist, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                               atol=1e-6)
+    assert to_numpy(dist).dtype == dtype
+    assert to_numpy(idx).dtype == np.int64
+
+
+def test_queries_against_other_rows(backend, xp):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((500, 8))
+    Q = rng.standard_normal((77, 8))
+    dist, idx = kneighbors(xp.asarray(X), 6, queries=xp.asarray(Q), backend=backend,
+                           working_memory=0.001)
+    sk_dist, sk_idx = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(Q)
+    np.testing.assert_array_equal(to_numpy(idx), sk_idx)
+    np.testing.assert_allclose(to_numpy(dist), sk_dist, rtol=1e-12)
+
+
+def test_queries_that_are_rows_of_X_keep_themselves(backend, xp):
+    X = np.random.default_rng(2).standard_normal((50, 3))
+    _, idx = kneighbors(xp.asarray(X), 1, queries=xp.asarray(X[:10]), backend=backend)
+    np.testing.assert_array_equal(to_numpy(idx).ravel(), np.arange(10))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_duplicates_and_ties_go_to_the_lower_index(backend, xp, dtype):
+    # many exact duplicates and equidistant points: only the lower index rule decides
+    base = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    X = np.repeat(base, 7, axis=0)
+    rng = np.random.default_rng(3)
+    X = X[rng.permutation(len(X))].astype(dtype)
+    dist, idx = kneighbors(xp.asarray(X), 9, backend=backend, working_memory=0.0005)
+    ref_d2, ref_idx = brute_knn(X, 9)
+    np.testing.assert_array_equal(to_numpy(idx), ref_idx)
+    np.testing.assert_allclose(to_numpy(dist) ** 2, ref_d2, atol=1e-6)
+
+
+def test_integer_grid_ties(backend, xp):
+    g = np.stack(np.meshgrid(np.arange(12), np.arange(12)), -1).reshape(-1, 2).astype(float)
+    _, idx = kneighbors(xp.asarray(g), 8, backend=backend, working_memory=0.001)
+    np.testing.assert_array_equal(to_numpy(idx), brute_knn(g, 8)[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_offset_does_not_cancel(backend, xp, dtype):
+    # 1e6 + small noise: the expanded form |q|^2 + |r|^2 - 2 q.r loses every digit
+    # without centring; the neighbour sets must still be exact
+    rng = np.random.default_rng(4)
+    X = (1e6 + rng.uniform(0, 1, size=(400, 4))).astype(dtype)
+    _, idx = kneighbors(xp.asarray(X), 5, backend=backend, working_memory=0.002)
+    np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 5)[1])
+
+
+def test_tiny_clusters_far_from_origin(backend, xp):
+    # each cluster is far tighter than its distance to the origin and to the others
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(-1e4, 1e4, size=(20, 6))
+    X = (centres[rng.integers(0, 20, 600)] + 1e-3 * rng.standard_normal((600, 6)))
+    X = X.astype(np.float32)
+    _, idx = kneighbors(xp.asarray(X), 4, backend=backend)
+    np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 4)[1])
+
+
+def test_k_equal_to_all_other_rows(backend, xp):
+    X = np.random.default_rng(6).standard_normal((9, 2))
+    _, idx = kneighbors(xp.asarray(X), 8, backend=backend)
+    np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 8)[1])
+
+
+def test_return_distance_false(backend, xp):
+    X = np.random.default_rng(7).standard_normal((30, 2))
+    idx = kneighbors(xp.asarray(X), 2, backend=backend, return_distance=False)
+    assert to_numpy(idx).shape == (30, 2)
+
+
+def test_input_is_not_modified(backend, xp):
+    X = xp.asarray(np.random.default_rng(8).standard_normal((60, 3)) + 5)
+    before = to_numpy(X).copy()
+    kneighbors(X, 3, backend=backend)
+    np.testing.assert_array_equal(to_numpy(X), before)
+
+
+@pytest.mark.parametrize("k, match", [(0, "positive integer"), (2.5, "positive integer"),
+                                       (10, "only 9 reference rows")])
+def test_bad_k(k, match):
+    with pytest.raises(ValueError, match=match):
+        kneighbors(np.zeros((10, 2)) + np.arange(10)[:, None], k, backend="numpy")
+
+
+@pytest.mark.parametrize("X, queries, match", [
+    (np.zeros(5), None, "must be 2-D"),
+    (np.zeros((0, 2)), None, "empty"),
+    (np.zeros((5, 2)), np.zeros((2, 3)), "3 features but X has 2"),
+])
+def test_bad_shapes(X, queries, match):
+    with pytest.raises(ValueError, match=match):
+        kneighbors(X, 1, queries=queries, backend="numpy")
+
+
+def test_never_builds_an_n_by_n_matrix(monkeypatch):
+    # every GEMM block must stay within the working-memory cap
+    import gpusmote.backends._numpy as numpy_backend
+
+    seen = []
+    original = numpy_backend.NumpyBackend.topk_update
+
+    def spy(self, state, G, *args):
+        seen.append(G.shape)
+        return original(self, state, G, *args)
+
+    monkeypatch.setattr(numpy_backend.NumpyBackend, "topk_update", spy)
+    X = np.random.default_rng(9).standard_normal((3000, 4)).astype(np.float32)
+    kneighbors(X, 3, backend="numpy", working_memory=0.25)
+    assert max(r * c for r, c in seen) * 4 <= 0.25 * 2**20
+    assert max(r * c for r, c in seen) < 3000 * 3000 / 10
