@@ -47,21 +47,26 @@ def check_X(be, X: Any, sampler_name: str, *, accept_sparse: bool = True):
             raise ValueError(f"X could not be read as a 2-D array ({exc}); pass rows of "
                              "equal length.") from None
         if X.dtype == object or X.dtype.kind in "USV":
-            raise TypeError(
-                f"{sampler_name} needs numeric features but X has dtype {X.dtype}; "
-                "use SMOTENC(categorical_features=...) for mixed numeric and "
-                "categorical columns, SMOTEN for all-categorical data, or encode "
-                "the columns as numbers first."
-            )
+            try:  # numbers stored as objects are fine; anything else is not
+                X = X.astype(np.float64)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{sampler_name} needs numeric features but X has dtype {X.dtype} "
+                    f"({exc}); use SMOTENC(categorical_features=...) for mixed numeric "
+                    "and categorical columns, SMOTEN for all-categorical data, or encode "
+                    "the columns as numbers first."
+                ) from None
     if X.ndim != 2:
         hint = " Reshape one feature with X.reshape(-1, 1)." if X.ndim == 1 else ""
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.{hint}")
     if X.shape[0] == 0:
         raise ValueError(f"X is empty: shape {X.shape}. Pass at least one row per class.")
     if X.shape[1] == 0:
-        raise ValueError(f"X has no features: shape {X.shape}. Pass at least one column.")
+        raise ValueError(f"X has no features: 0 feature(s) (shape={X.shape}) while a "
+                         "minimum of 1 is required. Pass at least one column.")
     if X.dtype.kind == "c":
-        raise TypeError(f"X has complex dtype {X.dtype}; pass real numbers.")
+        raise ValueError(f"Complex data not supported: X has dtype {X.dtype}; pass real "
+                         "numbers (for example X.real or abs(X)).")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     X = be.asarray(X)
@@ -122,7 +127,8 @@ def _check_finite(xp, X) -> None:
 def check_y(y: Any, n_samples: int):
     """Validate labels on the host: returns (1-D labels, was_one_vs_all)."""
     if y is None:
-        raise ValueError("y is None; resampling needs one class label per row of X.")
+        raise ValueError("This sampler requires y to be passed, but the target y is None; "
+                         "pass one class label per row of X.")
     if is_cupy_array(y):
         y = y.get()
     y_arr = np.asarray(y)
@@ -153,7 +159,7 @@ def check_y(y: Any, n_samples: int):
     classes = np.unique(y_arr)
     if classes.size < 2:
         raise ValueError(
-            f"y has a single class ({classes[0]!r}); resampling needs at least two classes "
+            f"y has only one class ({classes[0]!r}); resampling needs at least two classes "
             "in y."
         )
     return y_arr, one_vs_all
@@ -175,3 +181,99 @@ def check_class_size(label: Any, count: int, n_neighbors: int, sampler_name: str
         f"class {label!r} has {count} row{'s' if count != 1 else ''}; {sampler_name} needs "
         f"{param} + 1 = {n_neighbors + 1} rows in every class it over-samples. {fix}"
     )
+
+
+# -- the SMOTE variants, cleaners and categorical samplers ------------------
+
+def check_enough_rows(n_rows: int, n_neighbors: int, sampler_name: str,
+                      param: str) -> None:
+    """A search among all rows of X needs ``n_neighbors + 1`` rows (the row itself)."""
+    if n_rows >= n_neighbors + 1:
+        return
+    raise ValueError(
+        f"{param}={n_neighbors} is too large: {sampler_name} looks for {param} "
+        f"neighbours of each row among the other rows of X, and X has only {n_rows} "
+        f"rows. Use {param} <= {n_rows - 1}."
+    )
+
+
+def adasyn_no_other_class(label: Any) -> RuntimeError:
+    # RuntimeError, as imbalanced-learn raises for the same case
+    return RuntimeError(
+        f"ADASYN: no row of class {label!r} has a neighbour of another class, so its "
+        "density weights are all zero (a division by zero). ADASYN is not suited to "
+        "this data set; use SMOTE instead, or a larger n_neighbors."
+    )
+
+
+def adasyn_nothing_generated(label: Any, n_new: int) -> ValueError:
+    return ValueError(
+        f"ADASYN: no samples will be generated for class {label!r}: {n_new} new rows "
+        "were asked and every row's share rounds to 0. Ask for more rows in "
+        "sampling_strategy, or use SMOTE."
+    )
+
+
+def check_shrinkage(shrinkage: Any, classes) -> None:
+    """A dict ``shrinkage`` needs a factor >= 0 for every class that is resampled."""
+    missing = set(classes) - set(shrinkage)
+    if missing:
+        raise ValueError(
+            f"shrinkage should contain a shrinkage factor for each class that will be "
+            f"resampled. The missing classes are: {sorted(missing, key=repr)!r}; add "
+            "them to the dict or pass one float for all classes."
+        )
+    for label, factor in shrinkage.items():
+        if factor < 0:
+            raise ValueError(
+                f"The shrinkage factor needs to be >= 0. Got {factor} for class "
+                f"{label!r}; use 0 for no smoothing."
+            )
+
+
+def shrinkage_needs_numbers(dtype) -> ValueError:
+    return ValueError(
+        f"When shrinkage is not None, X needs to contain only numerical data to later "
+        f"generate a smoothed bootstrap sample; X has dtype {dtype}. Encode the "
+        "columns as numbers first, or use shrinkage=None (plain duplication)."
+    )
+
+
+def categorical_feature_problem(problem: str) -> ValueError:
+    return ValueError(f"SMOTENC categorical_features: {problem}")
+
+
+def smotenc_all_categorical(n_features: int) -> ValueError:
+    return ValueError(
+        f"SMOTE-NC is not designed to work only with categorical features: all "
+        f"{n_features} columns are categorical. It requires some numerical features; "
+        "use SMOTEN for all-categorical data."
+    )
+
+
+def smotenc_no_categorical() -> ValueError:
+    return ValueError(
+        "SMOTE-NC is not designed to work only with numerical features: no column is "
+        "categorical. It requires some categorical features; use SMOTE for "
+        "all-numerical data, or name the categorical columns in categorical_features."
+    )
+
+
+def smotenc_encoder_columns(n_columns: int, n_categories: int) -> ValueError:
+    return ValueError(
+        f"SMOTENC requires a one-hot encoding with one column per category for the "
+        f"categorical features. The provided categorical_encoder produced {n_columns} "
+        f"columns for {n_categories} categories (it drops or merges categories). Pass "
+        "an encoder that keeps all categories, such as "
+        "OneHotEncoder(handle_unknown='ignore')."
+    )
+
+
+def check_categorical_finite(X, sampler_name: str) -> None:
+    """Numeric columns given to SMOTENC/SMOTEN must be finite; categories may be anything."""
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError(
+            f"{sampler_name}: the numerical columns of X contain NaN or infinity; impute "
+            "or drop those values before resampling (for example "
+            "sklearn.impute.SimpleImputer in the pipeline)."
+        )
