@@ -1,0 +1,34 @@
+"""Run benchmark workloads and write JSON to benchmarks/results/.
+
+    python benchmarks/run.py W1 W2 W4 --backends numpy --repeat 3 --dtypes float32,float64
+    python benchmarks/run.py W3 --backends cupy          # on a machine with a GPU
+
+A thin wrapper around gpusmote.bench (also reachable as `gpusmote bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gpusmote import bench
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="+", choices=sorted(bench.WORKLOADS))
+    parser.add_argument("--backends", default="numpy", help="comma-separated: numpy,cupy")
+    parser.add_argument("--dtypes", default="float32", help="comma-separated: float32,float64")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", choices=sorted(bench.PROFILES), default="full")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+    results, path = bench.run(args.workloads, args.backends.split(","), repeat=args.repeat,
+                              profile=args.profile, out_dir=args.out,
+                              dtypes=tuple(args.dtypes.split(",")), progress=True)
+    print(bench.format_table(results))
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
