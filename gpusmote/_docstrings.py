@@ -21,7 +21,11 @@ BACKEND = """backend : {'auto', 'numpy', 'cupy'}, default='auto'
     working_memory : float, default=None
         Cap, in MiB, on the temporaries of one block of the neighbour search
         and of the generation (default 256). Lower it to bound memory on big
-        data; the result does not change."""
+        data; the result does not change.
+
+    verbose : bool, default=False
+        Show progress bars on stderr (tqdm; they render in notebooks too)
+        for the neighbour searches."""
 
 K_NEIGHBORS = """k_neighbors : int or object, default=5
         Number of same-class nearest neighbours to interpolate towards. An

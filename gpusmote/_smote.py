@@ -36,12 +36,13 @@ class BaseSMOTE(BaseOverSampler):
     }
 
     def __init__(self, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 backend="auto", working_memory=None):
+                 backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.k_neighbors = k_neighbors
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     # -- neighbours ----------------------------------------------------------
     def _validate_estimator(self) -> None:
@@ -62,7 +63,8 @@ class BaseSMOTE(BaseOverSampler):
             if sparse.issparse(X_class):
                 X_class = X_class.toarray()
             return kneighbors(X_class, self.k_neighbors, backend=be.name,
-                              working_memory=self.working_memory, return_distance=False)
+                              working_memory=self.working_memory, return_distance=False,
+                              verbose=getattr(self, "verbose", False))
         host = X_class if sparse.issparse(X_class) else be.to_numpy(X_class)
         self.nn_k_.fit(host)
         nns = self.nn_k_.kneighbors(host, return_distance=False)[:, 1:]
@@ -142,10 +144,10 @@ class SMOTE(BaseSMOTE):
     """
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 backend="auto", working_memory=None):
+                 backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory)
+                         working_memory=working_memory, verbose=verbose)
 
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
         check_class_size(label, rows.size, self._n_neighbors(), type(self).__name__)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._progress import progress_bar
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from .backends import get_backend
 
@@ -31,7 +32,8 @@ __all__ = ["kneighbors"]
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
-               working_memory: float | None = None, return_distance: bool = True):
+               working_memory: float | None = None, return_distance: bool = True,
+               verbose: bool = False):
     """Exact k nearest neighbours in Euclidean distance, computed in blocks.
 
     Parameters
@@ -50,6 +52,8 @@ def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
         caps mean more, smaller blocks and the same answer.
     return_distance : bool, default=True
         Also return the distances.
+    verbose : bool, default=False
+        Show a progress bar over the query rows on stderr.
 
     Returns
     -------
@@ -86,7 +90,9 @@ def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
             f"available{' besides the query itself' if self_search else ''}; "
             f"use k <= {n_avail}."
         )
-    d2, idx = _search(be, X, Q, int(k), self_search, budget_bytes(working_memory, be.free_bytes()))
+    with progress_bar(verbose, Q.shape[0], "neighbours") as bar:
+        d2, idx = _search(be, X, Q, int(k), self_search,
+                          budget_bytes(working_memory, be.free_bytes()), bar)
     if not return_distance:
         return idx
     xp = be.xp
@@ -105,7 +111,7 @@ def _as_float_matrix(be, A, name: str, dtype=None):
     return xp.ascontiguousarray(A, dtype=dtype)
 
 
-def _search(be, X, Q, k: int, self_search: bool, budget: int):
+def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     """Squared distances (float64) and indices of the k nearest references."""
     xp = be.xp
     n_ref, n_features = X.shape
@@ -137,6 +143,8 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int):
             c1 = min(c0 + cols, n_ref)
             G = Q_blk @ Xc[c0:c1].T
             be.topk_update(state, G, half_sq[c0:c1], c0, (q0 - c0) if self_search else None)
+        if bar is not None:
+            bar.update(q1 - q0)
         return be.topk_result(state)
 
     parts = be.map_blocks(search_block, block_starts(n_q, rows))

@@ -153,3 +153,11 @@ def test_sparse_csr_in_gives_csr_out_equal_to_dense():
     out = SMOTE(random_state=0).fit_resample(Xs, y)[0]
     assert sparse.issparse(out) and out.format == "csr"
     np.testing.assert_allclose(out.toarray(), dense, rtol=1e-12)
+
+
+def test_verbose_shows_a_progress_bar_on_stderr(capfd):
+    X, y = _data()
+    SMOTE(random_state=0, verbose=True).fit_resample(X, y)
+    assert "neighbours" in capfd.readouterr().err
+    SMOTE(random_state=0).fit_resample(X, y)
+    assert capfd.readouterr().err == ""
