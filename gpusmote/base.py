@@ -12,6 +12,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from scipy import sparse
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
 from imblearn.utils import check_sampling_strategy
@@ -27,6 +28,7 @@ from .backends import BACKEND_NAMES, get_backend
 _BACKEND_CONSTRAINTS = {
     "backend": [StrOptions(set(BACKEND_NAMES))],
     "working_memory": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    "verbose": ["verbose"],
 }
 
 
@@ -123,3 +125,30 @@ class BaseCleaningSampler(_ResampleTemplate, _ImbCleaningSampler):
 
     _parameter_constraints: dict = {**_ImbCleaningSampler._parameter_constraints,
                                     **_BACKEND_CONSTRAINTS}
+
+
+def neighbours_among_all(be, X, rows, k: int, working_memory=None):
+    """Indices into X of the k nearest rows of every row of X in ``rows``, among
+    all rows of X, the row itself left out (danger sets, ADASYN, ENN).
+    ``rows`` are sorted and unique (``np.flatnonzero`` of a mask).
+
+    When every row is a query the engine excludes self directly. Otherwise the
+    query rows are themselves in X: ask for k + 1 and drop each row's own index
+    (or the last column, when more than k + 1 exact duplicates tie with it).
+    """
+    from .neighbors import kneighbors
+
+    xp = be.xp
+    if sparse.issparse(X):
+        X = X.toarray()
+    rows = np.asarray(rows)
+    if rows.size == X.shape[0]:  # rows of y == label for all labels: every row, in order
+        return kneighbors(X, k, backend=be.name, working_memory=working_memory,
+                          return_distance=False)
+    rows_dev = be.asarray(rows)
+    idx = kneighbors(X, k + 1, queries=X[rows_dev], backend=be.name,
+                     working_memory=working_memory, return_distance=False)
+    is_self = idx == rows_dev[:, None]
+    drop = xp.where(is_self.any(axis=1), xp.argmax(is_self, axis=1), k)
+    keep = xp.arange(k + 1)[None, :] != drop[:, None]
+    return idx[keep].reshape(-1, k)
