@@ -1,0 +1,655 @@
+"""The ``gpusmote`` command line: ``resample``, ``demo``, ``compare`` and ``bench``.
+
+A thin layer over the public API. pandas, matplotlib and tqdm (the ``cli``
+extra) are imported inside the subcommands, so ``gpusmote --help`` works on a
+bare install. Results go to stdout, progress to stderr, and every expected
+failure ends in one line, ``gpusmote: error: ...``, with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from typing import Any, Sequence
+
+EXIT_ERROR = 2
+
+# Method name -> (class exported by gpusmote, fixed constructor arguments).
+# Aliases point at the same class; the classes are looked up lazily so that
+# methods still being written do not break the ones that exist.
+METHODS: dict[str, tuple[str, dict]] = {
+    "smote": ("SMOTE", {}),
+    "borderline-smote": ("BorderlineSMOTE", {"kind": "borderline-1"}),
+    "borderline1": ("BorderlineSMOTE", {"kind": "borderline-1"}),
+    "borderline2": ("BorderlineSMOTE", {"kind": "borderline-2"}),
+    "adasyn": ("ADASYN", {}),
+    "smotenc": ("SMOTENC", {"categorical_features": "auto"}),
+    "smoten": ("SMOTEN", {}),
+    "random": ("RandomOverSampler", {}),
+    "ros": ("RandomOverSampler", {}),
+    "tomek": ("TomekLinks", {}),
+    "enn": ("EditedNearestNeighbours", {}),
+    "smote-tomek": ("SMOTETomek", {}),
+    "smote-enn": ("SMOTEENN", {}),
+}
+
+# Methods that take categorical columns as they are.
+CATEGORICAL_METHODS = ("smotenc", "smoten")
+
+STRATEGY_WORDS = ("auto", "minority", "not minority", "not majority", "all")
+
+READ_EXTENSIONS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class CLIError(Exception):
+    """An expected failure: printed as one line, exit status 2."""
+
+
+# --------------------------------------------------------------------------
+# the method registry
+# --------------------------------------------------------------------------
+def sampler_class(method: str) -> type:
+    """The gpusmote class behind a method name of the command line.
+
+    Parameters
+    ----------
+    method : str
+        A key of ``METHODS`` (case-insensitive), for example ``"smote"``.
+
+    Returns
+    -------
+    cls : type
+        The sampler class, imported from ``gpusmote``.
+
+    Raises
+    ------
+    CLIError
+        Unknown method, or one this build of gpusmote does not export.
+    """
+    import gpusmote
+
+    key = method.lower()
+    if key not in METHODS:
+        raise CLIError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    class_name, _ = METHODS[key]
+    cls = getattr(gpusmote, class_name, None)
+    if cls is None:
+        raise CLIError(f"method {method!r} needs gpusmote.{class_name}, which this "
+                       "version of gpusmote does not provide")
+    return cls
+
+
+def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: int | None = None,
+                 backend: str = "auto", seed: int | None = None):
+    """Build the sampler for a method name with the options the command line knows.
+
+    Options a sampler does not take are left out (a cleaner has no
+    ``random_state``), except ``k_neighbors``, which is an error there because
+    the user asked for it. For ``enn`` it sets ``n_neighbors``; for the
+    combined samplers it configures their inner SMOTE.
+
+    Parameters
+    ----------
+    method : str
+        A key of ``METHODS``.
+    sampling_strategy : str, float, dict or callable, default="auto"
+        imbalanced-learn's ``sampling_strategy``.
+    k_neighbors : int or None, default=None
+        Neighbour count; None keeps the class default.
+    backend : {"auto", "numpy", "cupy"}, default="auto"
+        Where the work runs.
+    seed : int or None, default=None
+        ``random_state`` for samplers that draw random numbers.
+
+    Returns
+    -------
+    sampler : estimator
+        An unfitted gpusmote sampler.
+    """
+    cls = sampler_class(method)
+    _, fixed = METHODS[method.lower()]
+    accepted = set(cls().get_params(deep=False))
+    params: dict[str, Any] = dict(fixed)
+    wanted = {"sampling_strategy": sampling_strategy, "backend": backend, "random_state": seed}
+    params.update({k: v for k, v in wanted.items() if k in accepted})
+    if k_neighbors is not None:
+        if "k_neighbors" in accepted:
+            params["k_neighbors"] = k_neighbors
+        elif "n_neighbors" in accepted:
+            params["n_neighbors"] = k_neighbors
+        elif "smote" in accepted:
+            # SMOTETomek / SMOTEENN: k belongs to the SMOTE step they run first
+            import gpusmote
+
+            params["smote"] = gpusmote.SMOTE(sampling_strategy=sampling_strategy,
+                                             k_neighbors=k_neighbors, backend=backend,
+                                             random_state=seed)
+        else:
+            raise CLIError(f"method {method!r} has no neighbours to set; drop --k-neighbors")
+    return cls(**params)
+
+
+# --------------------------------------------------------------------------
+# helpers shared by the subcommands
+# --------------------------------------------------------------------------
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (samplers may wrap long messages)."""
+    text = " ".join(str(exc).split())
+    return text or exc.__class__.__name__
+
+
+def _need(module: str, command: str):
+    """Import an optional dependency of a subcommand, or fail with the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise CLIError(f"the {command} command needs {module.split('.')[0]}; "
+                       "install it with `pip install gpusmote[cli]`") from None
+
+
+def _file_kind(path: str, role: str) -> str:
+    low = path.lower()
+    for ext, kind in sorted(READ_EXTENSIONS.items(), key=lambda kv: -len(kv[0])):
+        if low.endswith(ext):
+            return kind
+    raise CLIError(f"{role} {path!r} has an unknown extension; use one of: "
+                   f"{', '.join(READ_EXTENSIONS)}")
+
+
+def read_table(path: str):
+    """Read a CSV or Parquet file (chosen by extension) into a DataFrame."""
+    pd = _need("pandas", "resample")
+    kind = _file_kind(path, "input")
+    if not os.path.exists(path):
+        raise CLIError(f"input file {path!r} does not exist")
+    if os.path.isdir(path):
+        raise CLIError(f"input {path!r} is a directory, not a file")
+    try:
+        if kind == "parquet":
+            _need("pyarrow", "resample")
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except CLIError:
+        raise
+    except Exception as exc:  # parsers raise many kinds; all mean "unreadable"
+        raise CLIError(f"could not read {path!r} as {kind.upper()}: {_one_line(exc)}") from None
+
+
+def write_table(df, path: str) -> None:
+    """Write a DataFrame as CSV or Parquet (chosen by extension), without the index."""
+    kind = _file_kind(path, "output")
+    try:
+        if kind == "parquet":
+            df.to_parquet(path, index=False)
+        else:
+            df.to_csv(path, index=False)
+    except Exception as exc:
+        raise CLIError(f"could not write {path!r}: {_one_line(exc)}") from None
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def parse_label(text: str, y) -> Any:
+    """A class label typed on the command line, as a value of ``y``'s dtype.
+
+    A label matches the class whose text form it equals (``1`` for an int
+    column, ``fraud`` for a string column); otherwise it is converted to the
+    column's dtype so that the sampler reports the unknown class itself.
+    """
+    classes = list(y.dropna().unique())
+    by_text = {str(c): c for c in classes}
+    if text in by_text:
+        return by_text[text]
+    dtype = y.dtype
+    kind = getattr(dtype, "kind", "O")
+    try:
+        if kind in "iu":
+            return int(text)
+        if kind == "f":
+            value = float(text)
+            return by_text.get(str(value), value)
+        if kind == "b":
+            lowered = text.lower()
+            if lowered in ("true", "false", "1", "0"):
+                return lowered in ("true", "1")
+    except ValueError:
+        pass
+    return text
+
+
+def parse_sampling_strategy(text: str, y) -> Any:
+    """``--sampling-strategy``: a word, a float, or ``class=count,...``.
+
+    Parameters
+    ----------
+    text : str
+        What the user typed.
+    y : pandas.Series
+        The target column; dict labels are converted to its dtype.
+
+    Returns
+    -------
+    strategy : str, float or dict
+        A value for ``sampling_strategy``.
+    """
+    word = " ".join(text.strip().lower().split())
+    if word in STRATEGY_WORDS:
+        return word
+    if "=" in text:
+        strategy = {}
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            label, sep, count = part.rpartition("=")
+            if not sep or not label.strip():
+                raise CLIError(f"--sampling-strategy item {part.strip()!r} is not class=count")
+            try:
+                n = int(count)
+            except ValueError:
+                raise CLIError(f"--sampling-strategy count {count.strip()!r} for class "
+                               f"{label.strip()!r} is not an integer") from None
+            strategy[parse_label(label.strip(), y)] = n
+        return strategy
+    try:
+        return float(text)
+    except ValueError:
+        raise CLIError(f"--sampling-strategy {text!r} is not one of "
+                       f"{', '.join(repr(w) for w in STRATEGY_WORDS)}, a float, "
+                       "or class=count,...") from None
+
+
+def _progress(total: int, quiet: bool, desc: str):
+    """A tqdm bar on stderr, or a stand-in with the same methods.
+
+    The bar is shown only on a terminal: redirected to a file or a pipe, its
+    carriage returns would mix into the one-line error messages.
+    """
+    if not quiet and sys.stderr.isatty():
+        try:
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
+                        bar_format="{desc}: {n}/{total} {bar} [{elapsed}]")
+        except ImportError:
+            pass
+
+    class _Silent:
+        def update(self, n=1):
+            pass
+
+        def set_description_str(self, s):
+            pass
+
+        def close(self):
+            pass
+
+    return _Silent()
+
+
+def _counts_table(before, after) -> str:
+    labels = list(before.index) + [c for c in after.index if c not in before.index]
+    rows = [("class", "before", "after")]
+    for label in labels:
+        rows.append((str(label), str(int(before.get(label, 0))), str(int(after.get(label, 0)))))
+    rows.append(("total", str(int(before.sum())), str(int(after.sum()))))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}"
+                     for r in rows)
+
+
+# --------------------------------------------------------------------------
+# subcommands
+# --------------------------------------------------------------------------
+def cmd_resample(args: argparse.Namespace) -> int:
+    """Resample a CSV/Parquet file and write the result."""
+    _file_kind(args.input, "input")
+    _file_kind(args.output, "output")
+    if _same_file(args.input, args.output):
+        raise CLIError("output path is the input file; choose another -o so the input "
+                       "is not overwritten")
+    cls = sampler_class(args.method)  # fail on an unknown method before reading
+
+    bar = _progress(3, args.quiet, "reading")
+    try:
+        df = read_table(args.input)
+        bar.update()
+        if args.target not in df.columns:
+            cols = [str(c) for c in df.columns]
+            shown = ", ".join(cols[:30]) + (f", ... ({len(cols)} in all)" if len(cols) > 30 else "")
+            raise CLIError(f"target column {args.target!r} is not in {args.input}; "
+                           f"available columns: {shown}")
+        y = df[args.target]
+        X = df.drop(columns=[args.target])
+        if X.shape[1] == 0:
+            raise CLIError(f"{args.input} has no feature columns besides {args.target!r}")
+        if y.isna().any():
+            raise CLIError(f"target column {args.target!r} has {int(y.isna().sum())} missing "
+                           "value(s); drop those rows first")
+        categorical = _categorical_columns(X)
+        if categorical and args.method.lower() not in CATEGORICAL_METHODS:
+            shown = ", ".join(map(str, categorical[:10]))
+            raise CLIError(f"column(s) {shown} are categorical and method {args.method!r} "
+                           "needs numeric features; use --method smotenc for mixed "
+                           "numeric and categorical columns (smoten if all are "
+                           "categorical), or encode/drop them")
+        strategy = parse_sampling_strategy(args.sampling_strategy, y)
+        sampler = make_sampler(args.method, sampling_strategy=strategy,
+                               k_neighbors=args.k_neighbors, backend=args.backend,
+                               seed=args.seed)
+        bar.set_description_str(f"resampling with {cls.__name__}")
+        start = time.perf_counter()
+        try:
+            X_res, y_res = sampler.fit_resample(X, y)
+        except (ValueError, TypeError) as exc:
+            raise CLIError(_one_line(exc)) from None
+        seconds = time.perf_counter() - start
+        bar.update()
+        out = X_res.copy() if hasattr(X_res, "copy") else X_res
+        out.insert(df.columns.get_loc(args.target), args.target, _as_series(y_res, y))
+        bar.set_description_str("writing")
+        write_table(out, args.output)
+        bar.update()
+    finally:
+        bar.close()
+
+    if not args.quiet:
+        before = y.value_counts(sort=False)
+        after = out[args.target].value_counts(sort=False)
+        backend = getattr(sampler, "backend_", args.backend)
+        print(f"{cls.__name__} on {backend}: {len(df)} -> {len(out)} rows in "
+              f"{seconds:.2f} s; wrote {args.output}")
+        print(_counts_table(before, after))
+    return 0
+
+
+def _categorical_columns(X) -> list:
+    import pandas as pd
+
+    return [c for c, t in X.dtypes.items()
+            if isinstance(t, pd.CategoricalDtype) or pd.api.types.is_object_dtype(t)
+            or pd.api.types.is_string_dtype(t)]
+
+
+def _as_series(y_res, y):
+    """The resampled target as an array of the target's dtype (aligned by position)."""
+    import pandas as pd
+
+    if isinstance(y_res, pd.Series):
+        return y_res.array
+    return pd.array(y_res, dtype=y.dtype)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the fraud-style demo and print its report."""
+    _need("pandas", "demo")
+    from . import _demo
+
+    if args.plot:
+        _need("matplotlib", "demo")
+    try:
+        report = _demo.run_demo(n_rows=args.rows, positive_rate=args.positive_rate,
+                                method=args.method, backend=args.backend, seed=args.seed,
+                                sampling_strategy=_plain_strategy(args.sampling_strategy),
+                                classifier=args.classifier, plot=args.plot,
+                                log=None if args.quiet else _stderr_log)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(_one_line(exc)) from None
+    print(_demo.format_report(report))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Cross-validated comparison of methods and ratios."""
+    pd = _need("pandas", "compare")
+    from . import _compare
+
+    if args.demo == bool(args.input):
+        raise CLIError("compare needs INPUT --target COL, or --demo (not both)")
+    try:
+        ratios = [float(r) for r in args.ratios.split(",") if r.strip()]
+    except ValueError:
+        raise CLIError(f"--ratios {args.ratios!r} must be comma-separated numbers") from None
+    if not ratios or any(r <= 0 or r > 1 for r in ratios):
+        raise CLIError("--ratios must be numbers in (0, 1], for example 0.1,0.25,0.5,1.0")
+    methods = [m.strip().lower() for m in args.methods.split(",") if m.strip()] \
+        if args.methods else list(_compare.DEFAULT_METHODS)
+    unknown = [m for m in methods if m not in _compare.COMPARE_METHODS]
+    if unknown:
+        raise CLIError(f"unknown compare method(s) {', '.join(unknown)}; choose from: "
+                       f"{', '.join(_compare.COMPARE_METHODS)}")
+    if args.folds < 2:
+        raise CLIError("--folds must be at least 2")
+    for path in (args.plot, args.json, args.csv):
+        if path and args.input and _same_file(path, args.input):
+            raise CLIError(f"output path {path!r} is the input file; choose another")
+
+    if args.demo:
+        X, y = _compare.demo_data(seed=args.seed)
+        source = f"built-in demo data ({len(y)} rows)"
+    else:
+        if not args.target:
+            raise CLIError("compare INPUT needs --target COL")
+        df = read_table(args.input)
+        if args.target not in df.columns:
+            raise CLIError(f"target column {args.target!r} is not in {args.input}; "
+                           f"available columns: {', '.join(map(str, df.columns[:30]))}")
+        y = df[args.target]
+        X = df.drop(columns=[args.target])
+        categorical = _categorical_columns(X)
+        if categorical:
+            raise CLIError(f"compare needs numeric features; column(s) "
+                           f"{', '.join(map(str, categorical[:10]))} are categorical "
+                           "(encode or drop them)")
+        source = f"{args.input} ({len(y)} rows)"
+    try:
+        result = _compare.run_compare(X, y, methods=methods, ratios=ratios, folds=args.folds,
+                                      backend=args.backend, seed=args.seed,
+                                      classifier=args.classifier, quiet=args.quiet)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(_one_line(exc)) from None
+    print(f"{args.folds}-fold stratified CV on {source}, resampling inside the training "
+          f"folds; classifier {result['classifier']}")
+    print(_compare.format_table(result))
+    for note in result["notes"]:
+        print(f"note: {note}")
+    if args.json:
+        _compare.write_json(result, args.json)
+        print(f"wrote {args.json}")
+    if args.csv:
+        _compare.to_frame(result).to_csv(args.csv, index=False)
+        print(f"wrote {args.csv}")
+    if args.plot:
+        _need("matplotlib", "compare")
+        from . import _plots
+
+        _plots.plot_compare(result, args.plot)
+        print(f"wrote {args.plot}")
+    del pd
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run benchmark workloads through ``gpusmote.bench``."""
+    try:
+        from . import bench
+    except ImportError as exc:
+        raise CLIError(f"the benchmark module cannot be loaded: {_one_line(exc)}") from None
+    workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()] \
+        if args.workloads else list(bench.WORKLOADS)
+    unknown = [w for w in workloads if w not in bench.WORKLOADS]
+    if unknown:
+        raise CLIError(f"unknown workload(s) {', '.join(unknown)}; choose from: "
+                       f"{', '.join(bench.WORKLOADS)}")
+    backends = [b.strip().lower() for b in args.backends.split(",") if b.strip()]
+    bad = [b for b in backends if b not in ("numpy", "cupy")]
+    if bad or not backends:
+        raise CLIError(f"--backends takes numpy and/or cupy, got {args.backends!r}")
+    if args.repeat < 1:
+        raise CLIError("--repeat must be at least 1")
+    try:
+        results, json_path = bench.run(workloads, backends, args.repeat, args.profile,
+                                       args.out)
+    except (ValueError, TypeError) as exc:
+        raise CLIError(_one_line(exc)) from None
+    print(bench.format_table(results))
+    print(f"results: {json_path}")
+    return 0
+
+
+def _plain_strategy(text: str) -> Any:
+    """``--sampling-strategy`` without a target column: a word or a float."""
+    word = " ".join(text.strip().lower().split())
+    if word in STRATEGY_WORDS:
+        return word
+    try:
+        return float(text)
+    except ValueError:
+        raise CLIError(f"--sampling-strategy {text!r} is not one of "
+                       f"{', '.join(repr(w) for w in STRATEGY_WORDS)} or a float") from None
+
+
+def _stderr_log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# the parser
+# --------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``gpusmote`` command."""
+    from ._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="gpusmote",
+        description="SMOTE-family resampling on the GPU (CuPy) or the CPU (NumPy).")
+    parser.add_argument("--version", action="version", version=f"gpusmote {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def common(p, *, seed_default=0):
+        p.add_argument("--backend", default="auto", choices=("auto", "numpy", "cupy"),
+                       help="where resampling runs (default: auto)")
+        p.add_argument("--seed", type=int, default=seed_default,
+                       help=f"random seed (default: {seed_default})")
+        p.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress on stderr" + (" and no summary" if p.prog.endswith(
+                           "resample") else ""))
+
+    p = sub.add_parser("resample", help="resample a CSV or Parquet file",
+                       description="Resample INPUT (CSV or Parquet) and write OUTPUT. "
+                                   f"Methods: {', '.join(METHODS)}.")
+    p.add_argument("input", metavar="INPUT", help="a .csv, .csv.gz, .parquet or .pq file")
+    p.add_argument("--target", required=True, metavar="COL", help="the class column")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="where to write the result (format from its extension)")
+    p.add_argument("--method", default="smote", metavar="METHOD",
+                   help="resampling method (default: smote)")
+    p.add_argument("--sampling-strategy", default="auto", metavar="S",
+                   help="auto, minority, 'not minority', 'not majority', all, a float "
+                        "(binary targets), or class=count,... (default: auto)")
+    p.add_argument("--k-neighbors", type=int, default=None, metavar="K",
+                   help="neighbours per row (default: the method's own)")
+    common(p)
+    p.set_defaults(func=cmd_resample)
+
+    p = sub.add_parser("demo", help="fraud-style demo: split, Pipeline, metrics, timings",
+                       description="Make a fraud-style data set, split it (stratified), "
+                                   "train a classifier with and without resampling inside "
+                                   "an imblearn Pipeline, and report test-set metrics and "
+                                   "resampling times per backend.")
+    p.add_argument("--rows", type=int, default=500_000, help="rows (default: 500000)")
+    p.add_argument("--positive-rate", type=float, default=0.004,
+                   help="share of positives (default: 0.004)")
+    p.add_argument("--method", default="smote", metavar="METHOD",
+                   help="over-sampling method (default: smote)")
+    p.add_argument("--sampling-strategy", default="auto", metavar="S",
+                   help="auto, minority, 'not minority', 'not majority', all, or a "
+                        "float minority/majority ratio (default: auto)")
+    p.add_argument("--classifier", default="hgb", choices=("hgb", "logreg"),
+                   help="HistGradientBoosting or LogisticRegression (default: hgb)")
+    p.add_argument("--plot", metavar="PATH.png", help="write class counts and a 2-D view")
+    common(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("compare", help="methods x ratios under stratified cross-validation",
+                       description="Compare resampling methods and ratios with stratified "
+                                   "k-fold cross-validation; resampling happens inside the "
+                                   "training folds only.")
+    p.add_argument("input", metavar="INPUT", nargs="?", help="a .csv or .parquet file")
+    p.add_argument("--target", metavar="COL", help="the class column of INPUT")
+    p.add_argument("--demo", action="store_true", help="use a small built-in data set")
+    p.add_argument("--folds", type=int, default=5, help="CV folds (default: 5)")
+    p.add_argument("--ratios", default="0.1,0.25,0.5,1.0",
+                   help="minority/majority ratios after resampling (default: 0.1,0.25,0.5,1.0)")
+    p.add_argument("--methods", default=None,
+                   help="comma-separated subset (default: all): "
+                        "none,random,smote,borderline-smote,adasyn,smote-tomek,smote-enn,"
+                        "balanced")
+    p.add_argument("--classifier", default="logreg", choices=("logreg", "hgb"),
+                   help="LogisticRegression or HistGradientBoosting (default: logreg)")
+    p.add_argument("--plot", metavar="PATH.png", help="write metric vs ratio per method")
+    p.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    p.add_argument("--csv", metavar="PATH", help="write the results table as CSV")
+    common(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("bench", help="run the benchmark workloads (W1-W6)",
+                       description="Run benchmark workloads and write JSON results.")
+    p.add_argument("--workloads", default=None, help="comma-separated ids, e.g. W1,W2 "
+                                                     "(default: all)")
+    p.add_argument("--backends", default="numpy", help="numpy and/or cupy (default: numpy)")
+    p.add_argument("--repeat", type=int, default=3, help="repeats per run (default: 3)")
+    p.add_argument("--profile", default="quick", choices=("quick", "full"),
+                   help="quick for smoke runs, full for published numbers (default: quick)")
+    p.add_argument("--out", default=None, metavar="DIR", help="directory for the JSON")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``gpusmote`` and ``python -m gpusmote``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 on an expected error (printed as one line).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        with _quiet_warnings(getattr(args, "quiet", False)):
+            return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"gpusmote: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("gpusmote: interrupted", file=sys.stderr)
+        return 130
+
+
+@contextlib.contextmanager
+def _quiet_warnings(quiet: bool):
+    if not quiet:
+        yield
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
