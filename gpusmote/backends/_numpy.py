@@ -14,6 +14,7 @@ from threadpoolctl import ThreadpoolController
 # block then run at cache speed instead of memory speed.
 _BLOCK_ROWS = 256
 _BLOCK_COLS = 2048
+_SEED_COLS = 512
 
 
 @functools.lru_cache(maxsize=1)
@@ -110,9 +111,10 @@ class NumpyBackend:
         if state.seeded:
             hits = np.flatnonzero(G > state.score.min(axis=1)[:, None])
         else:
-            # The first block sets the threshold: a SIMD sort of it is cheaper
-            # than argpartition and leaves about m hits per row to merge.
-            threshold = np.sort(G, axis=1)[:, -m]
+            # A sample of the first block sets the threshold (a SIMD sort beats
+            # argpartition); about m * width / n_seed hits per row then merge.
+            n_seed = min(G.shape[1], max(_SEED_COLS, 8 * m))
+            threshold = np.sort(G[:, :n_seed], axis=1)[:, -m]
             hits = np.flatnonzero(G >= threshold[:, None])
             state.seeded = True
             if hits.size == state.score.size:  # no ties at the threshold: exactly m per row
