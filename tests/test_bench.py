@@ -1,0 +1,39 @@
+"""The benchmark harness writes honest JSON: machine, versions, raw runs, ratios."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gpusmote import bench
+
+
+def test_make_data_has_the_workload_shape_and_exact_shares():
+    X, y = bench.make_data(bench.WORKLOADS["W4"], scale=0.01)
+    assert X.shape == (10_000, 32) and X.dtype == np.float32
+    np.testing.assert_array_equal(np.bincount(y), [9000, 500, 300, 150, 50])
+    X2, y2 = bench.make_data(bench.WORKLOADS["W4"], scale=0.01)
+    np.testing.assert_array_equal(X, X2)  # fixed seed
+
+
+def test_quick_run_writes_json_with_context(tmp_path):
+    results, path = bench.run(["W1"], ["numpy"], repeat=2, profile="quick",
+                              out_dir=str(tmp_path), dtypes=("float32", "float64"))
+    saved = json.loads(open(path).read())
+    assert saved["machine"]["versions"]["imbalanced-learn"]
+    assert saved["machine"]["cores"] >= 1
+    assert [r["dtype"] for r in saved["results"]] == ["float32", "float64"]
+    for r in saved["results"]:
+        assert len(r["runs"]["gpusmote"]) == 2 and len(r["runs"]["imblearn"]) == 2
+        assert r["rows_out"] == 2 * r["class_counts"][0]
+        assert set(r["runs"]["gpusmote"][0]["phases"]) >= {"neighbours", "generation"}
+        assert r["speedup_vs_imblearn"] > 0
+    table = bench.format_table(results)
+    assert "W1" in table and "float64" in table
+
+
+def test_unknown_workload_and_profile_are_refused():
+    with pytest.raises(ValueError, match="unknown workload"):
+        bench.run(["W9"], ["numpy"])
+    with pytest.raises(ValueError, match="profile"):
+        bench.run(["W1"], ["numpy"], profile="huge")
