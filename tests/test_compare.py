@@ -1,0 +1,72 @@
+"""Cross-validated comparison: resampling inside the folds, tables and files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from gpusmote import _compare
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    X, y = _compare.demo_data(seed=0)
+    return _compare.run_compare(X[:6000], y[:6000], methods=["none", "smote", "balanced"],
+                                ratios=[0.2, 1.0], folds=3)
+
+
+def test_rows_and_fold_scores(small_result):
+    rows = small_result["rows"]
+    assert [(r["method"], r["ratio"]) for r in rows] == [
+        ("none", None), ("smote", 0.2), ("smote", 1.0), ("balanced", None)]
+    for r in rows:
+        assert len(r["pr_auc"]["folds"]) == 3
+        assert r["pr_auc"]["mean"] == pytest.approx(np.mean(r["pr_auc"]["folds"]))
+    smote = rows[1]
+    assert smote["resample_s"] > 0
+    # inside a training fold (2/3 of 6000 rows) the minority is lifted to 0.2 x majority
+    n_major = small_result["classes"]["0"] * 2 / 3
+    assert smote["train_rows_after"] == pytest.approx(n_major * 1.2, rel=0.01)
+    assert rows[0]["resample_s"] is None
+
+
+def test_table_json_csv(small_result, tmp_path):
+    text = _compare.format_table(small_result)
+    assert "±" in text and "PR-AUC" in text and "balanced" in text
+    _compare.write_json(small_result, tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["folds"] == 3
+    frame = _compare.to_frame(small_result)
+    assert len(frame) == 4 and "mcc_std" in frame.columns
+
+
+def test_ratio_below_the_data_is_skipped_with_a_note():
+    X, y = make_classification(600, weights=[0.7], random_state=0)
+    result = _compare.run_compare(X, y, methods=["smote"], ratios=[0.2, 1.0], folds=2)
+    assert [r["ratio"] for r in result["rows"]] == [1.0]
+    assert any("ratio 0.2 skipped" in n for n in result["notes"])
+
+
+def test_multiclass_uses_macro_averages_and_ratio_strategy():
+    X, y = make_classification(900, n_classes=3, n_informative=4, weights=[0.8, 0.15],
+                               random_state=0)
+    result = _compare.run_compare(X, y, methods=["smote"], ratios=[0.5], folds=2)
+    assert result["average"] == "macro"
+    counts = np.bincount(y)
+    strategy = _compare.RatioStrategy(0.5)(y)
+    assert strategy == {0: counts[0], 1: max(counts[1], counts[0] // 2),
+                        2: max(counts[2], counts[0] // 2)}
+    assert "macro" in _compare.format_table(result)
+
+
+def test_bad_input_messages():
+    X, y = make_classification(100, random_state=0)
+    with pytest.raises(ValueError, match="unknown compare method 'magic'"):
+        _compare.run_compare(X, y, methods=["magic"])
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        _compare.run_compare(X, y, methods=["none"])
+    with pytest.raises(ValueError, match="one class"):
+        _compare.run_compare(X[:, 1:], np.zeros(100), methods=["none"])
