@@ -7,7 +7,15 @@ A change of import line from imbalanced-learn::
 Importing gpusmote never imports CuPy; the GPU backend loads on first use.
 """
 
+from ._adasyn import ADASYN
+from ._borderline import BorderlineSMOTE
+from ._cleaning import EditedNearestNeighbours, TomekLinks
+from ._combine import SMOTEENN, SMOTETomek
+from ._random import RandomOverSampler
 from ._smote import SMOTE
+from ._smote_nc import SMOTEN, SMOTENC
 from ._version import __version__
 
-__all__ = ["SMOTE", "__version__"]
+__all__ = ["ADASYN", "BorderlineSMOTE", "EditedNearestNeighbours", "RandomOverSampler",
+           "SMOTE", "SMOTEENN", "SMOTEN", "SMOTENC", "SMOTETomek", "TomekLinks",
+           "__version__"]

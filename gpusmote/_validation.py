@@ -231,11 +231,12 @@ def check_shrinkage(shrinkage: Any, classes) -> None:
             )
 
 
-def shrinkage_needs_numbers(dtype) -> ValueError:
-    return ValueError(
-        f"When shrinkage is not None, X needs to contain only numerical data to later "
-        f"generate a smoothed bootstrap sample; X has dtype {dtype}. Encode the "
-        "columns as numbers first, or use shrinkage=None (plain duplication)."
+def shrinkage_needs_numbers(what: str, error=TypeError) -> Exception:
+    return error(
+        f"When shrinkage is not None, X needs to contain only finite numerical data to "
+        f"generate a smoothed bootstrap sample; X has {what}. Encode the columns as "
+        "numbers (and impute missing values) first, or use shrinkage=None (plain "
+        "duplication)."
     )
 
 

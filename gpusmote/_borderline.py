@@ -1,0 +1,186 @@
+"""BorderlineSMOTE: SMOTE seeded only from the rows at the border between classes."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from . import _docstrings as docs
+from ._generate import ClassPlan
+from ._smote import BaseSMOTE
+from ._validation import check_class_size, check_enough_rows
+from .base import neighbours_among_all
+
+
+def label_codes(be, y):
+    """Labels as small integers on the backend (codes follow the sorted labels)."""
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, be.asarray(codes.astype(np.int64))
+
+
+def class_code(classes, label) -> int:
+    return int(np.searchsorted(classes, label))
+
+
+def neighbours_from_estimator(nn, be, X, queries):
+    """imbalanced-learn's way with a user's estimator: fit on X, query, drop column 0."""
+    host = X if sparse.issparse(X) else be.to_numpy(X)
+    q = queries if sparse.issparse(queries) else be.to_numpy(queries)
+    nn.fit(host)
+    return be.asarray(nn.kneighbors(q, return_distance=False)[:, 1:])
+
+
+class BorderlineSMOTE(BaseSMOTE):
+    __doc__ = f"""Over-sample with Borderline-SMOTE: SMOTE seeded from the border rows.
+
+    A drop-in replacement for ``imblearn.over_sampling.BorderlineSMOTE`` that
+    runs on NumPy or, with CuPy, on the GPU. A row of the class being
+    over-sampled is *in danger* when at least half, but not all, of its
+    ``m_neighbors`` nearest rows (over all classes) belong to other classes.
+    Only rows in danger seed new rows. ``kind='borderline-1'`` interpolates
+    towards the seed's ``k_neighbors`` nearest rows of its own class;
+    ``kind='borderline-2'`` towards its nearest rows of any class, with steps
+    in [0, 0.5) towards rows of other classes.
+
+    Parameters
+    ----------
+    {docs.SAMPLING_STRATEGY}
+
+    {docs.RANDOM_STATE}
+
+    {docs.K_NEIGHBORS}
+
+    m_neighbors : int or object, default=10
+        Number of nearest rows, over all classes, that decide whether a row is
+        in danger. An object with ``kneighbors`` is used as given (fitted on
+        X, its first column dropped as the row itself, as imbalanced-learn
+        does).
+
+    kind : {{'borderline-1', 'borderline-2'}}, default='borderline-1'
+        Which neighbours the new rows are drawn towards (see above).
+
+    {docs.BACKEND}
+
+    Attributes
+    ----------
+    {docs.FITTED}
+
+    nn_k_ : estimator object
+        The neighbour estimator given as ``k_neighbors``, or for an int the
+        ``NearestNeighbors(k_neighbors + 1)`` imbalanced-learn would use.
+
+    nn_m_ : estimator object
+        The same for ``m_neighbors``.
+
+    in_danger_indices : dict
+        Class label -> indices (into X) of its rows in danger. A class with
+        no row in danger is left out, and no row is made for it (as in
+        imbalanced-learn).
+
+    See Also
+    --------
+    imblearn.over_sampling.BorderlineSMOTE : the CPU implementation this mirrors.
+    SMOTE : seeds from every row of the class.
+
+    Notes
+    -----
+    Borderline-2 steps towards rows of other classes are uniform in
+    [0, 0.5), as in Han et al. (2005); imbalanced-learn multiplies two
+    uniforms there instead, which has the same range and a different
+    distribution.
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from gpusmote import BorderlineSMOTE
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            class_sep=0.8, random_state=0)
+    >>> sorted(Counter(y.tolist()).items())
+    [(0, 897), (1, 103)]
+    >>> X_res, y_res = BorderlineSMOTE(random_state=0).fit_resample(X, y)
+    >>> sorted(Counter(y_res.tolist()).items())
+    [(0, 897), (1, 897)]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSMOTE._parameter_constraints,
+        "m_neighbors": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            HasMethods(["kneighbors", "kneighbors_graph"]),
+        ],
+        "kind": [StrOptions({"borderline-1", "borderline-2"})],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
+                 m_neighbors=10, kind="borderline-1", backend="auto",
+                 working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
+                         k_neighbors=k_neighbors, backend=backend,
+                         working_memory=working_memory)
+        self.m_neighbors = m_neighbors
+        self.kind = kind
+
+    def _validate_estimator(self) -> None:
+        super()._validate_estimator()
+        if isinstance(self.m_neighbors, numbers.Integral):
+            self.nn_m_ = NearestNeighbors(n_neighbors=self.m_neighbors + 1)
+        else:
+            self.nn_m_ = clone(self.m_neighbors)
+
+    def _fit_resample(self, be, X, y):
+        self.in_danger_indices = {}
+        self._classes, self._codes = label_codes(be, y)
+        return super()._fit_resample(be, X, y)
+
+    def _danger(self, be, X, rows, code):
+        """Boolean mask over ``rows``: at least half, not all, neighbours of other classes."""
+        name = type(self).__name__
+        if isinstance(self.m_neighbors, numbers.Integral):
+            m = int(self.m_neighbors)
+            check_enough_rows(X.shape[0], m, name, "m_neighbors")
+            nbrs = neighbours_among_all(be, X, rows, m, self.working_memory)
+        else:
+            m = int(self.nn_m_.n_neighbors) - 1
+            nbrs = neighbours_from_estimator(self.nn_m_, be, X, X[rows])
+        n_other = (self._codes[nbrs] != code).sum(axis=1)
+        return be.to_numpy((n_other >= m / 2) & (n_other < m))
+
+    def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
+        xp = be.xp
+        name = type(self).__name__
+        code = class_code(self._classes, label)
+        danger = self._danger(be, X, rows, code)
+        if not danger.any():
+            k = max(self._n_neighbors(), 1)
+            return ClassPlan(label, xp.empty(0, dtype=xp.int64),
+                             xp.empty((0, k), dtype=xp.int64), 0)
+        seeds = rows[danger]
+        self.in_danger_indices[label] = seeds
+        seeds_dev = be.asarray(seeds)
+        integral = isinstance(self.k_neighbors, numbers.Integral)
+        if self.kind == "borderline-1":
+            check_class_size(label, rows.size, self._n_neighbors(), name)
+            rows_dev = be.asarray(rows)
+            X_class = X[rows] if sparse.issparse(X) else X[rows_dev]
+            if integral:
+                local = neighbours_among_all(be, X_class, np.flatnonzero(danger),
+                                             int(self.k_neighbors), self.working_memory)
+            else:
+                local = neighbours_from_estimator(self.nn_k_, be, X_class,
+                                                  X_class[np.flatnonzero(danger)])
+            return ClassPlan(label, seeds_dev, rows_dev[local], n_new)
+        # borderline-2: neighbours of any class; steps towards other classes halved
+        if integral:
+            check_enough_rows(X.shape[0], int(self.k_neighbors), name, "k_neighbors")
+            nbrs = neighbours_among_all(be, X, seeds, int(self.k_neighbors),
+                                        self.working_memory)
+        else:
+            nbrs = neighbours_from_estimator(self.nn_k_, be, X, X[seeds])
+        scale = xp.where(self._codes[nbrs] != code, 0.5, 1.0)
+        return ClassPlan(label, seeds_dev, nbrs, n_new, step_scale=scale)

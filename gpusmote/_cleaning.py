@@ -1,0 +1,265 @@
+"""The cleaning under-samplers: TomekLinks and EditedNearestNeighbours."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from . import _docstrings as docs
+from ._borderline import label_codes, neighbours_from_estimator
+from ._timing import phase
+from ._validation import check_enough_rows
+from .base import BaseCleaningSampler, neighbours_among_all
+from .neighbors import kneighbors
+
+_N_JOBS = """n_jobs : int, default=None
+        Accepted for imbalanced-learn compatibility and not used: the
+        neighbour search uses every core (NumPy) or the GPU (CuPy)."""
+
+_FITTED = """sampling_strategy_ : dict
+        Class label -> the classes that may lose rows.
+
+    sample_indices_ : ndarray of shape (n_new_samples,)
+        Indices (into X) of the rows kept, in output order.
+
+    n_features_in_ : int
+        Number of features seen during ``fit_resample``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen during ``fit_resample``; only for DataFrames with
+        string column names.
+
+    backend_ : {'numpy', 'cupy'}
+        The backend that ran."""
+
+
+def _take(be, X, keep):
+    """Rows ``keep`` (host indices) of X, wherever X lives."""
+    if sparse.issparse(X) or be.name == "numpy":
+        return X[keep]
+    return X[be.asarray(keep)]  # pragma: no cover - needs a GPU
+
+
+class TomekLinks(BaseCleaningSampler):
+    __doc__ = f"""Under-sample by removing Tomek links.
+
+    A drop-in replacement for ``imblearn.under_sampling.TomekLinks`` that
+    runs on NumPy or, with CuPy, on the GPU. Two rows of different classes
+    form a Tomek link when each is the other's nearest neighbour; the rows
+    of a link that belong to a class named by ``sampling_strategy`` are
+    removed.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Which classes may lose rows, with imbalanced-learn's meaning:
+        ``'auto'`` (= ``'not minority'``), ``'majority'``, ``'not majority'``,
+        ``'not minority'``, ``'all'``, a list of labels, or a callable.
+
+    {_N_JOBS}
+
+    {docs.BACKEND}
+
+    Attributes
+    ----------
+    {_FITTED}
+
+    See Also
+    --------
+    imblearn.under_sampling.TomekLinks : the CPU implementation this mirrors.
+    EditedNearestNeighbours : remove rows whose neighbours disagree with them.
+
+    Notes
+    -----
+    The nearest neighbours come from one exact search of every row against
+    all rows (ties go to the lower index); no n x n matrix is made.
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from gpusmote import TomekLinks
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            class_sep=0.5, random_state=0)
+    >>> tl = TomekLinks()
+    >>> X_res, y_res = tl.fit_resample(X, y)
+    >>> len(y_res) < len(y), bool((X_res == X[tl.sample_indices_]).all())
+    (True, True)
+    """
+
+    def __init__(self, *, sampling_strategy="auto", n_jobs=None, backend="auto",
+                 working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.working_memory = working_memory
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+    _parameter_constraints: dict = {
+        **BaseCleaningSampler._parameter_constraints,
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    @staticmethod
+    def is_tomek(y, nn_index, class_type):
+        """Boolean mask of the rows in a Tomek link whose class is in ``class_type``.
+
+        ``nn_index`` holds each row's nearest neighbour (imbalanced-learn's
+        static method, vectorised).
+        """
+        y = np.asarray(y)
+        nn_index = np.asarray(nn_index)
+        mutual = nn_index[nn_index] == np.arange(y.shape[0])
+        return mutual & (y[nn_index] != y) & np.isin(y, list(class_type))
+
+    def _fit_resample(self, be, X, y):
+        xp = be.xp
+        check_enough_rows(X.shape[0], 1, "TomekLinks", "the nearest neighbour search")
+        with phase("neighbours", be):
+            dense = X.toarray() if sparse.issparse(X) else X
+            nn = kneighbors(dense, 1, backend=be.name, working_memory=self.working_memory,
+                            return_distance=False)[:, 0]
+            classes, codes = label_codes(be, y)
+            targets = be.asarray(np.isin(classes, list(self.sampling_strategy_)))
+            mutual = nn[nn] == xp.arange(nn.shape[0])
+            links = mutual & (codes[nn] != codes) & targets[codes]
+            self.sample_indices_ = np.flatnonzero(~be.to_numpy(links))
+        return _take(be, X, self.sample_indices_), y[self.sample_indices_]
+
+
+class EditedNearestNeighbours(BaseCleaningSampler):
+    __doc__ = f"""Under-sample by removing rows that their neighbours outvote.
+
+    A drop-in replacement for ``imblearn.under_sampling.EditedNearestNeighbours``
+    that runs on NumPy or, with CuPy, on the GPU. A row of a class named by
+    ``sampling_strategy`` is kept when all (``kind_sel='all'``) or most
+    (``kind_sel='mode'``) of its ``n_neighbors`` nearest rows, over all
+    classes, share its class.
+
+    Parameters
+    ----------
+    sampling_strategy : str, list or callable, default='auto'
+        Which classes may lose rows, with imbalanced-learn's meaning:
+        ``'auto'`` (= ``'not minority'``), ``'majority'``, ``'not majority'``,
+        ``'not minority'``, ``'all'``, a list of labels, or a callable.
+
+    n_neighbors : int or object, default=3
+        Number of nearest rows that vote. An object with ``kneighbors`` is
+        used as given (fitted on X, its first column dropped as the row
+        itself, as imbalanced-learn does).
+
+    kind_sel : {{'all', 'mode'}}, default='all'
+        ``'all'`` keeps a row only when every neighbour shares its class;
+        ``'mode'`` when the most common class among them (ties to the
+        smallest label, as ``scipy.stats.mode``) is its class.
+
+    {_N_JOBS}
+
+    {docs.BACKEND}
+
+    Attributes
+    ----------
+    {_FITTED}
+
+    nn_ : estimator object
+        The neighbour estimator given as ``n_neighbors``, or for an int the
+        ``NearestNeighbors(n_neighbors + 1)`` imbalanced-learn would use.
+
+    See Also
+    --------
+    imblearn.under_sampling.EditedNearestNeighbours : the CPU implementation this mirrors.
+    TomekLinks : remove only mutual nearest neighbours of different classes.
+
+    Notes
+    -----
+    As in imbalanced-learn, the kept rows come class by class in sorted
+    label order, each class's rows in their original order.
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from gpusmote import EditedNearestNeighbours
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            class_sep=0.5, random_state=0)
+    >>> enn = EditedNearestNeighbours()
+    >>> X_res, y_res = enn.fit_resample(X, y)
+    >>> Counter(y_res.tolist())[1] == Counter(y.tolist())[1], Counter(y_res.tolist())[0] < Counter(y.tolist())[0]
+    (True, True)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseCleaningSampler._parameter_constraints,
+        "n_neighbors": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            HasMethods(["kneighbors", "kneighbors_graph"]),
+        ],
+        "kind_sel": [StrOptions({"all", "mode"})],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", n_neighbors=3, kind_sel="all",
+                 n_jobs=None, backend="auto", working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.n_neighbors = n_neighbors
+        self.kind_sel = kind_sel
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.working_memory = working_memory
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+    def _validate_estimator(self) -> None:
+        if isinstance(self.n_neighbors, numbers.Integral):
+            self.nn_ = NearestNeighbors(n_neighbors=self.n_neighbors + 1)
+        else:
+            self.nn_ = clone(self.n_neighbors)
+
+    def _fit_resample(self, be, X, y):
+        self._validate_estimator()
+        classes, codes = label_codes(be, y)
+        targets = np.isin(y, list(self.sampling_strategy_))
+        rows = np.flatnonzero(targets)
+        with phase("neighbours", be):
+            keep_target = np.zeros(0, dtype=bool)
+            if rows.size:
+                if isinstance(self.n_neighbors, numbers.Integral):
+                    check_enough_rows(X.shape[0], int(self.n_neighbors),
+                                      "EditedNearestNeighbours", "n_neighbors")
+                    nbrs = neighbours_among_all(be, X, rows, int(self.n_neighbors),
+                                                self.working_memory)
+                else:
+                    nbrs = neighbours_from_estimator(self.nn_, be, X, X[rows])
+                keep_target = be.to_numpy(self._agrees(be, codes[nbrs],
+                                                       codes[be.asarray(rows)]))
+        keep = np.ones(y.shape[0], dtype=bool)
+        keep[rows] = keep_target
+        # imbalanced-learn's order: class by class, in sorted label order
+        codes_host = np.searchsorted(classes, y)
+        kept = np.flatnonzero(keep)
+        self.sample_indices_ = kept[np.argsort(codes_host[kept], kind="stable")]
+        return _take(be, X, self.sample_indices_), y[self.sample_indices_]
+
+    def _agrees(self, be, votes, own):
+        """Per row: do the neighbours' classes (codes) keep it under ``kind_sel``?"""
+        xp = be.xp
+        if self.kind_sel == "all":
+            return (votes == own[:, None]).all(axis=1)
+        # mode with ties to the smallest code (= smallest label), as scipy.stats.mode
+        counts = (votes[:, :, None] == votes[:, None, :]).sum(axis=2)
+        best = counts.max(axis=1, keepdims=True)
+        big = xp.iinfo(votes.dtype).max
+        mode = xp.where(counts == best, votes, big).min(axis=1)
+        return mode == own

@@ -1,0 +1,253 @@
+"""SMOTE followed by cleaning: SMOTETomek and SMOTEENN."""
+
+from __future__ import annotations
+
+import numbers
+
+from imblearn.base import BaseSampler as _ImbSampler
+from sklearn.base import clone
+
+from . import _docstrings as docs
+from ._cleaning import EditedNearestNeighbours, TomekLinks
+from ._smote import SMOTE
+from .backends import get_backend
+from .base import _BACKEND_CONSTRAINTS, BaseOverSampler, _ResampleTemplate
+
+
+class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
+    """SMOTE, then a cleaner, each on the backend resolved for the input.
+
+    Like imbalanced-learn's, a plain ``BaseSampler`` with the over-sampling
+    type, not an over-sampler: cleaning may leave classes below the majority.
+    """
+
+    _sampling_type = "over-sampling"
+    _cleaner_param = ""
+
+    def _steps(self, be):
+        smote = (clone(self.smote) if self.smote is not None else
+                 SMOTE(sampling_strategy=self.sampling_strategy,
+                       random_state=self.random_state))
+        given = getattr(self, self._cleaner_param)
+        cleaner = clone(given) if given is not None else self._default_cleaner()
+        for step in (smote, cleaner):
+            # one backend for the whole chain: the data moves at most once
+            step.set_params(backend=be.name)
+            if step.working_memory is None:
+                step.set_params(working_memory=self.working_memory)
+        return smote, cleaner
+
+    def fit_resample(self, X, y, **params):
+        """Resample with SMOTE, then clean the result.
+
+        Parameters
+        ----------
+        X : {array-like, dataframe, sparse matrix} of shape (n_samples, n_features)
+            The data, in any container SMOTE accepts; it comes back in the same kind.
+        y : array-like of shape (n_samples,)
+            The class label of each row.
+
+        Returns
+        -------
+        X_resampled : {array-like, dataframe, sparse matrix} of shape (n_samples_new, n_features)
+            The rows SMOTE gave, less those the cleaner removed.
+        y_resampled : array-like of shape (n_samples_new,)
+            The labels of ``X_resampled``.
+        """
+        self._validate_params()
+        be = get_backend(self.backend, X)
+        smote, cleaner = self._steps(be)
+        # each step keeps the containers, so a DataFrame's index follows the rows
+        X_res, y_res = smote.fit_resample(X, y)
+        self.n_features_in_ = smote.n_features_in_
+        if hasattr(smote, "feature_names_in_"):
+            self.feature_names_in_ = smote.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.backend_ = be.name
+        # imbalanced-learn stores the parameter itself here, not a resolved dict
+        self.sampling_strategy_ = self.sampling_strategy
+        self._set_steps(smote, cleaner)
+        return cleaner.fit_resample(X_res, y_res)
+
+    def _fit_resample(self, be, X, y):
+        smote, cleaner = self._steps(be)
+        self._set_steps(smote, cleaner)
+        X_res, y_res = smote.fit_resample(X, y)
+        return cleaner.fit_resample(X_res, y_res)
+
+
+class SMOTETomek(_SMOTEThenClean):
+    __doc__ = f"""Over-sample with SMOTE, then remove Tomek links.
+
+    A drop-in replacement for ``imblearn.combine.SMOTETomek``; both steps run
+    on the backend chosen for the input.
+
+    Parameters
+    ----------
+    {docs.SAMPLING_STRATEGY}
+
+    {docs.RANDOM_STATE}
+
+    smote : SMOTE, default=None
+        The over-sampler (a gpusmote ``SMOTE``). None uses
+        ``SMOTE(sampling_strategy=sampling_strategy, random_state=random_state)``.
+
+    tomek : TomekLinks, default=None
+        The cleaner (a gpusmote ``TomekLinks``). None uses
+        ``TomekLinks(sampling_strategy='all')``.
+
+    n_jobs : int, default=None
+        Accepted for imbalanced-learn compatibility and not used.
+
+    {docs.BACKEND}
+        Both steps run on this backend, whatever theirs says.
+
+    Attributes
+    ----------
+    sampling_strategy_ : float, str, dict or callable
+        The ``sampling_strategy`` parameter, as imbalanced-learn stores it.
+
+    smote_ : SMOTE
+        The fitted over-sampler.
+
+    tomek_ : TomekLinks
+        The fitted cleaner.
+
+    n_features_in_ : int
+        Number of features seen during ``fit_resample``.
+
+    backend_ : {{'numpy', 'cupy'}}
+        The backend that ran.
+
+    See Also
+    --------
+    imblearn.combine.SMOTETomek : the CPU implementation this mirrors.
+    SMOTEENN : SMOTE, then edited nearest neighbours.
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from gpusmote import SMOTETomek
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> X_res, y_res = SMOTETomek(random_state=0).fit_resample(X, y)
+    >>> counts = Counter(y_res.tolist())
+    >>> counts[0] <= 897 and counts[1] <= 897 and counts[1] > 800
+    True
+    """
+
+    _cleaner_param = "tomek"
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        **_BACKEND_CONSTRAINTS,
+        "smote": [SMOTE, None],
+        "tomek": [TomekLinks, None],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", random_state=None, smote=None,
+                 tomek=None, n_jobs=None, backend="auto", working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.smote = smote
+        self.tomek = tomek
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.working_memory = working_memory
+
+    @staticmethod
+    def _default_cleaner():
+        return TomekLinks(sampling_strategy="all")
+
+    def _set_steps(self, smote, cleaner) -> None:
+        self.smote_, self.tomek_ = smote, cleaner
+
+
+class SMOTEENN(_SMOTEThenClean):
+    __doc__ = f"""Over-sample with SMOTE, then clean with edited nearest neighbours.
+
+    A drop-in replacement for ``imblearn.combine.SMOTEENN``; both steps run on
+    the backend chosen for the input.
+
+    Parameters
+    ----------
+    {docs.SAMPLING_STRATEGY}
+
+    {docs.RANDOM_STATE}
+
+    smote : SMOTE, default=None
+        The over-sampler (a gpusmote ``SMOTE``). None uses
+        ``SMOTE(sampling_strategy=sampling_strategy, random_state=random_state)``.
+
+    enn : EditedNearestNeighbours, default=None
+        The cleaner (a gpusmote ``EditedNearestNeighbours``). None uses
+        ``EditedNearestNeighbours(sampling_strategy='all')``.
+
+    n_jobs : int, default=None
+        Accepted for imbalanced-learn compatibility and not used.
+
+    {docs.BACKEND}
+        Both steps run on this backend, whatever theirs says.
+
+    Attributes
+    ----------
+    sampling_strategy_ : float, str, dict or callable
+        The ``sampling_strategy`` parameter, as imbalanced-learn stores it.
+
+    smote_ : SMOTE
+        The fitted over-sampler.
+
+    enn_ : EditedNearestNeighbours
+        The fitted cleaner.
+
+    n_features_in_ : int
+        Number of features seen during ``fit_resample``.
+
+    backend_ : {{'numpy', 'cupy'}}
+        The backend that ran.
+
+    See Also
+    --------
+    imblearn.combine.SMOTEENN : the CPU implementation this mirrors.
+    SMOTETomek : SMOTE, then Tomek links.
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from gpusmote import SMOTEENN
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> X_res, y_res = SMOTEENN(random_state=0).fit_resample(X, y)
+    >>> counts = Counter(y_res.tolist())
+    >>> counts[0] < 897 and counts[1] < 897
+    True
+    """
+
+    _cleaner_param = "enn"
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        **_BACKEND_CONSTRAINTS,
+        "smote": [SMOTE, None],
+        "enn": [EditedNearestNeighbours, None],
+        "n_jobs": [numbers.Integral, None],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", random_state=None, smote=None,
+                 enn=None, n_jobs=None, backend="auto", working_memory=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.smote = smote
+        self.enn = enn
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.working_memory = working_memory
+
+    @staticmethod
+    def _default_cleaner():
+        return EditedNearestNeighbours(sampling_strategy="all")
+
+    def _set_steps(self, smote, cleaner) -> None:
+        self.smote_, self.enn_ = smote, cleaner
