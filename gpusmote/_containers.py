@@ -74,8 +74,17 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
     """Turn the sampler's array back into the kind of container ``X`` was.
 
     ``keep_rows`` (cleaning samplers) are the original rows kept, in order;
-    otherwise the first ``n_original`` rows are the originals.
+    otherwise the first ``n_original`` rows are the originals. Device results
+    of host inputs come back to the host here, in one copy; CuPy inputs stay
+    on the device.
     """
+    if c.kind == "cupy":
+        if not is_cupy_array(X_res) and not sparse.issparse(X_res):  # pragma: no cover
+            import cupy  # CuPy in, NumPy backend: give CuPy back
+
+            X_res = cupy.asarray(X_res)
+        return X_res
+    X_res, keep_rows = _to_host(X_res), _to_host(keep_rows)
     if c.kind == "dataframe":
         import pandas as pd
 
@@ -95,6 +104,11 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
     return X_res
 
 
+def _to_host(a: Any):
+    """A host copy of a CuPy array; anything else unchanged."""
+    return a.get() if is_cupy_array(a) else a
+
+
 def _restore_dtypes(df, dtypes):
     import pandas as pd
 
@@ -110,6 +124,8 @@ def _restore_dtypes(df, dtypes):
 
 def restore_y(y_res: Any, c: Container, X_out: Any = None):
     """Turn the labels back into the kind of container ``y`` was."""
+    if c.kind != "cupy":
+        y_res = _to_host(y_res)
     if c.kind in ("series", "dataframe"):
         import pandas as pd
 

@@ -67,7 +67,7 @@ def draw(be, plans: list[ClassPlan], seed: int, dtype):
             flat = xp.minimum((u_c * (len(p.seeds) * k)).astype(xp.int64), len(p.seeds) * k - 1)
         else:
             counts = xp.asarray(p.seed_counts, dtype=xp.int64)
-            rows = xp.repeat(xp.arange(len(p.seeds), dtype=xp.int64), counts)
+            rows = be.repeat_rows(counts, p.n_new)  # CuPy's repeat takes no array counts
             cols = xp.minimum((u_c * k).astype(xp.int64), k - 1)
             flat = rows * k + cols
         cells.append(flat + int(offset) * k)
@@ -88,7 +88,7 @@ def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | N
     xp = be.xp
     base, nbr, steps = draw(be, plans, seed, X.dtype)
     if sparse.issparse(X):
-        return _generate_sparse(X, base, nbr, steps)
+        return _generate_sparse(X, *(be.to_numpy(a) for a in (base, nbr, steps)))
     n, d = X.shape
     out = xp.empty((n + base.shape[0], d), dtype=X.dtype)
     out[:n] = X

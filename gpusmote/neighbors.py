@@ -133,21 +133,27 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
 
     # Phase A: approximate best m per query row from the expanded form.
     rows, cols = be.block_shape(n_q, n_ref, 4, budget)
-    cols = max(cols, min(n_ref, m + 1))
+    min_cols = min(n_ref, m + 1)
+    cols = max(cols, min_cols)
 
-    def search_block(q0: int):
-        q1 = min(q0 + rows, n_q)
-        state = be.topk_init(q1 - q0, m, xp.float32)
-        Q_blk = Qc[q0:q1]
-        for c0 in block_starts(n_ref, cols):
-            c1 = min(c0 + cols, n_ref)
-            G = Q_blk @ Xc[c0:c1].T
-            be.topk_update(state, G, half_sq[c0:c1], c0, (q0 - c0) if self_search else None)
-        if bar is not None:
-            bar.update(q1 - q0)
-        return be.topk_result(state)
+    def phase_a(rows: int, cols: int) -> list:
+        def search_block(q0: int):
+            q1 = min(q0 + rows, n_q)
+            state = be.topk_init(q1 - q0, m, xp.float32)
+            Q_blk = Qc[q0:q1]
+            for c0 in block_starts(n_ref, cols):
+                c1 = min(c0 + cols, n_ref)
+                G = Q_blk @ Xc[c0:c1].T
+                be.topk_update(state, G, half_sq[c0:c1], c0,
+                               (q0 - c0) if self_search else None)
+            if bar is not None:
+                bar.update(q1 - q0)
+            return be.topk_result(state)
 
-    parts = be.map_blocks(search_block, block_starts(n_q, rows))
+        return be.map_blocks(search_block, block_starts(n_q, rows))
+
+    parts = _shrink_on_oom(be, phase_a, rows, cols, min_cols,
+                           f"{n_q} queries x {n_ref} references x {n_features} features")
     score = xp.concatenate([p[0] for p in parts])
     cand = xp.concatenate([p[1] for p in parts])
     del parts
@@ -175,6 +181,33 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     return d2, idx
 
 
+def _shrink_on_oom(be, run, rows: int, cols: int, min_cols: int, sizes: str):
+    """``run(rows, cols)``; on the backend's out-of-memory error, halve the block
+    (its larger side) and retry, down to 1 row x ``min_cols`` columns; then fail
+    with the sizes. Backends without ``oom_errors`` (NumPy) run once."""
+    oom = getattr(be, "oom_errors", ())
+    while True:
+        try:
+            return run(rows, cols)
+        except oom as exc:
+            release = getattr(be, "release_memory", None)
+            if release is not None:
+                release()
+            if rows <= 1 and cols <= min_cols:
+                free = be.free_bytes()
+                raise MemoryError(
+                    f"{be.name} backend ran out of memory on the neighbour search "
+                    f"({sizes}) even with blocks of 1 query x {cols} references; "
+                    f"{'' if free is None else f'{free / 2**20:.0f} MiB are free. '}"
+                    "Free device memory (other processes, cached arrays) or pass "
+                    "backend='numpy'."
+                ) from exc
+            if rows > 1 and (rows >= cols or cols <= min_cols):
+                rows = max(1, rows // 2)
+            else:
+                cols = max(min_cols, cols // 2)
+
+
 def _scaled(be, A, mean, inv_scale: float, budget: int):
     """float32 copy of ``(A - mean) * inv_scale``, computed in float64 chunk by chunk."""
     xp = be.xp
@@ -193,12 +226,13 @@ def _exact_d2(xp, X, Q, q_rows, ref_idx):
     return xp.einsum("ijk,ijk->ij", diff, diff)
 
 
-def _order_by_distance(xp, d2, idx):
+def _order_by_distance(be, d2, idx):
     """Sort each row by (distance, index): ties go to the lower index."""
+    xp = be.xp
     by_index = xp.argsort(idx, axis=1)
     idx = xp.take_along_axis(idx, by_index, axis=1)
     d2 = xp.take_along_axis(d2, by_index, axis=1)
-    by_dist = xp.argsort(d2, axis=1, kind="stable")
+    by_dist = be.argsort_stable(d2, axis=1)
     return xp.take_along_axis(d2, by_dist, axis=1), xp.take_along_axis(idx, by_dist, axis=1)
 
 
@@ -213,7 +247,8 @@ def _refine(be, X, Q, cand, k: int, budget: int):
     def refine_chunk(r0: int) -> None:
         r1 = min(r0 + chunk, n_q)
         rows = xp.arange(r0, r1)
-        d2, idx = _order_by_distance(xp, _exact_d2(xp, X, Q, rows, cand[r0:r1]), cand[r0:r1])
+        d2, idx = _order_by_distance(be, _exact_d2(xp, X, Q, rows, cand[r0:r1]),
+                                     cand[r0:r1])
         d2_out[r0:r1] = d2[:, :k]
         idx_out[r0:r1] = idx[:, :k]
 

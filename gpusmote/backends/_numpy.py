@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from . import is_cupy_array
+
 # Distance blocks are sized to stay in the CPU caches: the filter passes over a
 # block then run at cache speed instead of memory speed.
 _BLOCK_ROWS = 256
@@ -53,15 +55,25 @@ class NumpyBackend:
     xp = np
     # exact refinement works on chunks of about this many bytes (L2-sized)
     refine_bytes = 1 << 20
+    # host MemoryError is not retried with smaller blocks (see neighbors._shrink_on_oom)
+    oom_errors = ()
 
     # -- arrays and memory -------------------------------------------------
     @staticmethod
     def asarray(x: Any, dtype=None) -> np.ndarray:
+        if is_cupy_array(x):  # pragma: no cover - needs a GPU
+            x = x.get()
         return np.asarray(x, dtype=dtype)
 
     @staticmethod
     def to_numpy(x: Any) -> np.ndarray:
+        if is_cupy_array(x):  # pragma: no cover - needs a GPU
+            return x.get()
         return np.asarray(x)
+
+    @staticmethod
+    def release_memory() -> None:
+        """Nothing is cached on the host."""
 
     @staticmethod
     def free_bytes() -> int | None:
@@ -131,6 +143,20 @@ class NumpyBackend:
     def topk_result(state: TopK):
         """The best-m scores and reference indices, unordered within a row."""
         return state.score, state.index
+
+    # -- small primitives whose CuPy form differs --------------------------
+    @staticmethod
+    def argsort_stable(a: np.ndarray, axis: int = -1) -> np.ndarray:
+        """Stable argsort: equal keys keep their order."""
+        return np.argsort(a, axis=axis, kind="stable")
+
+    @staticmethod
+    def repeat_rows(counts: np.ndarray, total: int) -> np.ndarray:
+        """Row ``i`` repeated ``counts[i]`` times (``total`` = counts.sum())."""
+        out = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        if out.size != total:
+            raise ValueError(f"counts sum to {out.size}, expected {total}")
+        return out
 
     # -- generation --------------------------------------------------------
     @staticmethod

@@ -1,0 +1,230 @@
+"""CuPy backend: the GPU path.
+
+The same protocol as ``NumpyBackend`` (whose methods are the reference each
+kernel is tested against), with what differs on a device:
+
+* blocks are large (one block at a time fills the GPU) and sized from the
+  device's free memory, capped by the caller's budget;
+* the top-k selection and the interpolation are the CUDA kernels of
+  ``_kernels.py``; cuBLAS does the GEMM through ``@``;
+* host arrays are moved in pinned, double-buffered chunks;
+* device out-of-memory errors are exposed as ``oom_errors`` so that the
+  blocked loops can halve their blocks and retry (``neighbors._shrink_on_oom``).
+
+CuPy is imported when a ``CupyBackend`` is made, never at package import.
+Nothing here runs without a CUDA device, hence the coverage pragmas.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from . import _kernels
+
+# Host arrays smaller than this go through one plain cupy.asarray: staging
+# buys nothing below a few milliseconds of copy.
+_PINNED_MIN_BYTES = 8 << 20
+# Each of the two pinned staging buffers; large enough to reach full PCIe
+# bandwidth, small enough to keep pinned (unswappable) memory modest.
+_PINNED_CHUNK_BYTES = 32 << 20
+# Distance blocks: wide enough that one cuBLAS call and one top-k launch
+# amortise their overheads, tall enough to give every SM many row blocks.
+_MAX_BLOCK_COLS = 1 << 15
+_MIN_BLOCK_ROWS = 2048
+_MIN_BLOCK_COLS = 1024
+
+
+class DeviceTopK:  # pragma: no cover - needs a GPU
+    """Running best-``m`` of a block of query rows, on the device, sorted best first."""
+
+    def __init__(self, cupy, n_rows: int, m: int, dtype):
+        self.m = m
+        self.score = cupy.full((n_rows, m), -cupy.inf, dtype=dtype)
+        self.index = cupy.full((n_rows, m), -1, dtype=cupy.int64)
+        self.bucket = _kernels.k_bucket(m)
+
+
+class CupyBackend:  # pragma: no cover - needs a GPU
+    """Device arrays, cuBLAS GEMM, CUDA top-k and interpolation kernels."""
+
+    name = "cupy"
+    # exact refinement chunks: the GPU wants large batches, not cache-sized ones
+    refine_bytes = 64 << 20
+
+    def __init__(self):
+        import cupy
+
+        self.xp = cupy
+        self.oom_errors = (cupy.cuda.memory.OutOfMemoryError,)
+
+    # -- arrays and memory -------------------------------------------------
+    def asarray(self, x: Any, dtype=None):
+        """A device array; host input is copied once, through pinned memory when large."""
+        cp = self.xp
+        if isinstance(x, cp.ndarray):
+            return x if dtype is None else x.astype(dtype, copy=False)
+        host = np.asarray(x, dtype=dtype)
+        if host.nbytes < _PINNED_MIN_BYTES or host.dtype == object:
+            return cp.asarray(host)
+        return self._upload(host)
+
+    def _upload(self, host: np.ndarray):
+        """Copy a large host array to the device in pinned, double-buffered chunks.
+
+        While the DMA engine copies one pinned buffer, the CPU fills the other
+        from the (pageable) source, so the copy runs near pinned bandwidth
+        without pinning the whole array.
+        """
+        cp = self.xp
+        host = np.ascontiguousarray(host)
+        out = cp.empty(host.shape, dtype=host.dtype)
+        src, dst = host.reshape(-1), out.reshape(-1)
+        n = src.size
+        chunk = max(1, _PINNED_CHUNK_BYTES // host.itemsize)
+        # the current stream: later work on it is ordered after the copies
+        stream = cp.cuda.get_current_stream()
+        buffers, done = [], []
+        for _ in range(min(2, -(-n // chunk))):
+            mem = cp.cuda.alloc_pinned_memory(chunk * host.itemsize)
+            buffers.append(np.frombuffer(mem, dtype=host.dtype, count=chunk))
+            done.append(None)
+        for i, start in enumerate(range(0, n, chunk)):
+            b = i % len(buffers)
+            if done[b] is not None:
+                done[b].synchronize()  # its previous copy has left the buffer
+            stop = min(start + chunk, n)
+            staged = buffers[b][:stop - start]
+            staged[...] = src[start:stop]
+            dst[start:stop].set(staged, stream=stream)
+            done[b] = stream.record()
+        stream.synchronize()  # the pinned buffers go back to the pool after this
+        return out
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        if isinstance(x, self.xp.ndarray):
+            return x.get()
+        return np.asarray(x)
+
+    def free_bytes(self) -> int:
+        """Free device memory plus what CuPy's pool holds unused."""
+        free, _total = self.xp.cuda.Device().mem_info
+        return int(free) + int(self.xp.get_default_memory_pool().free_bytes())
+
+    def release_memory(self) -> None:
+        """Give the pool's cached blocks back to the device (before an OOM retry)."""
+        self.xp.get_default_memory_pool().free_all_blocks()
+
+    def synchronize(self) -> None:
+        """Wait for the queued work (phase timers call this)."""
+        self.xp.cuda.get_current_stream().synchronize()
+
+    @staticmethod
+    def block_shape(n_rows: int, n_cols: int, itemsize: int, budget_bytes: int):
+        """Rows x columns of one distance block: as large as the budget allows.
+
+        Columns are capped at ``_MAX_BLOCK_COLS``; when that leaves fewer
+        than ``_MIN_BLOCK_ROWS`` rows, columns give way (down to
+        ``_MIN_BLOCK_COLS``) so the top-k launch has enough row blocks.
+        """
+        cols = max(1, min(n_cols, _MAX_BLOCK_COLS))
+
+        def rows_for(c: int) -> int:
+            return max(1, min(n_rows, budget_bytes // max(c * itemsize, 1)))
+
+        rows = rows_for(cols)
+        while rows < min(n_rows, _MIN_BLOCK_ROWS) and cols > _MIN_BLOCK_COLS:
+            cols = max(_MIN_BLOCK_COLS, cols // 2)
+            rows = rows_for(cols)
+        return rows, cols
+
+    @staticmethod
+    def map_blocks(fn: Callable, items: Iterable) -> list:
+        """One block at a time: each launch already fills the device."""
+        return [fn(item) for item in items]
+
+    # -- top-k selection ---------------------------------------------------
+    def topk_init(self, n_rows: int, m: int, dtype) -> DeviceTopK:
+        return DeviceTopK(self.xp, n_rows, m, dtype)
+
+    def topk_update(self, state: DeviceTopK, G, half_sq_norms, col0: int,
+                    self_offset: int | None) -> None:
+        """Fold one block into the running best-m (``NumpyBackend.topk_update``'s twin).
+
+        ``G`` holds ``q . r``; unlike the NumPy twin it is left unchanged.
+        """
+        cp = self.xp
+        if G.shape[0] != state.score.shape[0]:
+            raise ValueError(f"block has {G.shape[0]} rows, top-k state {state.score.shape[0]}")
+        dtype = state.score.dtype
+        G = cp.ascontiguousarray(G, dtype=dtype)
+        half = cp.ascontiguousarray(half_sq_norms, dtype=dtype)
+        if state.bucket is None:
+            self._topk_update_sorted(state, G, half, col0, self_offset)
+            return
+        _kernels.launch_topk(G, half, state.score, state.index, col0, self_offset)
+
+    def _topk_update_sorted(self, state: DeviceTopK, G, half, col0: int,
+                            self_offset: int | None) -> None:
+        """Fallback for m beyond the largest k bucket: sort state and block together."""
+        cp = self.xp
+        n_rows, n_cols = G.shape
+        S = G - half
+        if self_offset is not None:
+            rows = cp.arange(n_rows)
+            cols = rows + self_offset
+            inside = (cols >= 0) & (cols < n_cols)
+            S[rows[inside], cols[inside]] = -cp.inf
+        idx = cp.broadcast_to(cp.arange(col0, col0 + n_cols, dtype=cp.int64), S.shape)
+        pool_s = cp.concatenate([state.score, S], axis=1)
+        pool_i = cp.concatenate([state.index, idx], axis=1)
+        # lower index first among equal scores: stable sorts, index then score
+        key_i = cp.where(pool_i < 0, cp.iinfo(cp.int64).max, pool_i)
+        order = cp.argsort(key_i, axis=1)
+        pool_s = cp.take_along_axis(pool_s, order, axis=1)
+        pool_i = cp.take_along_axis(pool_i, order, axis=1)
+        best = cp.argsort(-pool_s, axis=1)[:, :state.m]
+        score = cp.take_along_axis(pool_s, best, axis=1)
+        index = cp.take_along_axis(pool_i, best, axis=1)
+        state.score[...] = score
+        state.index[...] = cp.where(cp.isneginf(score), -1, index)
+
+    @staticmethod
+    def topk_result(state: DeviceTopK):
+        """The best-m scores and reference indices (sorted best first)."""
+        return state.score, state.index
+
+    # -- small primitives whose CuPy form differs --------------------------
+    def argsort_stable(self, a, axis: int = -1):
+        """Stable argsort (CuPy's argsort is always stable and takes no ``kind``)."""
+        return self.xp.argsort(a, axis=axis)
+
+    def repeat_rows(self, counts, total: int):
+        """``repeat(arange(len(counts)), counts)``; CuPy's repeat takes no array counts."""
+        cp = self.xp
+        ends = cp.cumsum(cp.asarray(counts, dtype=cp.int64))
+        return cp.searchsorted(ends, cp.arange(total, dtype=cp.int64), side="right")
+
+    # -- generation --------------------------------------------------------
+    def rng(self, seed: int):
+        """cuRAND-backed ``cupy.random.Generator``; ``.random(size, dtype)`` as NumPy's."""
+        return self.xp.random.default_rng(seed)
+
+    def interpolate(self, X, rows, nbrs, steps, out, chunk_rows: int) -> None:
+        """``out[i] = X[rows[i]] + steps[i] * (X[nbrs[i]] - X[rows[i]])`` in one fused launch.
+
+        ``chunk_rows`` bounds the NumPy twin's temporaries; the kernel has
+        none, so it is ignored here.
+        """
+        cp = self.xp
+        X = cp.ascontiguousarray(X)
+        rows = cp.ascontiguousarray(rows, dtype=cp.int64)
+        nbrs = cp.ascontiguousarray(nbrs, dtype=cp.int64)
+        steps = cp.ascontiguousarray(steps, dtype=X.dtype)
+        if out.dtype == X.dtype and out.flags.c_contiguous:
+            _kernels.launch_interpolate(X, rows, nbrs, steps, out)
+            return
+        tmp = cp.empty(out.shape, dtype=X.dtype)
+        _kernels.launch_interpolate(X, rows, nbrs, steps, tmp)
+        out[...] = tmp

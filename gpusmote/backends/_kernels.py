@@ -1,0 +1,314 @@
+"""CUDA sources and the memoized factories that compile them; used only by ``_cupy.py``.
+
+Two kernels, each the twin of the ``NumpyBackend`` method of the same name:
+
+``gpusmote_topk_update<T, KB>``
+    One thread block per query row. The block keeps the row's best ``m``
+    (``m <= KB``) in shared memory, sorted best first, and streams the row of
+    ``G`` (``q . r`` from cuBLAS) through it: score ``G - |r|^2 / 2``, the self
+    column skipped, and only scores that beat the current ``m``-th best are
+    appended to a pending area. When the pending area could not take another
+    tile, a bitonic sort of the pool puts the best ``m`` first again and
+    raises the bar. Nothing is fully sorted per element; most of a long row is
+    rejected by one comparison in registers. Order is (score descending,
+    index ascending), so the lower index wins ties.
+
+``gpusmote_interpolate<T>``
+    ``out[i, j] = X[rows[i], j] + steps[i] * (X[nbrs[i], j] - X[rows[i], j])``,
+    written straight into the output slice. Compiled with ``--fmad=false`` so
+    the three roundings are those of the NumPy twin and results match bit for
+    bit.
+
+Templates are instantiated for float and double and for each k bucket
+(``K_BUCKETS``, as FAISS specialises its block select per k range) through
+``cupy.RawModule(name_expressions=...)``. Modules and kernels are built lazily
+and cached per device, dtype and bucket with ``functools.lru_cache``.
+
+The CUDA source uses no headers, so it compiles under NVRTC (CuPy's default)
+and under plain nvcc; ``tests/test_kernels.py`` also builds it as C++ on the
+CPU with a small emulation of blocks and barriers.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+# -- launch geometry (mirrored by the #defines at the top of the source) -----
+TOPK_THREADS = 128          # threads per block; one block per query row
+TOPK_PER_THREAD = 4         # columns each thread reads per tile
+TOPK_POOL = 1024            # shared-memory pool: best m, then pending candidates
+K_BUCKETS = (32, 64, 128, 256)
+INTERP_THREADS = 256
+INTERP_MAX_BLOCKS = 1 << 16  # grid-stride loop covers anything larger
+
+_TYPE_NAMES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+_OPTIONS = ("-std=c++17", "--fmad=false")
+
+SOURCE = r"""
+#define GPUSMOTE_TOPK_THREADS 128
+#define GPUSMOTE_TOPK_PER_THREAD 4
+#define GPUSMOTE_TOPK_POOL 1024
+
+template <typename T> __device__ __forceinline__ T gpusmote_neg_inf();
+template <> __device__ __forceinline__ float gpusmote_neg_inf<float>() {
+    return __int_as_float((int)0xff800000u);
+}
+template <> __device__ __forceinline__ double gpusmote_neg_inf<double>() {
+    return __longlong_as_double((long long)0xfff0000000000000ull);
+}
+
+// (score, index) order: larger score first, then lower index. Empty slots
+// hold index -1, which as unsigned sorts after every real index.
+template <typename T>
+__device__ __forceinline__ bool gpusmote_better(T s_a, long long i_a,
+                                                T s_b, long long i_b) {
+    return s_a > s_b ||
+           (s_a == s_b && (unsigned long long)i_a < (unsigned long long)i_b);
+}
+
+// Bitonic sort of the whole pool, best first. Every thread of the block
+// must call it (it synchronises); the caller synchronises before.
+template <typename T>
+__device__ void gpusmote_sort_pool(T* score, long long* index) {
+    for (int size = 2; size <= GPUSMOTE_TOPK_POOL; size <<= 1) {
+        for (int stride = size >> 1; stride > 0; stride >>= 1) {
+            for (int t = threadIdx.x; t < GPUSMOTE_TOPK_POOL;
+                 t += GPUSMOTE_TOPK_THREADS) {
+                const int p = t ^ stride;
+                if (p > t) {
+                    const bool best_first = (t & size) == 0;
+                    if (gpusmote_better(score[p], index[p], score[t], index[t])
+                            == best_first) {
+                        const T s = score[t];
+                        score[t] = score[p];
+                        score[p] = s;
+                        const long long i = index[t];
+                        index[t] = index[p];
+                        index[p] = i;
+                    }
+                }
+            }
+            __syncthreads();
+        }
+    }
+}
+
+// Sort, keep the best m, clear the rest so nothing is merged twice.
+template <typename T>
+__device__ void gpusmote_merge(T* score, long long* index, int m, int* n_pending) {
+    gpusmote_sort_pool<T>(score, index);
+    const T neg_inf = gpusmote_neg_inf<T>();
+    for (int t = m + threadIdx.x; t < GPUSMOTE_TOPK_POOL; t += GPUSMOTE_TOPK_THREADS) {
+        score[t] = neg_inf;
+        index[t] = -1;
+    }
+    if (threadIdx.x == 0) {
+        *n_pending = 0;
+    }
+    __syncthreads();
+}
+
+// G: (n_rows, n_cols) row-major q.r block; half_sq: (n_cols,) |r|^2 / 2;
+// best_score / best_index: (n_rows, m) running best-m, sorted best first,
+// updated in place. Column c is reference col0 + c; column row + self_offset
+// is the query itself when has_self. Launch: grid (n_rows,), block (128,).
+template <typename T, int KB>
+__global__ void __launch_bounds__(GPUSMOTE_TOPK_THREADS)
+gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
+                     T* __restrict__ best_score, long long* __restrict__ best_index,
+                     const long long n_cols, const long long col0,
+                     const long long self_offset, const int has_self, const int m) {
+    constexpr int TILE = GPUSMOTE_TOPK_THREADS * GPUSMOTE_TOPK_PER_THREAD;
+    constexpr int POOL = GPUSMOTE_TOPK_POOL;
+    static_assert(KB + TILE < POOL, "the pool must hold the best KB and a full tile");
+    // merge once the pending area could not take another full tile
+    constexpr int MERGE_AT = POOL - KB - TILE;
+
+    __shared__ T pool_score[POOL];
+    __shared__ long long pool_index[POOL];
+    __shared__ int n_pending;
+
+    const long long row = blockIdx.x;
+    T* row_score = best_score + row * m;
+    long long* row_index = best_index + row * m;
+    const T neg_inf = gpusmote_neg_inf<T>();
+
+    for (int t = threadIdx.x; t < POOL; t += GPUSMOTE_TOPK_THREADS) {
+        if (t < m) {
+            pool_score[t] = row_score[t];
+            pool_index[t] = row_index[t];
+        } else {
+            pool_score[t] = neg_inf;
+            pool_index[t] = -1;
+        }
+    }
+    if (threadIdx.x == 0) {
+        n_pending = 0;
+    }
+    __syncthreads();
+
+    // the state is sorted, so its m-th entry is the bar a candidate must beat
+    T bar_score = pool_score[m - 1];
+    long long bar_index = pool_index[m - 1];
+    const T* g_row = G + row * n_cols;
+    const long long self_col = has_self ? row + self_offset : -1;
+
+    for (long long base = 0; base < n_cols; base += TILE) {
+#pragma unroll
+        for (int v = 0; v < GPUSMOTE_TOPK_PER_THREAD; ++v) {
+            const long long c = base + (long long)(v * GPUSMOTE_TOPK_THREADS) + threadIdx.x;
+            if (c < n_cols && c != self_col) {
+                const T s = g_row[c] - half_sq[c];
+                const long long gi = col0 + c;
+                if (s != neg_inf && gpusmote_better(s, gi, bar_score, bar_index)) {
+                    const int slot = atomicAdd(&n_pending, 1);
+                    pool_score[KB + slot] = s;
+                    pool_index[KB + slot] = gi;
+                }
+            }
+        }
+        __syncthreads();
+        const int pending = n_pending;
+        __syncthreads();  // all have read n_pending before anyone changes it
+        if (pending > MERGE_AT) {
+            gpusmote_merge<T>(pool_score, pool_index, m, &n_pending);
+            bar_score = pool_score[m - 1];
+            bar_index = pool_index[m - 1];
+        }
+    }
+    // n_pending last changed before a barrier: every thread reads the same
+    if (n_pending > 0) {
+        gpusmote_merge<T>(pool_score, pool_index, m, &n_pending);
+    }
+    for (int t = threadIdx.x; t < m; t += GPUSMOTE_TOPK_THREADS) {
+        row_score[t] = pool_score[t];
+        row_index[t] = pool_index[t];
+    }
+}
+
+// out (n, d) row-major, X (., d) row-major; rows, nbrs, steps (n,).
+// Launch: 1-D grid-stride loop over the n * d outputs.
+template <typename T>
+__global__ void gpusmote_interpolate(const T* __restrict__ X,
+                                     const long long* __restrict__ rows,
+                                     const long long* __restrict__ nbrs,
+                                     const T* __restrict__ steps,
+                                     T* __restrict__ out,
+                                     const long long n, const long long d) {
+    const long long total = n * d;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < total;
+         t += stride) {
+        const long long i = t / d;
+        const long long j = t - i * d;
+        const T a = X[rows[i] * d + j];
+        const T b = X[nbrs[i] * d + j];
+        out[t] = a + steps[i] * (b - a);
+    }
+}
+"""
+
+
+def k_bucket(m: int) -> int | None:
+    """The smallest compiled bucket that holds ``m`` candidates, or None when none does."""
+    for bucket in K_BUCKETS:
+        if m <= bucket:
+            return bucket
+    return None
+
+
+def type_name(dtype) -> str:
+    """The C type of a float32/float64 dtype."""
+    try:
+        return _TYPE_NAMES[np.dtype(dtype)]
+    except KeyError:
+        raise TypeError(f"gpusmote kernels take float32 or float64, got {np.dtype(dtype)}") from None
+
+
+def topk_name(dtype, bucket: int) -> str:
+    """Name expression of one top-k instantiation."""
+    return f"gpusmote_topk_update<{type_name(dtype)}, {bucket}>"
+
+
+def interpolate_name(dtype) -> str:
+    """Name expression of one interpolation instantiation."""
+    return f"gpusmote_interpolate<{type_name(dtype)}>"
+
+
+def name_expressions() -> list[str]:
+    """Every instantiation the module compiles."""
+    names = [topk_name(t, b) for t in _TYPE_NAMES for b in K_BUCKETS]
+    return names + [interpolate_name(t) for t in _TYPE_NAMES]
+
+
+@functools.lru_cache(maxsize=None)
+def _module(device_id: int):  # pragma: no cover - needs a GPU
+    """The compiled module for one device (NVRTC runs on first use)."""
+    import cupy
+
+    return cupy.RawModule(code=SOURCE, options=_OPTIONS, name_expressions=name_expressions())
+
+
+@functools.lru_cache(maxsize=None)
+def topk_kernel(device_id: int, dtype_name: str, bucket: int):  # pragma: no cover
+    """The top-k kernel for one device, dtype and k bucket."""
+    return _module(device_id).get_function(topk_name(dtype_name, bucket))
+
+
+@functools.lru_cache(maxsize=None)
+def interpolate_kernel(device_id: int, dtype_name: str):  # pragma: no cover
+    """The interpolation kernel for one device and dtype."""
+    return _module(device_id).get_function(interpolate_name(dtype_name))
+
+
+def _device_id() -> int:  # pragma: no cover - needs a GPU
+    import cupy
+
+    return int(cupy.cuda.runtime.getDevice())
+
+
+def launch_topk(G, half_sq, score, index, col0: int,
+                self_offset: int | None) -> None:  # pragma: no cover - needs a GPU
+    """Fold block ``G`` into the sorted running best-m (``score``, ``index``) in place.
+
+    All arrays C-contiguous on the current device; ``G``, ``half_sq`` and
+    ``score`` of one dtype, ``index`` int64, ``m = score.shape[1]`` within a bucket.
+    """
+    n_rows, n_cols = G.shape
+    m = int(score.shape[1])
+    bucket = k_bucket(m)
+    if bucket is None:
+        raise ValueError(f"top-k kernel holds at most {K_BUCKETS[-1]} candidates, got m={m}")
+    if n_rows == 0:
+        return
+    kernel = topk_kernel(_device_id(), np.dtype(G.dtype).name, bucket)
+    grid = (n_rows,)         # one block per query row (n_rows < 2**31)
+    block = (TOPK_THREADS,)  # must equal GPUSMOTE_TOPK_THREADS in the source
+    kernel(grid, block, (
+        G, half_sq, score, index,
+        np.int64(n_cols), np.int64(col0),
+        np.int64(0 if self_offset is None else self_offset),
+        np.int32(self_offset is not None), np.int32(m),
+    ))
+
+
+def interpolate_grid(n_values: int) -> int:
+    """Blocks for ``n_values`` outputs: one per INTERP_THREADS, capped (grid-stride)."""
+    return int(max(1, min(-(-n_values // INTERP_THREADS), INTERP_MAX_BLOCKS)))
+
+
+def launch_interpolate(X, rows, nbrs, steps, out) -> None:  # pragma: no cover - needs a GPU
+    """``out[i] = X[rows[i]] + steps[i] * (X[nbrs[i]] - X[rows[i]])`` in one launch.
+
+    ``X`` and ``out`` C-contiguous of one dtype, ``rows``/``nbrs`` int64,
+    ``steps`` in the dtype of ``X``.
+    """
+    n, d = out.shape
+    if n == 0 or d == 0:
+        return
+    kernel = interpolate_kernel(_device_id(), np.dtype(X.dtype).name)
+    grid = (interpolate_grid(n * d),)
+    block = (INTERP_THREADS,)
+    kernel(grid, block, (X, rows, nbrs, steps, out, np.int64(n), np.int64(d)))
