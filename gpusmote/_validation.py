@@ -198,6 +198,7 @@ def check_enough_rows(n_rows: int, n_neighbors: int, sampler_name: str,
 
 
 def adasyn_no_other_class(label: Any) -> RuntimeError:
+    label = label.item() if hasattr(label, "item") else label
     # RuntimeError, as imbalanced-learn raises for the same case
     return RuntimeError(
         f"ADASYN: no row of class {label!r} has a neighbour of another class, so its "
@@ -207,6 +208,7 @@ def adasyn_no_other_class(label: Any) -> RuntimeError:
 
 
 def adasyn_nothing_generated(label: Any, n_new: int) -> ValueError:
+    label = label.item() if hasattr(label, "item") else label
     return ValueError(
         f"ADASYN: no samples will be generated for class {label!r}: {n_new} new rows "
         "were asked and every row's share rounds to 0. Ask for more rows in "
@@ -216,7 +218,7 @@ def adasyn_nothing_generated(label: Any, n_new: int) -> ValueError:
 
 def check_shrinkage(shrinkage: Any, classes) -> None:
     """A dict ``shrinkage`` needs a factor >= 0 for every class that is resampled."""
-    missing = set(classes) - set(shrinkage)
+    missing = [c.item() if hasattr(c, "item") else c for c in set(classes) - set(shrinkage)]
     if missing:
         raise ValueError(
             f"shrinkage should contain a shrinkage factor for each class that will be "
