@@ -1,0 +1,532 @@
+"""The CUDA kernels against their NumPy twins (``NumpyBackend`` methods of the same name).
+
+Three layers, so that the kernels are checked even where no GPU is lent:
+
+* CPU: the exact CUDA source of ``_kernels.SOURCE`` built as C++ with a small
+  emulation of thread blocks (one OS thread per CUDA thread, a real barrier
+  for ``__syncthreads``) and compared with the NumPy twins; skipped without a
+  C++ compiler.
+* CPU: the backend-neutral pieces (OOM block halving, the new protocol
+  methods, launch arithmetic).
+* GPU (``-m gpu``): ``CupyBackend`` against ``NumpyBackend`` on random data,
+  ties, duplicates, large offsets, k=1 and k=64, d=1 and d=1000, ragged
+  blocks, with FAISS's k-select invariants. Skipped without CuPy and a device.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from gpusmote.backends import _kernels
+from gpusmote.backends._numpy import NumpyBackend
+from gpusmote.neighbors import _search, _shrink_on_oom
+
+from ._helpers import brute_knn, to_numpy
+
+# -- shared checks -----------------------------------------------------------
+
+
+def block_scores(blocks, half, offsets):
+    """All scores ``G - |r|^2/2`` side by side (in the blocks' dtype), self columns -inf."""
+    scores = np.concatenate([G - h for G, h in zip(blocks, half)], axis=1)
+    n_rows = scores.shape[0]
+    for (c0, off), G in zip(offsets, blocks):
+        if off is not None:
+            rows = np.arange(n_rows)
+            cols = rows + off
+            inside = (cols >= 0) & (cols < G.shape[1])
+            scores[rows[inside], c0 + cols[inside]] = -np.inf
+    return scores
+
+
+def reference_topk(scores, m):
+    """Best m (scores, indices) per row by a full sort: larger first, lower index among equals."""
+    cols = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
+    best = np.lexsort((cols, -scores), axis=1)[:, :m]
+    return np.take_along_axis(scores, best, axis=1), best
+
+
+def assert_kselect(score, index, ref_score, ref_index, all_scores):
+    """FAISS's k-select invariants: values equal a CPU sort, no duplicate index
+    in a row, and where indices differ the gathered values are equal."""
+    score, index = np.asarray(score), np.asarray(index)
+    got = -np.sort(-score, axis=1)
+    np.testing.assert_array_equal(got, ref_score)
+    for row in range(index.shape[0]):
+        valid = index[row][index[row] >= 0]
+        assert np.unique(valid).size == valid.size, f"duplicate index in row {row}"
+    differ = np.sort(index, axis=1) != np.sort(ref_index, axis=1)
+    if differ.any():
+        gathered = np.take_along_axis(all_scores, np.where(index < 0, 0, index), axis=1)
+        np.testing.assert_array_equal(np.where(index < 0, -np.inf, gathered), score)
+
+
+def make_blocks(rng, n_rows, widths, dtype, kind):
+    """Column blocks of a q.r matrix and their half norms, of a given flavour."""
+    blocks, half = [], []
+    for w in widths:
+        if kind == "ties":       # few distinct values: many equal scores
+            G = rng.integers(0, 4, size=(n_rows, w)).astype(dtype)
+            h = rng.integers(0, 2, size=w).astype(dtype)
+        elif kind == "duplicates":  # identical reference columns
+            col = rng.standard_normal((n_rows, 1)).astype(dtype)
+            G = np.repeat(col, w, axis=1)
+            h = np.full(w, 0.25, dtype=dtype)
+        elif kind == "offset":   # 1e6 + noise: cancellation-prone magnitudes
+            G = (1e6 + rng.standard_normal((n_rows, w))).astype(dtype)
+            h = (1e6 + rng.standard_normal(w)).astype(dtype)
+        else:
+            G = rng.standard_normal((n_rows, w)).astype(dtype)
+            h = np.abs(rng.standard_normal(w)).astype(dtype)
+        blocks.append(G)
+        half.append(h)
+    return blocks, half
+
+
+CASES = [
+    # (n_rows, block widths, m, self search, kind)
+    (37, [700, 700, 301], 3, True, "random"),       # k=1 (+margin), ragged last block
+    (20, [2000, 77], 72, True, "random"),           # k=64 + 8
+    (16, [1500], 72, False, "ties"),
+    (16, [600, 600], 10, True, "duplicates"),
+    (16, [900, 400], 13, True, "offset"),
+    (9, [50], 40, False, "random"),                 # fewer columns than a tile
+    (8, [300, 300], 200, False, "random"),          # the 256 bucket
+]
+
+# -- CPU emulation of the CUDA source ---------------------------------------
+
+_EMULATION = r"""
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+struct gs_dim3 { unsigned x = 0, y = 1, z = 1; };
+static thread_local gs_dim3 threadIdx;
+static gs_dim3 blockIdx, blockDim, gridDim;
+
+// A reusable barrier for the threads of the one block running at a time.
+struct gs_barrier {
+    std::mutex mu; std::condition_variable cv; int n = 0, waiting = 0; long gen = 0;
+    void wait() {
+        std::unique_lock<std::mutex> lock(mu);
+        long g = gen;
+        if (++waiting == n) { waiting = 0; ++gen; cv.notify_all(); return; }
+        cv.wait(lock, [&] { return gen != g; });
+    }
+};
+static gs_barrier gs_block_barrier;
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__
+#define __launch_bounds__(n)
+#define __shared__ static
+inline void __syncthreads() { gs_block_barrier.wait(); }
+inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }
+
+@SOURCE@
+
+template <typename T, int KB>
+static void run_topk(const T* G, const T* h, T* s, long long* idx, long long n_rows,
+                     long long n_cols, long long col0, long long off, int has_self, int m) {
+    blockDim.x = GPUSMOTE_TOPK_THREADS;
+    gridDim.x = (unsigned)n_rows;
+    gs_block_barrier.n = GPUSMOTE_TOPK_THREADS;
+    for (long long row = 0; row < n_rows; ++row) {
+        blockIdx.x = (unsigned)row;
+        std::vector<std::thread> threads;
+        for (unsigned t = 0; t < GPUSMOTE_TOPK_THREADS; ++t) {
+            threads.emplace_back([=] {
+                threadIdx.x = t;
+                gpusmote_topk_update<T, KB>(G, h, s, idx, n_cols, col0, off, has_self, m);
+            });
+        }
+        for (auto& th : threads) th.join();
+    }
+}
+
+template <typename T>
+static void topk(const T* G, const T* h, T* s, long long* idx, long long n_rows,
+                 long long n_cols, long long col0, long long off, int has_self, int m, int kb) {
+    if (kb == 32) run_topk<T, 32>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
+    else if (kb == 64) run_topk<T, 64>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
+    else if (kb == 128) run_topk<T, 128>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
+    else run_topk<T, 256>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
+}
+
+template <typename T>
+static void interp(const T* X, const long long* r, const long long* nb, const T* st, T* out,
+                   long long n, long long d, unsigned grid, unsigned threads) {
+    blockDim.x = threads;
+    gridDim.x = grid;
+    for (unsigned b = 0; b < grid; ++b) {   // no barrier in this kernel: run threads in turn
+        blockIdx.x = b;
+        for (unsigned t = 0; t < threads; ++t) {
+            threadIdx.x = t;
+            gpusmote_interpolate<T>(X, r, nb, st, out, n, d);
+        }
+    }
+}
+
+extern "C" {
+void topk_f32(const float* G, const float* h, float* s, long long* i, long long r, long long c,
+              long long c0, long long off, int has_self, int m, int kb) {
+    topk<float>(G, h, s, i, r, c, c0, off, has_self, m, kb);
+}
+void topk_f64(const double* G, const double* h, double* s, long long* i, long long r,
+              long long c, long long c0, long long off, int has_self, int m, int kb) {
+    topk<double>(G, h, s, i, r, c, c0, off, has_self, m, kb);
+}
+void interp_f32(const float* X, const long long* r, const long long* nb, const float* st,
+                float* out, long long n, long long d, unsigned grid, unsigned threads) {
+    interp<float>(X, r, nb, st, out, n, d, grid, threads);
+}
+void interp_f64(const double* X, const long long* r, const long long* nb, const double* st,
+                double* out, long long n, long long d, unsigned grid, unsigned threads) {
+    interp<double>(X, r, nb, st, out, n, d, grid, threads);
+}
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def emulated(tmp_path_factory):
+    """The CUDA source compiled for the CPU, loaded with ctypes."""
+    cxx = shutil.which("g++") or shutil.which("clang++")
+    if cxx is None:
+        pytest.skip("no C++ compiler to build the kernel emulation")
+    work = tmp_path_factory.mktemp("kernels")
+    src = work / "emulated.cpp"
+    src.write_text(_EMULATION.replace("@SOURCE@", _kernels.SOURCE))
+    lib = work / "emulated.so"
+    # -ffp-contract=off: no FMA, as the GPU module is built with --fmad=false
+    proc = subprocess.run([cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-pthread",
+                           "-ffp-contract=off", "-o", str(lib), str(src)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return ctypes.CDLL(str(lib))
+
+
+def _ptr(a):
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+def emulated_topk(lib, state_score, state_index, G, h, col0, self_offset):
+    """One launch of gpusmote_topk_update on the emulator (state updated in place)."""
+    fn = lib.topk_f32 if G.dtype == np.float32 else lib.topk_f64
+    m = state_score.shape[1]
+    G, h = np.ascontiguousarray(G), np.ascontiguousarray(h)
+    fn(_ptr(G), _ptr(h), _ptr(state_score), _ptr(state_index),
+       ctypes.c_longlong(G.shape[0]), ctypes.c_longlong(G.shape[1]), ctypes.c_longlong(col0),
+       ctypes.c_longlong(0 if self_offset is None else self_offset),
+       ctypes.c_int(self_offset is not None), ctypes.c_int(m),
+       ctypes.c_int(_kernels.k_bucket(m)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows, widths, m, self_search, kind", CASES)
+def test_emulated_topk_matches_numpy(emulated, dtype, n_rows, widths, m, self_search, kind):
+    rng = np.random.default_rng(len(widths) * 1000 + m)
+    blocks, half = make_blocks(rng, n_rows, widths, dtype, kind)
+    q0 = 5  # query rows start at reference 5 when searching X against itself
+    offsets, c0 = [], 0
+    score = np.full((n_rows, m), -np.inf, dtype=dtype)
+    index = np.full((n_rows, m), -1, dtype=np.int64)
+    np_be = NumpyBackend()
+    state = np_be.topk_init(n_rows, m, dtype)
+    for G, h in zip(blocks, half):
+        off = (q0 - c0) if self_search else None
+        emulated_topk(emulated, score, index, G, h, c0, off)
+        np_be.topk_update(state, G.copy(), h, c0, off)
+        offsets.append((c0, off))
+        c0 += G.shape[1]
+    all_scores = block_scores(blocks, half, offsets)
+    ref_score, ref_index = reference_topk(all_scores, m)
+    # the kernel keeps rows sorted best first, lower index first among equals
+    np.testing.assert_array_equal(score, ref_score)
+    np.testing.assert_array_equal(index, ref_index)
+    assert_kselect(score, index, ref_score, ref_index, all_scores)
+    # and it agrees with its NumPy twin up to the order within a row
+    twin_s, twin_i = np_be.topk_result(state)
+    np.testing.assert_array_equal(-np.sort(-twin_s, axis=1), score)
+    assert_kselect(twin_s, twin_i, ref_score, ref_index, all_scores)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, d, grid", [(50, 1, None), (33, 1000, None), (257, 7, 3)])
+def test_emulated_interpolate_matches_numpy_bitwise(emulated, dtype, n, d, grid):
+    rng = np.random.default_rng(n + d)
+    X = (1e3 * rng.standard_normal((40, d))).astype(dtype)
+    rows = rng.integers(0, 40, n).astype(np.int64)
+    nbrs = rng.integers(0, 40, n).astype(np.int64)
+    steps = rng.random(n, dtype=dtype)
+    want = np.empty((n, d), dtype=dtype)
+    NumpyBackend().interpolate(X, rows, nbrs, steps, want, chunk_rows=16)
+    got = np.full((n, d), np.nan, dtype=dtype)
+    grid = _kernels.interpolate_grid(n * d) if grid is None else grid  # 3: grid-stride loop
+    fn = emulated.interp_f32 if dtype == np.float32 else emulated.interp_f64
+    fn(_ptr(X), _ptr(rows), _ptr(nbrs), _ptr(steps), _ptr(got), ctypes.c_longlong(n),
+       ctypes.c_longlong(d), ctypes.c_uint(grid), ctypes.c_uint(_kernels.INTERP_THREADS))
+    np.testing.assert_array_equal(got, want)
+
+
+# -- CPU: launch arithmetic and backend-neutral pieces ----------------------
+
+
+def test_source_constants_match_launch_constants():
+    src = _kernels.SOURCE
+    assert f"#define GPUSMOTE_TOPK_THREADS {_kernels.TOPK_THREADS}\n" in src
+    assert f"#define GPUSMOTE_TOPK_PER_THREAD {_kernels.TOPK_PER_THREAD}\n" in src
+    assert f"#define GPUSMOTE_TOPK_POOL {_kernels.TOPK_POOL}\n" in src
+    tile = _kernels.TOPK_THREADS * _kernels.TOPK_PER_THREAD
+    assert all(b + tile < _kernels.TOPK_POOL for b in _kernels.K_BUCKETS)
+    assert _kernels.TOPK_POOL & (_kernels.TOPK_POOL - 1) == 0  # bitonic sort needs 2**p
+
+
+def test_k_buckets_and_names():
+    assert [_kernels.k_bucket(m) for m in (1, 32, 33, 72, 128, 200, 256, 257)] == \
+        [32, 32, 64, 128, 128, 256, 256, None]
+    names = _kernels.name_expressions()
+    assert "gpusmote_topk_update<float, 32>" in names
+    assert "gpusmote_interpolate<double>" in names
+    assert len(names) == len(set(names)) == 2 * len(_kernels.K_BUCKETS) + 2
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _kernels.type_name(np.int32)
+
+
+def test_interpolate_grid_covers_and_caps():
+    t = _kernels.INTERP_THREADS
+    assert _kernels.interpolate_grid(1) == 1
+    assert _kernels.interpolate_grid(t) == 1
+    assert _kernels.interpolate_grid(t + 1) == 2
+    assert _kernels.interpolate_grid(10**12) == _kernels.INTERP_MAX_BLOCKS
+
+
+def test_numpy_argsort_stable_and_repeat_rows():
+    be = NumpyBackend()
+    a = np.array([[2, 1, 2, 1, 0]])
+    np.testing.assert_array_equal(be.argsort_stable(a, axis=1), [[4, 1, 3, 0, 2]])
+    np.testing.assert_array_equal(be.repeat_rows(np.array([2, 0, 1, 3]), 6), [0, 0, 2, 3, 3, 3])
+    with pytest.raises(ValueError, match="sum to 3"):
+        be.repeat_rows(np.array([1, 2]), 4)
+
+
+def test_searchsorted_form_of_repeat_rows_matches_numpy():
+    # the form CupyBackend.repeat_rows uses, checked with NumPy
+    counts = np.array([0, 3, 0, 0, 2, 1, 0])
+    total = int(counts.sum())
+    got = np.searchsorted(np.cumsum(counts), np.arange(total), side="right")
+    np.testing.assert_array_equal(got, NumpyBackend().repeat_rows(counts, total))
+
+
+class _FakeOOM(Exception):
+    pass
+
+
+class _TightBackend(NumpyBackend):
+    """NumPy backend whose 'device' fails any distance block above a size."""
+
+    name = "tight"
+    oom_errors = (_FakeOOM,)
+
+    def __init__(self, max_block: int):
+        self.max_block = max_block
+        self.released = 0
+        self.shapes = []
+
+    def release_memory(self):
+        self.released += 1
+
+    def topk_update(self, state, G, half_sq_norms, col0, self_offset):
+        self.shapes.append(G.shape)
+        if G.size > self.max_block:
+            raise _FakeOOM(f"block {G.shape}")
+        super().topk_update(state, G, half_sq_norms, col0, self_offset)
+
+
+def test_oom_halves_blocks_and_gives_the_same_answer():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    be = _TightBackend(max_block=40 * 60)
+    d2, idx = _search(be, X, X, 5, True, budget=1 << 20)
+    want_d2, want_idx = brute_knn(X, 5)
+    np.testing.assert_array_equal(idx, want_idx)
+    np.testing.assert_allclose(d2, want_d2, rtol=1e-12)
+    assert be.released > 0
+    assert max(r * c for r, c in be.shapes[-3:]) <= be.max_block
+
+
+def test_oom_gives_up_with_the_sizes():
+    calls = []
+
+    class Be:
+        name = "cupy"
+        oom_errors = (_FakeOOM,)
+
+        @staticmethod
+        def free_bytes():
+            return 3 * 2**20
+
+    def run(rows, cols):
+        calls.append((rows, cols))
+        raise _FakeOOM("no memory")
+
+    with pytest.raises(MemoryError, match=r"10 queries x 50 references.*3 MiB are free"):
+        _shrink_on_oom(Be(), run, 8, 32, 6, "10 queries x 50 references x 3 features")
+    assert calls[0] == (8, 32) and calls[-1] == (1, 6)
+    assert all(r * c < r0 * c0 for (r, c), (r0, c0) in zip(calls[1:], calls))
+
+
+def test_numpy_backend_runs_once_without_oom_errors():
+    def run(rows, cols):
+        raise MemoryError("host")
+
+    with pytest.raises(MemoryError, match="host"):
+        _shrink_on_oom(NumpyBackend(), run, 8, 8, 2, "")
+
+
+# -- GPU: CupyBackend against NumpyBackend ----------------------------------
+
+gpu = pytest.mark.gpu
+
+
+@pytest.fixture
+def cupy_pair(gpu):
+    """(cupy module, CupyBackend, NumpyBackend)."""
+    import cupy
+
+    from gpusmote.backends._cupy import CupyBackend
+
+    return cupy, CupyBackend(), NumpyBackend()
+
+
+@gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows, widths, m, self_search, kind", CASES + [
+    (3000, [5000, 5000, 123], 72, True, "random"),   # many row blocks, long rows
+    (1025, [4097], 3, False, "offset"),
+    (50, [800], 300, False, "random"),               # beyond the buckets: sort fallback
+])
+def test_gpu_topk_matches_numpy(cupy_pair, dtype, n_rows, widths, m, self_search, kind):
+    cp, cu_be, np_be = cupy_pair
+    rng = np.random.default_rng(len(widths) * 1000 + m)
+    blocks, half = make_blocks(rng, n_rows, widths, dtype, kind)
+    q0, c0, offsets = 5, 0, []
+    cu_state = cu_be.topk_init(n_rows, m, dtype)
+    np_state = np_be.topk_init(n_rows, m, dtype)
+    for G, h in zip(blocks, half):
+        off = (q0 - c0) if self_search else None
+        cu_be.topk_update(cu_state, cp.asarray(G), cp.asarray(h), c0, off)
+        np_be.topk_update(np_state, G.copy(), h, c0, off)
+        offsets.append((c0, off))
+        c0 += G.shape[1]
+    score, index = (to_numpy(a) for a in cu_be.topk_result(cu_state))
+    all_scores = block_scores(blocks, half, offsets)
+    ref_score, ref_index = reference_topk(all_scores, m)
+    assert_kselect(score, index, ref_score, ref_index, all_scores)
+    if _kernels.k_bucket(m) is not None:  # the kernel: sorted, lower index wins ties
+        np.testing.assert_array_equal(index, ref_index)
+    twin_s, _ = np_be.topk_result(np_state)
+    np.testing.assert_array_equal(-np.sort(-twin_s, axis=1), -np.sort(-score, axis=1))
+
+
+@gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, d", [(1, 1), (1000, 1), (5000, 30), (300, 1000)])
+def test_gpu_interpolate_matches_numpy_bitwise(cupy_pair, dtype, n, d):
+    cp, cu_be, np_be = cupy_pair
+    rng = np.random.default_rng(n * d)
+    X = (1e6 + rng.standard_normal((500, d))).astype(dtype)
+    rows = rng.integers(0, 500, n)
+    nbrs = rng.integers(0, 500, n)
+    steps = rng.random(n, dtype=dtype)
+    want = np.empty((n + 7, d), dtype=dtype)
+    np_be.interpolate(X, rows, nbrs, steps, want[7:], chunk_rows=64)
+    out = cp.zeros((n + 7, d), dtype=dtype)
+    cu_be.interpolate(cp.asarray(X), cp.asarray(rows), cp.asarray(nbrs), cp.asarray(steps),
+                      out[7:], chunk_rows=64)  # a slice of the preallocated output
+    np.testing.assert_array_equal(to_numpy(out)[7:], want[7:])
+    assert not to_numpy(out)[:7].any()
+
+
+@gpu
+def test_gpu_small_primitives_match_numpy(cupy_pair):
+    cp, cu_be, np_be = cupy_pair
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 3, size=(40, 50)).astype(np.float64)
+    np.testing.assert_array_equal(to_numpy(cu_be.argsort_stable(cp.asarray(a), axis=1)),
+                                  np_be.argsort_stable(a, axis=1))
+    counts = rng.integers(0, 4, size=100)
+    total = int(counts.sum())
+    np.testing.assert_array_equal(to_numpy(cu_be.repeat_rows(cp.asarray(counts), total)),
+                                  np_be.repeat_rows(counts, total))
+    u = cu_be.rng(3).random(1000, dtype=np.float32)
+    assert u.dtype == np.float32 and float(u.min()) >= 0 and float(u.max()) < 1
+
+
+@gpu
+@pytest.mark.parametrize("shape, dtype", [((10, 3), np.float64),
+                                          ((3_000_001, 3), np.float32),   # pinned path, ragged
+                                          ((2_000_000, 8), np.float64)])
+def test_gpu_asarray_round_trip(cupy_pair, shape, dtype):
+    cp, cu_be, _ = cupy_pair
+    host = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    dev = cu_be.asarray(host)
+    assert isinstance(dev, cp.ndarray) and dev.dtype == dtype
+    np.testing.assert_array_equal(cu_be.to_numpy(dev), host)
+    strided = host[::2, ::-1]  # non-contiguous input
+    np.testing.assert_array_equal(cu_be.to_numpy(cu_be.asarray(strided)), strided)
+
+
+@gpu
+def test_gpu_block_shape_and_memory(cupy_pair):
+    _, cu_be, _ = cupy_pair
+    rows, cols = cu_be.block_shape(10**6, 10**6, 4, 256 << 20)
+    assert rows * cols * 4 <= 256 << 20 and rows >= 2048 and cols >= 1024
+    assert cu_be.block_shape(10, 20, 4, 1 << 30) == (10, 20)
+    assert cu_be.free_bytes() > 0
+
+
+@gpu
+@pytest.mark.parametrize("n, d, k, wm", [(3000, 1, 1, None), (2000, 30, 5, 0.05),
+                                         (700, 1000, 64, 1), (1500, 4, 10, 0.01)])
+def test_gpu_kneighbors_matches_brute(cupy_pair, n, d, k, wm):
+    from gpusmote.neighbors import kneighbors
+
+    cp, _, _ = cupy_pair
+    rng = np.random.default_rng(d)
+    X = rng.standard_normal((n, d))
+    X[n // 2:n // 2 + 20] = X[:20]  # exact duplicates: ties broken by lower index
+    dist, idx = kneighbors(cp.asarray(X), k, backend="cupy", working_memory=wm)
+    want_d2, want_idx = brute_knn(X, k)
+    np.testing.assert_array_equal(to_numpy(idx), want_idx)
+    np.testing.assert_allclose(to_numpy(dist) ** 2, want_d2, rtol=1e-9, atol=1e-12)
+
+
+@gpu
+def test_gpu_containers_numpy_in_numpy_out_cupy_in_cupy_out(cupy_pair):
+    from gpusmote import SMOTE
+
+    cp, _, _ = cupy_pair
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 6)).astype(np.float32)
+    y = (rng.random(400) < 0.1).astype(np.int64)
+    X_np, y_np = SMOTE(random_state=0, backend="cupy").fit_resample(X, y)
+    assert isinstance(X_np, np.ndarray) and X_np.dtype == np.float32
+    assert isinstance(y_np, np.ndarray)
+    np.testing.assert_array_equal(X_np[:400], X)
+    X_cp, y_cp = SMOTE(random_state=0).fit_resample(cp.asarray(X), y)
+    assert isinstance(X_cp, cp.ndarray) and X_cp.dtype == np.float32
+    np.testing.assert_array_equal(to_numpy(X_cp), X_np)  # same backend, same seed
+    assert np.bincount(y_np).tolist() == [int((y == 0).sum())] * 2
