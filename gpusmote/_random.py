@@ -189,6 +189,9 @@ class RandomOverSampler(BaseOverSampler):
     @staticmethod
     def _numeric(be, X):
         """Finite float X for the smoothed bootstrap (objects holding numbers are fine)."""
+        if X.dtype.kind == "c":
+            raise shrinkage_needs_numbers(f"dtype {X.dtype} (Complex data not supported)",
+                                          ValueError)
         if X.dtype.kind not in "biuf":
             try:
                 X = X.astype(np.float64)

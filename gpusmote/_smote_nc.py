@@ -81,6 +81,14 @@ def _host_2d(X):
     return out
 
 
+def _is_numeric_column(values) -> bool:
+    try:
+        values.astype(np.float64)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def _encode(encoder, X_cat, one_hot: bool):
     """Integer codes (n, n_features) of the categorical columns, and the categories."""
     encoded = encoder.fit_transform(X_cat)
@@ -304,7 +312,8 @@ class SMOTENC(SMOTE):
                     f"column names {list(values[:3])} need X as a pandas DataFrame, but X "
                     f"is a {type(X).__name__}; pass column indices instead.")
             columns = list(X.columns)
-            missing = [v for v in values if v not in columns]
+            missing = [v.item() if hasattr(v, "item") else v for v in values
+                       if v not in columns]
             if missing:
                 raise categorical_feature_problem(
                     f"column {missing[0]!r} is not in X; its columns are "
@@ -334,7 +343,9 @@ class SMOTENC(SMOTE):
             try:
                 cont_block = cont_block.astype(np.float64)
             except (ValueError, TypeError):
-                names = (list(np.asarray(X.columns)[cont]) if _is_frame(X) else list(cont))
+                bad = [c for c in cont if not _is_numeric_column(host[:, c])]
+                names = (list(np.asarray(X.columns)[bad]) if _is_frame(X)
+                         else [int(c) for c in bad])
                 raise TypeError(
                     f"{name}: columns {names[:5]} are treated as numeric but hold values "
                     "that are not numbers; add them to categorical_features.") from None

@@ -1,0 +1,187 @@
+"""SMOTENC and SMOTEN: categorical values, the VDM neighbours, dtypes, bad input."""
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.metrics.pairwise import ValueDifferenceMetric
+from imblearn.over_sampling import SMOTEN as ImbSMOTEN
+from imblearn.over_sampling import SMOTENC as ImbSMOTENC
+from scipy import stats
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+from gpusmote import SMOTEN, SMOTENC
+from gpusmote._smote_nc import majority_vote, smallest_mode
+from gpusmote.backends import get_backend
+from tests._helpers import to_numpy
+
+
+def _clustered(n_major=200, n_minor=60, seed=0):
+    """Minority rows in 3 far-apart clusters whose category is fixed by the cluster:
+    every neighbour of a minority row shares its category, so the vote is certain."""
+    rng = np.random.RandomState(seed)
+    centres = np.array([[0.0, 0.0], [40.0, 0.0], [0.0, 40.0]])
+    which = np.arange(n_minor) % 3
+    X_min = centres[which] + rng.normal(size=(n_minor, 2))
+    X_maj = rng.normal(20, 3, size=(n_major, 2))
+    X = np.empty((n_major + n_minor, 3), dtype=object)
+    X[:, :2] = np.vstack([X_maj, X_min])
+    X[:n_major, 2] = rng.choice(["a", "b", "c"], n_major)
+    X[n_major:, 2] = np.array(["a", "b", "c"])[which]
+    y = np.array([0] * n_major + [1] * n_minor)
+    return X, y, centres
+
+
+def test_categorical_value_is_the_neighbours_majority_as_in_imblearn(backend):
+    X, y, centres = _clustered()
+    for sampler in (SMOTENC([2], random_state=0, backend=backend),
+                    ImbSMOTENC(categorical_features=[2], random_state=0)):
+        X_res, y_res = sampler.fit_resample(X, y)
+        new = np.asarray(X_res[len(X):])
+        cluster = np.argmin(((new[:, :2].astype(float)[:, None] - centres) ** 2).sum(-1),
+                            axis=1)
+        assert (new[:, 2] == np.array(["a", "b", "c"])[cluster]).all()
+        assert Counter(y_res.tolist()) == {0: 200, 1: 200}
+
+
+def test_median_std_equals_imblearn():
+    X, y, _ = _clustered()
+    ours = SMOTENC([2], random_state=0)
+    theirs = ImbSMOTENC(categorical_features=[2], random_state=0)
+    ours.fit_resample(X, y)
+    theirs.fit_resample(X, y)
+    assert ours.median_std_.keys() == theirs.median_std_.keys()
+    for label in ours.median_std_:
+        assert ours.median_std_[label] == pytest.approx(theirs.median_std_[label], rel=1e-12)
+
+
+def test_majority_vote_and_smallest_mode_against_scipy(backend):
+    be = get_backend(backend)
+    rng = np.random.RandomState(0)
+    votes = rng.randint(0, 4, size=(2000, 5))
+    mode = stats.mode(votes, axis=1, keepdims=False).mode
+    np.testing.assert_array_equal(to_numpy(smallest_mode(be, be.asarray(votes))), mode)
+    picked = to_numpy(majority_vote(be, be.asarray(votes), be.rng(0)))
+    counts = (votes == picked[:, None]).sum(axis=1)
+    best = np.array([np.bincount(v).max() for v in votes])
+    np.testing.assert_array_equal(counts, best)  # always a most frequent value
+    tied = np.array([[0, 0, 1, 1, 2]] * 4000)
+    share = np.bincount(to_numpy(majority_vote(be, be.asarray(tied), be.rng(1))),
+                        minlength=3) / 4000
+    np.testing.assert_allclose(share, [0.5, 0.5, 0.0], atol=0.04)  # ties at random
+
+
+def test_numeric_columns_on_segments_and_dataframe_dtypes_kept(backend):
+    X, y, _ = _clustered()
+    df = pd.DataFrame({"x": X[:, 0].astype(float), "n": (X[:, 1].astype(float) * 10).round()
+                       .astype(np.int64), "c": pd.Categorical(X[:, 2]),
+                       "s": np.where(y == 0, "u", "v")})
+    sampler = SMOTENC("auto", random_state=0, backend=backend)
+    X_res, y_res = sampler.fit_resample(df, pd.Series(y, name="t"))
+    assert list(sampler.categorical_features_) == [2, 3]
+    assert X_res.dtypes.to_dict() == df.dtypes.to_dict()
+    assert X_res["c"].cat.categories.tolist() == ["a", "b", "c"]
+    assert set(X_res["s"][len(df):]) == {"v"}
+    pd.testing.assert_frame_equal(X_res.iloc[:len(df)], df)
+    new_x = X_res["x"].to_numpy()[len(df):]
+    minority = df["x"].to_numpy()[y == 1]
+    assert minority.min() - 1e-9 <= new_x.min() and new_x.max() <= minority.max() + 1e-9
+
+
+@pytest.mark.parametrize("spec", [[2], ["c"], [False, False, True], [-1]])
+def test_every_way_to_name_the_categorical_column(spec):
+    X, y, _ = _clustered()
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).astype({"a": float, "b": float})
+    sampler = SMOTENC(spec, random_state=0)
+    X_res, _ = sampler.fit_resample(df, y)
+    assert list(sampler.categorical_features_) == [2]
+    assert list(sampler.continuous_features_) == [0, 1]
+    assert set(X_res["c"]) == {"a", "b", "c"}
+
+
+def test_numeric_array_with_a_coded_categorical_column():
+    X, y, _ = _clustered()
+    X_num = X.copy()
+    X_num[:, 2] = np.searchsorted(["a", "b", "c"], X[:, 2])
+    X_num = X_num.astype(np.float32)
+    X_res, _ = SMOTENC([2], random_state=0).fit_resample(X_num, y)
+    assert X_res.dtype == np.float32
+    assert set(np.unique(X_res[:, 2])) <= {0.0, 1.0, 2.0}
+
+
+def test_smoten_neighbour_distances_equal_imblearn_vdm(backend):
+    rng = np.random.RandomState(0)
+    X = rng.choice(list("abcd"), size=(300, 3)).astype(object)
+    y = (rng.rand(300) < 0.25).astype(int)
+    sampler = SMOTEN(backend=backend)
+    be = get_backend(backend)
+    sampler.fit(X, y)
+    table = sampler._check_X(be, X)
+    codes = OrdinalEncoder(dtype=np.int32).fit_transform(X)
+    vdm = ValueDifferenceMetric(n_categories=[4, 4, 4]).fit(codes, y)
+    tables = sampler._vdm_tables(be, table.codes, y)
+    rows = np.flatnonzero(y == 1)
+    nbrs = to_numpy(sampler._class_neighbours_vdm(be, table.codes[be.asarray(rows)],
+                                                  tables, 6))
+    dist = vdm.pairwise(codes[rows])
+    ours = np.take_along_axis(dist, nbrs, axis=1)
+    np.testing.assert_array_equal(ours, np.sort(dist, axis=1)[:, :6])
+    # among equal distances the lower index comes first
+    for d_row, n_row in zip(ours, nbrs):
+        same = d_row[1:] == d_row[:-1]
+        assert (n_row[1:][same] > n_row[:-1][same]).all()
+
+
+def test_smoten_new_rows_are_modes_of_existing_categories_and_counts_equal_imblearn():
+    rng = np.random.RandomState(1)
+    X = rng.choice(["x", "y", "z"], size=(200, 4)).astype(object)
+    y = np.array([0] * 150 + [1] * 50)
+    X_res, y_res = SMOTEN(random_state=0).fit_resample(X, y)
+    _, y_imb = ImbSMOTEN(random_state=0).fit_resample(X, y)
+    assert Counter(y_res.tolist()) == Counter(y_imb.tolist())
+    assert X_res.dtype == object and set(np.unique(X_res)) == {"x", "y", "z"}
+    np.testing.assert_array_equal(X_res[:200], X)
+
+
+def test_smoten_with_a_single_category_per_class_copies_it():
+    X = np.array([["A"]] * 30 + [["B"]] * 10, dtype=object)
+    y = np.array([0] * 30 + [1] * 10)
+    X_res, _ = SMOTEN(random_state=0).fit_resample(X, y)
+    assert (X_res[40:, 0] == "B").all()
+
+
+def _frame():
+    X, y, _ = _clustered()
+    return pd.DataFrame(X, columns=["a", "b", "c"]).astype({"a": float, "b": float}), y
+
+
+@pytest.mark.parametrize("sampler, X_kind, error, match", [
+    (SMOTENC([5]), "frame", ValueError,
+     r"index 5 is out of range for X with 3 columns; use indices in \[0, 2\]"),
+    (SMOTENC(["zz"]), "frame", ValueError, r"column 'zz' is not in X; its columns are"),
+    (SMOTENC(["c"]), "array", ValueError, "column names .* need X as a pandas DataFrame"),
+    (SMOTENC([True, False]), "frame", ValueError,
+     "the boolean mask has 2 entries but X has 3 columns"),
+    (SMOTENC("auto"), "array", ValueError, "'auto' reads the column dtypes"),
+    (SMOTENC([0, 1, 2]), "frame", ValueError,
+     "not designed to work only with categorical features.*use SMOTEN"),
+    (SMOTENC([]), "frame", ValueError,
+     "not designed to work only with numerical features.*use SMOTE"),
+    (SMOTENC([0]), "frame", TypeError, r"columns \['c'\] are treated as numeric"),
+    (SMOTENC([2], categorical_encoder=OneHotEncoder(drop="first")), "frame", ValueError,
+     "produced 2 columns for 3 categories"),
+    (SMOTENC([2], k_neighbors=60), "frame", ValueError, "class 1 has 60 rows"),
+    (SMOTENC([2]), "nan", ValueError, "numerical columns of X contain NaN"),
+    (SMOTEN(k_neighbors=0), "frame", ValueError, "'k_neighbors' parameter of SMOTEN"),
+    (SMOTENC([2], categorical_encoder="onehot"), "frame", ValueError,
+     "'categorical_encoder' parameter of SMOTENC"),
+])
+def test_bad_input(sampler, X_kind, error, match):
+    X, y = _frame()
+    if X_kind == "array":
+        X = X.to_numpy()
+    elif X_kind == "nan":
+        X.loc[3, "a"] = np.nan
+    with pytest.raises(error, match=match):
+        sampler.fit_resample(X, y)
