@@ -96,12 +96,13 @@ class ADASYN(BaseOverSampler):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, n_neighbors=5,
-                 backend="auto", working_memory=None):
+                 backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.n_neighbors = n_neighbors
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     def _validate_estimator(self) -> None:
         if isinstance(self.n_neighbors, numbers.Integral):

@@ -119,10 +119,10 @@ class BorderlineSMOTE(BaseSMOTE):
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
                  m_neighbors=10, kind="borderline-1", backend="auto",
-                 working_memory=None):
+                 working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory)
+                         working_memory=working_memory, verbose=verbose)
         self.m_neighbors = m_neighbors
         self.kind = kind
 

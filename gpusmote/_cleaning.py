@@ -93,11 +93,12 @@ class TomekLinks(BaseCleaningSampler):
     """
 
     def __init__(self, *, sampling_strategy="auto", n_jobs=None, backend="auto",
-                 working_memory=None):
+                 working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.n_jobs = n_jobs
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -208,13 +209,14 @@ class EditedNearestNeighbours(BaseCleaningSampler):
     }
 
     def __init__(self, *, sampling_strategy="auto", n_neighbors=3, kind_sel="all",
-                 n_jobs=None, backend="auto", working_memory=None):
+                 n_jobs=None, backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.n_neighbors = n_neighbors
         self.kind_sel = kind_sel
         self.n_jobs = n_jobs
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

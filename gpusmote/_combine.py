@@ -148,7 +148,7 @@ class SMOTETomek(_SMOTEThenClean):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, smote=None,
-                 tomek=None, n_jobs=None, backend="auto", working_memory=None):
+                 tomek=None, n_jobs=None, backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.smote = smote
@@ -156,6 +156,7 @@ class SMOTETomek(_SMOTEThenClean):
         self.n_jobs = n_jobs
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     @staticmethod
     def _default_cleaner():
@@ -236,7 +237,7 @@ class SMOTEENN(_SMOTEThenClean):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, smote=None,
-                 enn=None, n_jobs=None, backend="auto", working_memory=None):
+                 enn=None, n_jobs=None, backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.smote = smote
@@ -244,6 +245,7 @@ class SMOTEENN(_SMOTEThenClean):
         self.n_jobs = n_jobs
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     @staticmethod
     def _default_cleaner():

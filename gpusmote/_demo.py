@@ -121,7 +121,7 @@ def _imblearn_twin(sampler):
         cls = getattr(module, name, None)
         if cls is None:
             continue
-        accepted = set(cls().get_params(deep=False))
+        accepted = set(cls._get_param_names())
         params = sampler.get_params(deep=False)
         if any(hasattr(v, "fit_resample") for v in params.values()):
             return None  # an inner gpusmote sampler: no like-for-like reference

@@ -2,6 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
+# Set by a sampler's fit_resample for everything it calls (nested samplers add
+# to it), so each neighbour search need not be told separately.
+_verbose: contextvars.ContextVar[bool] = contextvars.ContextVar("gpusmote_verbose",
+                                                                default=False)
+
+
+@contextlib.contextmanager
+def verbosity(enabled: bool):
+    """Progress bars on for the code inside the block (if on outside, they stay on)."""
+    token = _verbose.set(bool(enabled) or _verbose.get())
+    try:
+        yield
+    finally:
+        _verbose.reset(token)
+
+
+def verbose_default() -> bool:
+    """Whether the enclosing sampler asked for progress bars."""
+    return _verbose.get()
+
 
 class _Silent:
     """Stands in for a bar when progress is off."""

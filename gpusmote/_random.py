@@ -125,12 +125,13 @@ class RandomOverSampler(BaseOverSampler):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None,
-                 backend="auto", working_memory=None):
+                 backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.shrinkage = shrinkage
         self.backend = backend
         self.working_memory = working_memory
+        self.verbose = verbose
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

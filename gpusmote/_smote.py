@@ -63,8 +63,7 @@ class BaseSMOTE(BaseOverSampler):
             if sparse.issparse(X_class):
                 X_class = X_class.toarray()
             return kneighbors(X_class, self.k_neighbors, backend=be.name,
-                              working_memory=self.working_memory, return_distance=False,
-                              verbose=getattr(self, "verbose", False))
+                              working_memory=self.working_memory, return_distance=False)
         host = X_class if sparse.issparse(X_class) else be.to_numpy(X_class)
         self.nn_k_.fit(host)
         nns = self.nn_k_.kneighbors(host, return_distance=False)[:, 1:]

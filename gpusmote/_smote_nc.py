@@ -262,10 +262,10 @@ class SMOTENC(SMOTE):
 
     def __init__(self, categorical_features, *, categorical_encoder=None,
                  sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 backend="auto", working_memory=None):
+                 backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory)
+                         working_memory=working_memory, verbose=verbose)
         self.categorical_features = categorical_features
         self.categorical_encoder = categorical_encoder
 
@@ -508,10 +508,10 @@ class SMOTEN(SMOTE):
     }
 
     def __init__(self, categorical_encoder=None, *, sampling_strategy="auto",
-                 random_state=None, k_neighbors=5, backend="auto", working_memory=None):
+                 random_state=None, k_neighbors=5, backend="auto", working_memory=None, verbose=False):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory)
+                         working_memory=working_memory, verbose=verbose)
         self.categorical_encoder = categorical_encoder
 
     def __sklearn_tags__(self):
@@ -567,7 +567,7 @@ class SMOTEN(SMOTE):
             for j, table in enumerate(tables):
                 dist += table[codes[r0:r1, j][:, None], codes[None, :, j]]
             # stable: equal distances keep the lower index first
-            out[r0:r1] = xp.argsort(dist, axis=1, kind="stable")[:, :k]
+            out[r0:r1] = be.argsort_stable(dist, axis=1)[:, :k]
         return out
 
     def _fit_resample(self, be, X, y):

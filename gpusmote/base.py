@@ -20,6 +20,7 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names
 
+from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, restore_X, restore_y
 from ._validation import check_X, check_y
@@ -94,7 +95,8 @@ class _ResampleTemplate:
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, y_arr, self._sampling_type)
 
-        X_res, y_res = self._fit_resample(be, X_arr, y_arr)
+        with verbosity(getattr(self, "verbose", False)):
+            X_res, y_res = self._fit_resample(be, X_arr, y_arr)
 
         with phase("assembly", be):
             if one_vs_all:

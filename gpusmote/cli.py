@@ -111,7 +111,7 @@ def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: i
     """
     cls = sampler_class(method)
     _, fixed = METHODS[method.lower()]
-    accepted = set(cls().get_params(deep=False))
+    accepted = set(cls._get_param_names())  # from the signature: SMOTENC has a required arg
     params: dict[str, Any] = dict(fixed)
     wanted = {"sampling_strategy": sampling_strategy, "backend": backend, "random_state": seed}
     params.update({k: v for k, v in wanted.items() if k in accepted})

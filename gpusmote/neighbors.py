@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._progress import progress_bar
+from ._progress import progress_bar, verbose_default
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from .backends import get_backend
 
@@ -33,7 +33,7 @@ __all__ = ["kneighbors"]
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
                working_memory: float | None = None, return_distance: bool = True,
-               verbose: bool = False):
+               verbose: bool | None = None):
     """Exact k nearest neighbours in Euclidean distance, computed in blocks.
 
     Parameters
@@ -52,8 +52,9 @@ def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
         caps mean more, smaller blocks and the same answer.
     return_distance : bool, default=True
         Also return the distances.
-    verbose : bool, default=False
-        Show a progress bar over the query rows on stderr.
+    verbose : bool, default=None
+        Show a progress bar over the query rows on stderr. None follows the
+        ``verbose`` of the sampler that calls this (off otherwise).
 
     Returns
     -------
@@ -90,6 +91,8 @@ def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
             f"available{' besides the query itself' if self_search else ''}; "
             f"use k <= {n_avail}."
         )
+    if verbose is None:
+        verbose = verbose_default()
     with progress_bar(verbose, Q.shape[0], "neighbours") as bar:
         d2, idx = _search(be, X, Q, int(k), self_search,
                           budget_bytes(working_memory, be.free_bytes()), bar)
@@ -165,7 +168,7 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
 
     # Phase C: certify each row; re-check exactly where rounding could misorder.
     # Everything below is in the scaled units of the search.
-    eps = float(np.finfo(np.float32).eps)
+    eps = be.gemm_eps
     q_sq = xp.einsum("ij,ij->i", Qc, Qc, dtype=xp.float64)
     max_r = float(xp.sqrt(2.0 * half_sq.astype(xp.float64).max()))
     err = (n_features + 8) * eps * (xp.sqrt(q_sq) + max_r) ** 2

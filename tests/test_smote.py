@@ -161,3 +161,16 @@ def test_verbose_shows_a_progress_bar_on_stderr(capfd):
     assert "neighbours" in capfd.readouterr().err
     SMOTE(random_state=0).fit_resample(X, y)
     assert capfd.readouterr().err == ""
+
+
+def test_every_sampler_takes_verbose_and_nested_steps_follow_it(capfd):
+    import gpusmote
+
+    X, y = _data(n=300)
+    for name in ["SMOTE", "BorderlineSMOTE", "ADASYN", "TomekLinks",
+                 "EditedNearestNeighbours", "SMOTETomek", "SMOTEENN", "RandomOverSampler"]:
+        sampler = getattr(gpusmote, name)(verbose=True)
+        assert sampler.get_params()["verbose"] is True
+        sampler.fit_resample(X, y)
+    err = capfd.readouterr().err
+    assert err.count("neighbours") >= 7  # every neighbour search showed a bar

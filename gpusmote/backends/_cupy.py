@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+import os
+
 import numpy as np
 
 from . import _kernels
@@ -58,6 +60,10 @@ class CupyBackend:  # pragma: no cover - needs a GPU
 
         self.xp = cupy
         self.oom_errors = (cupy.cuda.memory.OutOfMemoryError,)
+        # CUPY_TF32=1 lets cuBLAS round GEMM inputs to 10-bit mantissas; the
+        # certification bound of the neighbour search must then use TF32's epsilon.
+        self.gemm_eps = 2.0**-10 if os.environ.get("CUPY_TF32", "0") == "1" else float(
+            np.finfo(np.float32).eps)
 
     # -- arrays and memory -------------------------------------------------
     def asarray(self, x: Any, dtype=None):

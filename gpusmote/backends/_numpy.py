@@ -55,6 +55,8 @@ class NumpyBackend:
     xp = np
     # exact refinement works on chunks of about this many bytes (L2-sized)
     refine_bytes = 1 << 20
+    # rounding unit of the float32 GEMM of the candidate search
+    gemm_eps = float(np.finfo(np.float32).eps)
     # host MemoryError is not retried with smaller blocks (see neighbors._shrink_on_oom)
     oom_errors = ()
 
