@@ -17,9 +17,8 @@ Nothing here runs without a CUDA device, hence the coverage pragmas.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
-
 import os
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
