@@ -168,6 +168,10 @@ def plot_compare(result: dict, path: str, *,
     cmap = plt.get_cmap("tab10")
     colors = {m: cmap(i % 10) for i, m in enumerate(methods)}
     ratios = sorted({r["ratio"] for r in rows if r["ratio"] is not None})
+    # With many methods the ± std bands overlap into a smear; draw them only
+    # for a few (the JSON/CSV output keeps every std).
+    bands = sum(1 for m in methods if any(r["method"] == m and r["ratio"] is not None
+                                          for r in rows)) <= 3
     for ax, metric in zip(axes.flat, metrics):
         for method in methods:
             mine = [r for r in rows if r["method"] == method]
@@ -180,8 +184,9 @@ def plot_compare(result: dict, path: str, *,
             mean = np.array([r[metric]["mean"] for r in mine])
             std = np.array([r[metric]["std"] for r in mine])
             ax.plot(xs, mean, marker="o", ms=4, color=colors[method], label=method)
-            ax.fill_between(xs, mean - std, mean + std, color=colors[method], alpha=0.12,
-                            lw=0)
+            if bands:
+                ax.fill_between(xs, mean - std, mean + std, color=colors[method],
+                                alpha=0.12, lw=0)
         ax.set_title(METRIC_LABELS.get(metric, metric))
         ax.set_xlabel("minority/majority ratio after resampling")
         if ratios:
@@ -200,7 +205,8 @@ def plot_compare(result: dict, path: str, *,
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5),
                    frameon=False)
     fig.suptitle(f"{result['folds']}-fold stratified CV, resampling inside the training "
-                 f"folds ({result['classifier']}); bands: ± 1 std")
+                 f"folds ({result['classifier']})" + ("; bands: ± 1 std" if bands else
+                                                       "; mean across folds"))
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -14,7 +14,7 @@ from gpusmote import _compare
 @pytest.fixture(scope="module")
 def small_result():
     X, y = _compare.demo_data(seed=0)
-    return _compare.run_compare(X[:6000], y[:6000], methods=["none", "smote", "balanced"],
+    return _compare.run_compare(X, y, methods=["none", "smote", "balanced"],
                                 ratios=[0.2, 1.0], folds=3)
 
 
@@ -27,7 +27,7 @@ def test_rows_and_fold_scores(small_result):
         assert r["pr_auc"]["mean"] == pytest.approx(np.mean(r["pr_auc"]["folds"]))
     smote = rows[1]
     assert smote["resample_s"] > 0
-    # inside a training fold (2/3 of 6000 rows) the minority is lifted to 0.2 x majority
+    # inside a training fold (2/3 of the rows) the minority is lifted to 0.2 x majority
     n_major = small_result["classes"]["0"] * 2 / 3
     assert smote["train_rows_after"] == pytest.approx(n_major * 1.2, rel=0.01)
     assert rows[0]["resample_s"] is None

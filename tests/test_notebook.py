@@ -28,6 +28,9 @@ def python3_kernel(tmp_path, monkeypatch):
             "display_name": "Python 3 (tests)", "language": "python"}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    # one OpenMP thread: on a busy small CI box, spinning thread teams slow
+    # HistGradientBoosting down many times over
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     return "python3"
