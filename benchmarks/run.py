@@ -21,11 +21,14 @@ def main(argv=None) -> None:
     parser.add_argument("--dtypes", default="float32", help="comma-separated: float32,float64")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", choices=sorted(bench.PROFILES), default="full")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated subset of the workloads' methods")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     results, path = bench.run(args.workloads, args.backends.split(","), repeat=args.repeat,
                               profile=args.profile, out_dir=args.out,
-                              dtypes=tuple(args.dtypes.split(",")), progress=True)
+                              dtypes=tuple(args.dtypes.split(",")), progress=True,
+                              methods=args.methods.split(",") if args.methods else None)
     print(bench.format_table(results))
     print(f"results: {path}")
 

@@ -126,9 +126,11 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         X_in, y_in = X, y
     libraries = ["gpusmote"] + (["imblearn"] if with_imblearn else [])
     runs: dict = {lib: [] for lib in libraries}
-    # one untimed warm-up each: imports, kernel compilation, page faults
+    # one untimed warm-up each on a slice (imports, kernel compilation, thread
+    # pools), cheap even where one full run takes minutes
+    warm = slice(0, min(len(y), 20_000))
     for lib in libraries:
-        data = (X_in, y_in) if lib == "gpusmote" else (X, y)
+        data = (X_in[warm], y_in[warm]) if lib == "gpusmote" else (X[warm], y[warm])
         _sampler(lib, method, backend).fit_resample(*data)
     for _ in range(repeat):
         for lib in libraries:
@@ -214,8 +216,12 @@ def machine_info() -> dict:
 
 def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str = "full",
         out_dir: str | None = "benchmarks/results", dtypes=("float32",),
-        with_imblearn: bool = True, progress: bool = False) -> tuple[dict, str | None]:
-    """Run the given workloads and write a JSON file; returns (results, path)."""
+        with_imblearn: bool = True, progress: bool = False,
+        methods: list[str] | None = None) -> tuple[dict, str | None]:
+    """Run the given workloads and write a JSON file; returns (results, path).
+
+    ``methods``, when given, keeps only those of each workload's methods.
+    """
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
         raise ValueError(f"unknown workload(s) {unknown}; choose from {sorted(WORKLOADS)}.")
@@ -224,7 +230,9 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat}.")
     jobs = [(WORKLOADS[w], m, b, d) for w in workloads for m in WORKLOADS[w].methods
-            for b in backends for d in dtypes]
+            if methods is None or m in methods for b in backends for d in dtypes]
+    if not jobs:
+        raise ValueError(f"no method of {workloads} is in {methods}.")
     bar = None
     if progress:
         from tqdm import tqdm
@@ -242,7 +250,8 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         tag = "gpu" if results["machine"]["gpu"] else "cpu"
-        name = f"{'-'.join(workloads)}_{'-'.join(backends)}_{profile}_{tag}_{time.strftime('%Y%m%d-%H%M%S')}.json"
+        what = "-".join(workloads) + ("" if methods is None else "-" + "-".join(methods))
+        name = f"{what}_{'-'.join(backends)}_{profile}_{tag}_{time.strftime('%Y%m%d-%H%M%S')}.json"
         path = str(Path(out_dir) / name)
         with open(path, "w") as f:
             json.dump(results, f, indent=1)

@@ -496,8 +496,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         raise CLIError("--repeat must be at least 1")
     try:
-        results, json_path = bench.run(workloads, backends, args.repeat, args.profile,
-                                       args.out)
+        results, json_path = bench.run(
+            workloads, backends, args.repeat, args.profile, args.out,
+            dtypes=tuple(d.strip() for d in args.dtypes.split(",") if d.strip()),
+            methods=[m.strip() for m in args.methods.split(",")] if args.methods else None,
+            progress=not getattr(args, "quiet", False) and sys.stderr.isatty())
     except (ValueError, TypeError) as exc:
         raise CLIError(_one_line(exc)) from None
     print(bench.format_table(results))
@@ -609,7 +612,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=3, help="repeats per run (default: 3)")
     p.add_argument("--profile", default="quick", choices=("quick", "full"),
                    help="quick for smoke runs, full for published numbers (default: quick)")
-    p.add_argument("--out", default=None, metavar="DIR", help="directory for the JSON")
+    p.add_argument("--out", default="benchmarks/results", metavar="DIR",
+                   help="directory for the JSON (default: benchmarks/results)")
+    p.add_argument("--dtypes", default="float32", help="float32 and/or float64 (default: float32)")
+    p.add_argument("--methods", default=None,
+                   help="comma-separated subset of the workloads' methods, e.g. SMOTEENN")
     p.set_defaults(func=cmd_bench)
     return parser
 
