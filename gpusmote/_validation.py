@@ -156,10 +156,11 @@ def check_y(y: Any, n_samples: int):
             f"X has {n_samples} rows but y has {y_arr.shape[0]} labels; pass exactly one "
             "label per row of X."
         )
-    classes = np.unique(y_arr)
-    if classes.size < 2:
+    # one comparison pass, not a third np.unique over y
+    if y_arr.size and not (y_arr != y_arr[0]).any():
+        label = y_arr[0].item() if hasattr(y_arr[0], "item") else y_arr[0]
         raise ValueError(
-            f"y has only one class ({classes[0]!r}); resampling needs at least two classes "
+            f"y has only one class ({label!r}); resampling needs at least two classes "
             "in y."
         )
     return y_arr, one_vs_all
