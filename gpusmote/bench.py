@@ -149,7 +149,10 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
             # OpenBLAS and OpenMP workers spin for up to ~0.1 s after a call;
             # a pause lets them sleep so no run pays for the previous one
             time.sleep(idle_gap)
-            runs[lib].append(measure(lambda: sampler.fit_resample(*data)))
+            if lib == "gpusmote" and backend == "cupy":  # pragma: no cover - needs a GPU
+                runs[lib].append(_measure_on_device(lambda: sampler.fit_resample(*data)))
+            else:
+                runs[lib].append(measure(lambda: sampler.fit_resample(*data)))
             if progress is not None and rounds < repeat:
                 progress()
         rounds += 1
@@ -166,6 +169,8 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
                                                           for r in runs[lib]])
                                     for lib in libraries},
     }
+    if backend == "cupy" and method == "SMOTE":  # pragma: no cover - needs a GPU
+        result.update(_gpu_context(X_in, y, repeat, result["median_seconds"]["gpusmote"]))
     if with_imblearn:
         med = result["median_seconds"]
         result["speedup_vs_imblearn"] = med["imblearn"] / med["gpusmote"]
@@ -175,6 +180,46 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         if mem["gpusmote"] and mem["imblearn"]:
             result["peak_memory_ratio_vs_imblearn"] = mem["gpusmote"] / mem["imblearn"]
     return result
+
+
+def _measure_on_device(fn: Callable[[], object]) -> dict:  # pragma: no cover - needs a GPU
+    """``measure`` plus the peak device bytes in use during the call."""
+    from ._bench_gpu import track_device_peak
+
+    with track_device_peak() as peak:
+        out = measure(fn)
+    out["peak_device_bytes"] = int(peak.peak_bytes)
+    return out
+
+
+def _gpu_context(X_dev, y, repeat: int, median_seconds: float,
+                 k: int = 5) -> dict:  # pragma: no cover - needs a GPU
+    """The plain PyTorch baseline on the same GPU and the roofline floor of the run."""
+    from ._bench_gpu import roofline_floor, torch_baseline
+
+    counts = np.bincount(y)
+    n_minority = int(counts[counts < counts.max()].sum())
+    n_new = int(sum(counts.max() - c for c in counts if c < counts.max()))
+    baseline = []
+    for _ in range(repeat):
+        phases: dict = {}
+        for label in np.flatnonzero(counts < counts.max()):
+            rows = np.flatnonzero(y == label)
+            one = torch_baseline(X_dev[rows], k, int(counts.max() - counts[label]))
+            for name, value in one.items():
+                if isinstance(value, float):
+                    phases[name] = phases.get(name, 0.0) + value
+                else:
+                    phases[name] = value
+        baseline.append(phases)
+    floor = roofline_floor(int(X_dev.shape[0]), int(X_dev.shape[1]), n_minority, n_new, k)
+    torch_median = statistics.median(b["total"] for b in baseline)
+    torch_nn = statistics.median(b["neighbours"] for b in baseline)
+    return {"torch_baseline": baseline,
+            "torch_median_seconds": torch_median,
+            "torch_median_neighbours_seconds": torch_nn,
+            "roofline_floor_seconds": floor,
+            "fraction_of_roofline": floor / median_seconds}
 
 
 def _median_or_none(values):
