@@ -386,7 +386,6 @@ class SMOTENC(SMOTE):
         return xp.concatenate(blocks, axis=1)
 
     def _fit_resample(self, be, X, y):
-        xp = be.xp
         table = X
         self._validate_estimator()
         self.median_std_ = {}

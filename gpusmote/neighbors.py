@@ -22,7 +22,6 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-import numpy as np
 
 from ._progress import progress_bar, verbose_default
 from ._blocking import block_starts, budget_bytes, rows_per_block
