@@ -263,25 +263,40 @@ def _exhaustive(be, X, Q, Xc, Qc, half_sq, q_rows, limit, k: int, self_search: b
     """Exact k-NN for ``q_rows``: every reference whose score reaches ``limit``
     (all that could be among the k nearest) is measured exactly."""
     xp = be.xp
-    n_ref = X.shape[0]
+    n_ref, n_features = X.shape
     n_rows = q_rows.shape[0]
-    # A block of query rows may match every reference (all duplicates), so the
-    # block is sized for the worst case: rows x n_ref hits.
-    chunk = rows_per_block(n_ref * (X.itemsize + 3 * 8), budget, n_rows)
+    rows_blk, cols = be.block_shape(n_rows, n_ref, 4, budget)
+    # A query row may match every reference (all duplicates): size the chunk so
+    # that even then its hits (row, column, distance: 24 bytes each) fit.
+    # two chunks may be in flight at once (threads on the CPU)
+    chunk = max(1, min(rows_blk, budget // (n_ref * 24 * 2)))
+    # exact distances of the hits, a bounded number of them at a time
+    pairs = rows_per_block(n_features * 8 * 2 * 2, budget, max(n_ref, 1))
     d2_out = xp.empty((n_rows, k), dtype=xp.float64)
     idx_out = xp.empty((n_rows, k), dtype=xp.int64)
-    for r0 in block_starts(n_rows, chunk):
+
+    def solve_chunk(r0: int) -> None:
         r1 = min(r0 + chunk, n_rows)
         rows = q_rows[r0:r1]
-        G = Qc[rows] @ Xc.T
-        G -= half_sq
-        if self_search:
-            G[xp.arange(r1 - r0), rows] = -xp.inf
-        r, c = xp.nonzero(G >= limit[r0:r1, None])
-        del G
-        diff = X[c].astype(xp.float64) - Q[rows[r]].astype(xp.float64)
-        d2 = xp.einsum("ij,ij->i", diff, diff)
-        del diff
+        Q_blk = Qc[rows]
+        hit_rows, hit_cols = [], []
+        for c0 in block_starts(n_ref, cols):
+            c1 = min(c0 + cols, n_ref)
+            G = Q_blk @ Xc[c0:c1].T
+            G -= half_sq[c0:c1]
+            if self_search:
+                local = rows - c0
+                inside = xp.flatnonzero((local >= 0) & (local < c1 - c0))
+                G[inside, local[inside]] = -xp.inf
+            r, c = xp.nonzero(G >= limit[r0:r1, None])
+            hit_rows.append(r)
+            hit_cols.append(c + c0)
+        r, c = xp.concatenate(hit_rows), xp.concatenate(hit_cols)
+        d2 = xp.empty(r.shape[0], dtype=xp.float64)
+        for p0 in block_starts(r.shape[0], pairs):
+            p1 = min(p0 + pairs, r.shape[0])
+            diff = X[c[p0:p1]].astype(xp.float64) - Q[rows[r[p0:p1]]].astype(xp.float64)
+            d2[p0:p1] = xp.einsum("ij,ij->i", diff, diff)
         # group by row, then (distance, index) inside a row; keep the first k
         order = xp.lexsort(xp.stack([c.astype(xp.float64), d2, r.astype(xp.float64)]))
         r_sorted = r[order]
@@ -290,4 +305,6 @@ def _exhaustive(be, X, Q, Xc, Qc, half_sq, q_rows, limit, k: int, self_search: b
         keep = order[rank < k]
         d2_out[r0:r1] = d2[keep].reshape(r1 - r0, k)
         idx_out[r0:r1] = c[keep].reshape(r1 - r0, k)
+
+    be.map_blocks(solve_chunk, block_starts(n_rows, chunk))
     return d2_out, idx_out
