@@ -62,6 +62,34 @@ def make_fraud_data(n_rows: int = 500_000, positive_rate: float = 0.004, *,
     return X.astype(np.float32), y.astype(np.int64)
 
 
+def _categorical_columns(sampler_name: str, n_features: int) -> list[int]:
+    """Which demo columns become categories: the last four for SMOTENC, all for SMOTEN."""
+    if sampler_name == "SMOTENC":
+        return list(range(n_features - 4, n_features))
+    if sampler_name == "SMOTEN":
+        return list(range(n_features))
+    return []
+
+
+def bin_columns(X: np.ndarray, columns: list[int], n_bins: int = 6) -> np.ndarray:
+    """Replace ``columns`` of X by their quantile-bin codes 0..n_bins-1 (as floats).
+
+    The categorical samplers need categories; continuous columns would make
+    every value its own category.
+
+    Examples
+    --------
+    >>> X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    >>> bin_columns(X, [1], n_bins=3)[:, 1].tolist()
+    [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]
+    """
+    X = X.copy()
+    for j in columns:
+        edges = np.quantile(X[:, j], np.linspace(0, 1, n_bins + 1)[1:-1])
+        X[:, j] = np.searchsorted(edges, X[:, j], side="right")
+    return X
+
+
 def make_classifier(name: str, seed: int = 0):
     """The demo's classifiers: fast on a 2-core CPU at several hundred thousand rows."""
     if name == "hgb":
@@ -173,11 +201,18 @@ def run_demo(n_rows: int = 500_000, positive_rate: float = 0.004, *, method: str
     t_start = time.perf_counter()
     say(f"making {n_rows:,} rows with {positive_rate:.2%} positives ...")
     X, y = make_fraud_data(n_rows, positive_rate, seed=seed)
+    sampler = make_sampler(method, sampling_strategy=sampling_strategy, backend=backend,
+                           seed=seed)
+    categorical = _categorical_columns(type(sampler).__name__, X.shape[1])
+    if categorical:
+        say(f"binning {len(categorical)} column(s) into categories for "
+            f"{type(sampler).__name__} ...")
+        X = bin_columns(X, categorical)
+        if "categorical_features" in sampler.get_params():
+            sampler.set_params(categorical_features=categorical)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, stratify=y, random_state=seed)
 
-    sampler = make_sampler(method, sampling_strategy=sampling_strategy, backend=backend,
-                           seed=seed)
     clf = make_classifier(classifier, seed)
     models = {
         "no resampling": clone(clf),

@@ -54,3 +54,13 @@ def test_run_demo_small_report():
 def test_run_demo_float_strategy():
     report = _demo.run_demo(6000, 0.02, classifier="logreg", sampling_strategy=0.1)
     assert report["counts_after"][1] == int(report["counts_before"][0] * 0.1)
+
+
+@pytest.mark.parametrize("method", ["smotenc", "smoten", "adasyn", "smote-enn", "tomek"])
+def test_demo_accepts_every_family_method(method):
+    from gpusmote._demo import run_demo
+
+    report = run_demo(4000, 0.03, method=method, classifier="logreg", seed=1)
+    assert report["metrics"] and report["n_resampled"] > 0
+    assert report["timings"][0]["backend"] == "numpy"
+    assert report["timings"][0]["seconds"] is not None
