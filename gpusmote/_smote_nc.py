@@ -541,6 +541,17 @@ class SMOTEN(SMOTE):
         ``ValueDifferenceMetric(k=1, r=2)``."""
         classes = np.unique(y)
         codes = be.to_numpy(codes)
+        budget = budget_bytes(self.working_memory, None)
+        for j, size in enumerate(self._sizes):
+            # each table is size x size: continuous columns given as categories
+            # (every value its own category) would need gigabytes
+            if size * size * 8 * 2 > budget:
+                raise ValueError(
+                    f"{type(self).__name__}: column {j} has {size} distinct values, so its "
+                    f"value-difference table would need {size * size * 16 / 2**20:,.0f} MiB, "
+                    f"more than working_memory={budget / 2**20:,.0f} MiB. Bin the column into "
+                    "fewer categories (for example pandas.qcut), pass it to SMOTENC as a "
+                    "numeric column, or raise working_memory.")
         tables = []
         for j, size in enumerate(self._sizes):
             proba = np.empty((size, classes.size), dtype=np.float64)
@@ -549,7 +560,9 @@ class SMOTEN(SMOTE):
             with np.errstate(invalid="ignore"):
                 proba /= proba.sum(axis=1).reshape(-1, 1)
             np.nan_to_num(proba, copy=False)
-            diff = np.abs(proba[:, None, :] - proba[None, :, :]).sum(axis=-1)
+            diff = np.zeros((size, size))
+            for c in range(classes.size):  # one size x size temporary, not one per class
+                diff += np.abs(proba[:, c, None] - proba[None, :, c])
             tables.append(be.asarray(diff ** 2))
         return tables
 

@@ -185,3 +185,13 @@ def test_bad_input(sampler, X_kind, error, match):
         X.loc[3, "a"] = np.nan
     with pytest.raises(error, match=match):
         sampler.fit_resample(X, y)
+
+
+def test_smoten_refuses_continuous_columns_with_a_clear_fix():
+    from gpusmote import SMOTEN
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 2))  # 3000 distinct values per column
+    y = np.array([0] * 2700 + [1] * 300)
+    with pytest.raises(ValueError, match=r"column 0 has 3000 distinct values.*Bin the column"):
+        SMOTEN(working_memory=64).fit_resample(X, y)
