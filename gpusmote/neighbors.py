@@ -22,12 +22,17 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 
 from ._progress import progress_bar, verbose_default
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from .backends import get_backend
 
 __all__ = ["kneighbors"]
+
+# Larger values would overflow float64 once squared.
+_MAX_MAGNITUDE = 1e150
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
@@ -126,11 +131,24 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     # measured exactly in float64 and every row is certified against the
     # rounding bound (phase C). Centring limits cancellation; scaling to [-1, 1]
     # keeps squares far from float32 overflow.
-    mean = X.mean(axis=0, dtype=xp.float64)
-    spread = xp.maximum(xp.abs(X.max(axis=0) - mean), xp.abs(X.min(axis=0) - mean)).max()
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        mean = X.mean(axis=0, dtype=xp.float64)
+        spread = xp.maximum(xp.abs(X.max(axis=0) - mean), xp.abs(X.min(axis=0) - mean)).max()
+    magnitude = max(float(spread), float(xp.abs(mean).max()))
+    if not magnitude < _MAX_MAGNITUDE:  # also catches an overflowing mean (inf, nan)
+        raise ValueError(
+            f"X has values of magnitude about {magnitude:.3g}: squared distances would "
+            "overflow float64. Rescale the features first, for example with "
+            "sklearn.preprocessing.StandardScaler.")
     inv_scale = 1.0 / float(spread) if float(spread) > 0 else 1.0
     Xc = _scaled(be, X, mean, inv_scale, budget)
-    Qc = Xc if self_search else _scaled(be, Q, mean, inv_scale, budget)
+    with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
+        Qc = Xc if self_search else _scaled(be, Q, mean, inv_scale, budget)
+    if not self_search and not bool(xp.isfinite(Qc).all()):
+        raise ValueError(
+            "some queries lie so far from X (relative to X's spread) that their "
+            "distances overflow float32 in the search; rescale the data, or query with "
+            "rows on the scale of X.")
     half_sq = (0.5 * xp.einsum("ij,ij->i", Xc, Xc, dtype=xp.float64)).astype(xp.float32)
 
     # Phase A: approximate best m per query row from the expanded form.
@@ -167,10 +185,15 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
 
     # Phase C: certify each row; re-check exactly where rounding could misorder.
     # Everything below is in the scaled units of the search.
+    # A reference r competes with the k-th neighbour only if |q - r| <= dist_k,
+    # so |r| <= |q| + dist_k: any farther one is beaten exactly, whatever the
+    # rounding. The rounding bound of the expanded form is therefore taken at
+    # that radius, per row, not at the largest norm in the data: one outlier
+    # or a heavy-tailed column must not make every row look doubtful.
     eps = be.gemm_eps
     q_sq = xp.einsum("ij,ij->i", Qc, Qc, dtype=xp.float64)
-    max_r = float(xp.sqrt(2.0 * half_sq.astype(xp.float64).max()))
-    err = (n_features + 8) * eps * (xp.sqrt(q_sq) + max_r) ** 2
+    radius = (xp.sqrt(q_sq) + xp.sqrt(d2[:, k - 1]) * inv_scale) * (1 + 8 * eps)
+    err = (n_features + 8) * eps * (xp.sqrt(q_sq) + radius) ** 2
     t_k = 0.5 * (d2[:, k - 1] * inv_scale**2 - q_sq)    # exact k-th, in score units
     s_worst = -score.min(axis=1).astype(xp.float64)     # every non-candidate is >= this
     doubtful = xp.flatnonzero(~(t_k + 2 * err < s_worst))

@@ -131,3 +131,30 @@ def test_never_builds_an_n_by_n_matrix(monkeypatch):
     kneighbors(X, 3, backend="numpy", working_memory=0.25)
     assert max(r * c for r, c in seen) * 4 <= 0.25 * 2**20
     assert max(r * c for r, c in seen) < 3000 * 3000 / 10
+
+
+@pytest.mark.parametrize("X, queries, match", [
+    (np.full((20, 2), 1e200) * np.arange(20)[:, None], None, r"magnitude.*StandardScaler"),
+    (np.full((20, 2), 1e308) * np.sign(np.arange(20) - 9.5)[:, None], None, r"overflow float64"),
+    (np.random.default_rng(0).normal(size=(50, 2)) * 1e-10, np.array([[1e35, 0.0]]),
+     r"queries lie so far"),
+])
+def test_values_too_large_to_square_get_a_clear_error(X, queries, match):
+    with pytest.raises(ValueError, match=match):
+        kneighbors(X, 3, queries=queries, backend="numpy")
+
+
+def test_one_outlier_does_not_send_every_row_to_the_exhaustive_check(monkeypatch):
+    # the rounding bound is per row: far rows cannot compete, whatever their norm
+    import gpusmote.neighbors as nb
+
+    seen = []
+    original = nb._exhaustive
+    monkeypatch.setattr(nb, "_exhaustive",
+                        lambda *a, **kw: seen.append(len(a[6])) or original(*a, **kw))
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(2000, 10)).astype(np.float32)
+    X[0] = 1e4
+    _, idx = kneighbors(X, 5, backend="numpy")
+    np.testing.assert_array_equal(idx, brute_knn(X, 5)[1])
+    assert sum(seen) <= 20
