@@ -14,7 +14,7 @@ from . import _docstrings as docs
 from ._borderline import class_code, label_codes, neighbours_from_estimator
 from ._generate import ClassPlan, generate, seed_from
 from ._timing import phase
-from ._validation import (adasyn_no_other_class, adasyn_nothing_generated,
+from ._validation import (adasyn_no_other_class, adasyn_nothing_generated, dense_for_search,
                           check_class_size, check_enough_rows)
 from .base import BaseOverSampler, neighbours_among_all
 from .neighbors import kneighbors
@@ -132,7 +132,7 @@ class ADASYN(BaseOverSampler):
         if isinstance(self.n_neighbors, numbers.Integral):
             check_class_size(label, X_class.shape[0], int(self.n_neighbors), "ADASYN",
                              "n_neighbors")
-            dense = X_class.toarray() if sparse.issparse(X_class) else X_class
+            dense = dense_for_search(X_class, type(self).__name__)
             return kneighbors(dense, int(self.n_neighbors), backend=be.name,
                               working_memory=self.working_memory, return_distance=False)
         return neighbours_from_estimator(self.nn_, be, X_class, X_class)

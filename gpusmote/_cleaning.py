@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from . import _docstrings as docs
 from ._borderline import label_codes, neighbours_from_estimator
 from ._timing import phase
-from ._validation import check_enough_rows
+from ._validation import check_enough_rows, dense_for_search
 from .base import BaseCleaningSampler, neighbours_among_all
 from .neighbors import kneighbors
 
@@ -126,7 +126,7 @@ class TomekLinks(BaseCleaningSampler):
         xp = be.xp
         check_enough_rows(X.shape[0], 1, "TomekLinks", "the nearest neighbour search")
         with phase("neighbours", be):
-            dense = X.toarray() if sparse.issparse(X) else X
+            dense = dense_for_search(X, type(self).__name__)
             nn = kneighbors(dense, 1, backend=be.name, working_memory=self.working_memory,
                             return_distance=False)[:, 0]
             classes, codes = label_codes(be, y)

@@ -14,9 +14,13 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from . import _docstrings as docs
 from ._timing import phase
 from ._generate import ClassPlan, generate, seed_from
-from ._validation import check_class_size
+from ._validation import check_class_size, dense_for_search
 from .base import BaseOverSampler
 from .neighbors import kneighbors
+
+
+# Sparse classes wider than this are searched sparse (scikit-learn), not densified.
+_DENSE_MAX_FEATURES = 4096
 
 
 class BaseSMOTE(BaseOverSampler):
@@ -60,8 +64,12 @@ class BaseSMOTE(BaseOverSampler):
     def _class_neighbours(self, be, X_class):
         """Row-local indices of each row's k nearest same-class rows, self excluded."""
         if isinstance(self.k_neighbors, numbers.Integral):
-            if sparse.issparse(X_class):
-                X_class = X_class.toarray()
+            if sparse.issparse(X_class) and X_class.shape[1] > _DENSE_MAX_FEATURES:
+                # wide sparse rows (text-like): scikit-learn's exact sparse search,
+                # as imbalanced-learn does, rather than a dense copy of every column
+                nn = NearestNeighbors(n_neighbors=self.k_neighbors + 1).fit(X_class)
+                return be.asarray(nn.kneighbors(X_class, return_distance=False)[:, 1:])
+            X_class = dense_for_search(X_class, type(self).__name__)
             return kneighbors(X_class, self.k_neighbors, backend=be.name,
                               working_memory=self.working_memory, return_distance=False)
         host = X_class if sparse.issparse(X_class) else be.to_numpy(X_class)

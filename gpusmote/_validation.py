@@ -281,3 +281,23 @@ def check_categorical_finite(X, sampler_name: str) -> None:
             "or drop those values before resampling (for example "
             "sklearn.impute.SimpleImputer in the pipeline)."
         )
+
+
+# A sparse X is made dense for the neighbour search; past this size that is
+# more likely a mistake (text-like data) than what the user wants.
+MAX_DENSE_BYTES = 2 << 30
+
+
+def dense_for_search(X, sampler_name: str):
+    """A dense copy of a sparse X for the neighbour search, refused when it would be huge."""
+    if not sparse.issparse(X):
+        return X
+    dense_bytes = X.shape[0] * X.shape[1] * X.dtype.itemsize
+    if dense_bytes > MAX_DENSE_BYTES:
+        raise ValueError(
+            f"{sampler_name}: X is sparse with shape {X.shape}; the exact neighbour search "
+            f"works on dense rows and would need {dense_bytes / 2**30:.1f} GiB for them. "
+            "Reduce the features first (for example sklearn.decomposition.TruncatedSVD), "
+            "or, for SMOTE, pass a neighbours estimator that accepts sparse input as "
+            "k_neighbors (for example NearestNeighbors(n_neighbors=6)).")
+    return X.toarray()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy import sparse
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
 from imblearn.utils import check_sampling_strategy
@@ -23,7 +22,7 @@ from sklearn.utils.validation import _check_feature_names
 from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, restore_X, restore_y
-from ._validation import check_X, check_y
+from ._validation import check_X, check_y, dense_for_search
 from .backends import BACKEND_NAMES, get_backend
 
 _BACKEND_CONSTRAINTS = {
@@ -141,8 +140,7 @@ def neighbours_among_all(be, X, rows, k: int, working_memory=None):
     from .neighbors import kneighbors
 
     xp = be.xp
-    if sparse.issparse(X):
-        X = X.toarray()
+    X = dense_for_search(X, "the neighbour search")
     rows = np.asarray(rows)
     if rows.size == X.shape[0]:  # rows of y == label for all labels: every row, in order
         return kneighbors(X, k, backend=be.name, working_memory=working_memory,

@@ -87,3 +87,21 @@ def test_cupy_backend_error_is_real_on_this_machine():
         pytest.skip("CuPy and a device are usable here")
     with pytest.raises(ValueError, match=r"pip install gpusmote\[cuda12\]"):
         SMOTE(backend="cupy").fit_resample(X_OK, Y_OK)
+
+
+def test_huge_sparse_input_is_refused_before_it_is_made_dense():
+    from scipy import sparse
+
+    import gpusmote
+
+    rng = np.random.default_rng(0)  # text-like: 2000 rows, 200 000 columns, 20 per row
+    rows, cols = np.repeat(np.arange(2000), 20), rng.integers(0, 200_000, 40_000)
+    X = sparse.csr_matrix((rng.random(40_000), (rows, cols)), shape=(2000, 200_000))
+    y = (rng.random(2000) < 0.1).astype(int)
+    for sampler in (gpusmote.EditedNearestNeighbours(), gpusmote.ADASYN(),
+                    gpusmote.BorderlineSMOTE(), gpusmote.TomekLinks()):
+        with pytest.raises(ValueError, match=r"sparse with shape \(2000, 200000\).*TruncatedSVD"):
+            sampler.fit_resample(X, y)
+    # SMOTE searches only within a class: wide sparse classes use a sparse search
+    X_res, y_res = gpusmote.SMOTE(random_state=0).fit_resample(X, y)
+    assert sparse.issparse(X_res) and np.bincount(y_res)[0] == np.bincount(y_res)[1]
