@@ -13,7 +13,7 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from . import _docstrings as docs
 from ._generate import seed_from
 from ._timing import phase
-from ._validation import check_shrinkage, shrinkage_needs_numbers
+from ._validation import check_shrinkage, host_array, shrinkage_needs_numbers
 from .backends import is_cupy_array
 from .base import BaseOverSampler
 
@@ -36,11 +36,7 @@ def check_any_X(be, X):
         else:
             out = X.to_numpy()
     else:
-        try:
-            out = np.asarray(X)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"X could not be read as a 2-D array ({exc}); pass rows of "
-                             "equal length.") from None
+        out = host_array(X)
     check_shape(out)
     if not sparse.issparse(out) and out.dtype.kind in "biuf":
         out = be.asarray(out)

@@ -23,7 +23,8 @@ from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._generate import ClassPlan, draw, generate, seed_from
 from ._timing import phase
 from ._validation import (categorical_feature_problem, check_categorical_finite,
-                          check_class_size, non_numeric_columns, smotenc_all_categorical,
+                          check_class_size, host_array, non_numeric_columns,
+                          smotenc_all_categorical,
                           smotenc_encoder_columns, smotenc_no_categorical)
 from .backends import is_cupy_array
 from ._random import check_shape
@@ -72,11 +73,7 @@ def _host_2d(X):
     elif _is_frame(X):
         out = X.to_numpy()
     else:
-        try:
-            out = np.asarray(X)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"X could not be read as a 2-D array ({exc}); pass rows of "
-                             "equal length.") from None
+        out = host_array(X)
     check_shape(out)
     return out
 

@@ -12,6 +12,15 @@ from sklearn.utils.validation import column_or_1d
 from .backends import is_cupy_array
 
 
+def host_array(X: Any) -> np.ndarray:
+    """``np.asarray(X)``, with a clear message for ragged rows."""
+    try:
+        return np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"X could not be read as a 2-D array ({exc}); pass rows of "
+                         "equal length.") from None
+
+
 def non_numeric_columns(X: Any) -> list:
     """Names of the pandas columns that are not numeric (category, object, string)."""
     import pandas as pd
@@ -41,11 +50,7 @@ def check_X(be, X: Any, sampler_name: str, *, accept_sparse: bool = True):
             f"{type(X).__name__}; pass a NumPy/CuPy array, a list of rows or a DataFrame."
         )
     if not is_cupy_array(X):
-        try:
-            X = np.asarray(X)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"X could not be read as a 2-D array ({exc}); pass rows of "
-                             "equal length.") from None
+        X = host_array(X)
         if X.dtype == object or X.dtype.kind in "USV":
             try:  # numbers stored as objects are fine; anything else is not
                 X = X.astype(np.float64)
