@@ -27,15 +27,7 @@ _FITTED = """sampling_strategy_ : dict
     sample_indices_ : ndarray of shape (n_new_samples,)
         Indices (into X) of the rows kept, in output order.
 
-    n_features_in_ : int
-        Number of features seen during ``fit_resample``.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen during ``fit_resample``; only for DataFrames with
-        string column names.
-
-    backend_ : {'numpy', 'cupy'}
-        The backend that ran."""
+    """ + docs.FEATURES_AND_BACKEND
 
 
 def _take(be, X, keep):

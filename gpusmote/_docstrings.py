@@ -33,10 +33,7 @@ K_NEIGHBORS = """k_neighbors : int or object, default=5
         object with ``kneighbors`` and ``kneighbors_graph`` (for example a
         ``sklearn.neighbors.NearestNeighbors``) is used as given, on the host."""
 
-FITTED = """sampling_strategy_ : dict
-        Class label -> number of rows to add.
-
-    n_features_in_ : int
+FEATURES_AND_BACKEND = """n_features_in_ : int
         Number of features seen during ``fit_resample``.
 
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -45,3 +42,9 @@ FITTED = """sampling_strategy_ : dict
 
     backend_ : {'numpy', 'cupy'}
         The backend that ran."""
+
+
+FITTED = """sampling_strategy_ : dict
+        Class label -> number of rows to add.
+
+    """ + FEATURES_AND_BACKEND
