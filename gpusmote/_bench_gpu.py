@@ -92,15 +92,21 @@ def track_device_peak():  # pragma: no cover - needs a GPU
         name = "gpusmote_peak"
 
         def __init__(self):
+            self.live = {}  # pointer -> size of the arrays allocated inside the block
             self.in_use = 0
             self.peak_bytes = 0
 
         def malloc_postprocess(self, **kw):
-            self.in_use += kw["mem_size"]
-            self.peak_bytes = max(self.peak_bytes, self.in_use)
+            # CuPy calls this for failed allocations too (mem_ptr 0): an
+            # out-of-memory retry must not count
+            if kw["mem_ptr"]:
+                self.live[kw["mem_ptr"]] = kw["mem_size"]
+                self.in_use += kw["mem_size"]
+                self.peak_bytes = max(self.peak_bytes, self.in_use)
 
         def free_postprocess(self, **kw):
-            self.in_use -= kw["mem_size"]
+            # blocks allocated before the hook started are not ours to subtract
+            self.in_use -= self.live.pop(kw["mem_ptr"], 0)
 
     hook = _Peak()
     with hook:

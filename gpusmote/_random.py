@@ -197,8 +197,9 @@ class RandomOverSampler(BaseOverSampler):
                     f"non-numeric values (dtype {X.dtype}: {exc})") from None
             if not sparse.issparse(X):
                 X = be.asarray(X)
-        data = X.data if sparse.issparse(X) else X
-        if not bool(be.xp.isfinite(data).all()):
+        # a sparse matrix stays on the host, its values too
+        finite = np.isfinite(X.data) if sparse.issparse(X) else be.xp.isfinite(X)
+        if not bool(finite.all()):
             raise shrinkage_needs_numbers("NaN or infinity", ValueError)
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)

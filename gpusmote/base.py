@@ -140,7 +140,8 @@ def neighbours_among_all(be, X, rows, k: int, working_memory=None):
     from .neighbors import kneighbors
 
     xp = be.xp
-    X = dense_for_search(X, "the neighbour search")
+    # sparse X comes back dense on the host: move it where the queries are indexed
+    X = be.asarray(dense_for_search(X, "the neighbour search"))
     rows = np.asarray(rows)
     if rows.size == X.shape[0]:  # rows of y == label for all labels: every row, in order
         return kneighbors(X, k, backend=be.name, working_memory=working_memory,

@@ -270,8 +270,9 @@ def machine_info() -> dict:
         import cupy
 
         props = cupy.cuda.runtime.getDeviceProperties(0)
-        info["gpu"] = {"name": props["name"].decode(), "memory_gib":
-                       round(props["totalGlobalMem"] / 2**30, 1)}
+        name = props["name"]
+        info["gpu"] = {"name": name.decode() if isinstance(name, bytes) else str(name),
+                       "memory_gib": round(props["totalGlobalMem"] / 2**30, 1)}
         info["versions"]["cupy"] = cupy.__version__
     return info
 

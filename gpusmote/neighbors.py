@@ -141,15 +141,15 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
             "overflow float64. Rescale the features first, for example with "
             "sklearn.preprocessing.StandardScaler.")
     inv_scale = 1.0 / float(spread) if float(spread) > 0 else 1.0
-    Xc = _scaled(be, X, mean, inv_scale, budget)
+    Xc, x_sq = _scaled(be, X, mean, inv_scale, budget)
     with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
-        Qc = Xc if self_search else _scaled(be, Q, mean, inv_scale, budget)
+        Qc, q_sq = (Xc, x_sq) if self_search else _scaled(be, Q, mean, inv_scale, budget)
     if not self_search and not bool(xp.isfinite(Qc).all()):
         raise ValueError(
             "some queries lie so far from X (relative to X's spread) that their "
             "distances overflow float32 in the search; rescale the data, or query with "
             "rows on the scale of X.")
-    half_sq = (0.5 * xp.einsum("ij,ij->i", Xc, Xc, dtype=xp.float64)).astype(xp.float32)
+    half_sq = (0.5 * x_sq).astype(xp.float32)
 
     # Phase A: approximate best m per query row from the expanded form.
     rows, cols = be.block_shape(n_q, n_ref, 4, budget)
@@ -191,7 +191,6 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     # that radius, per row, not at the largest norm in the data: one outlier
     # or a heavy-tailed column must not make every row look doubtful.
     eps = be.gemm_eps
-    q_sq = xp.einsum("ij,ij->i", Qc, Qc, dtype=xp.float64)
     radius = (xp.sqrt(q_sq) + xp.sqrt(d2[:, k - 1]) * inv_scale) * (1 + 8 * eps)
     err = (n_features + 8) * eps * (xp.sqrt(q_sq) + radius) ** 2
     t_k = 0.5 * (d2[:, k - 1] * inv_scale**2 - q_sq)    # exact k-th, in score units
@@ -234,15 +233,20 @@ def _shrink_on_oom(be, run, rows: int, cols: int, min_cols: int, sizes: str):
 
 
 def _scaled(be, A, mean, inv_scale: float, budget: int):
-    """float32 copy of ``(A - mean) * inv_scale``, computed in float64 chunk by chunk."""
+    """float32 copy of ``(A - mean) * inv_scale`` and the float64 squared norms of
+    its (float32) rows, computed chunk by chunk: no full-size float64 temporary
+    (CuPy's einsum would cast whole operands to float64)."""
     xp = be.xp
     out = xp.empty(A.shape, dtype=xp.float32)
-    chunk = rows_per_block(A.shape[1] * 8 * 2, min(budget, be.refine_bytes * 4), A.shape[0])
+    sq_norms = xp.empty(A.shape[0], dtype=xp.float64)
+    chunk = rows_per_block(A.shape[1] * 8 * 3, min(budget, be.refine_bytes * 4), A.shape[0])
     for r0 in block_starts(A.shape[0], chunk):
         block = A[r0:r0 + chunk] - mean
         block *= inv_scale
         out[r0:r0 + chunk] = block
-    return out
+        block[...] = out[r0:r0 + chunk]  # the rounded values the search will use
+        sq_norms[r0:r0 + chunk] = xp.einsum("ij,ij->i", block, block)
+    return out, sq_norms
 
 
 def _exact_d2(xp, X, Q, q_rows, ref_idx):

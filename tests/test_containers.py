@@ -68,9 +68,8 @@ def test_integer_features_become_float64():
     assert X_res.dtype == np.float64
 
 
-def test_cupy_in_cupy_out(gpu):
-    import cupy
-
+def test_cupy_in_cupy_out(cupy_module):
+    cupy = cupy_module
     X, y = _data()
     sampler = SMOTE(random_state=0)
     X_res, y_res = sampler.fit_resample(cupy.asarray(X, dtype=cupy.float32), cupy.asarray(y))
@@ -78,7 +77,7 @@ def test_cupy_in_cupy_out(gpu):
     assert sampler.backend_ == "cupy"
 
 
-def test_numpy_in_with_cupy_backend_gives_numpy_out(gpu):
+def test_numpy_in_with_cupy_backend_gives_numpy_out(cupy_module):
     X, y = _data()
     X_res, y_res = SMOTE(random_state=0, backend="cupy").fit_resample(X, y)
     assert isinstance(X_res, np.ndarray) and isinstance(y_res, np.ndarray)

@@ -398,20 +398,15 @@ def test_numpy_backend_runs_once_without_oom_errors():
 
 # -- GPU: CupyBackend against NumpyBackend ----------------------------------
 
-gpu = pytest.mark.gpu
-
-
 @pytest.fixture
-def cupy_pair(gpu):
-    """(cupy module, CupyBackend, NumpyBackend)."""
-    import cupy
-
+def cupy_pair(cupy_module):
+    """(cupy module, CupyBackend, NumpyBackend); on the stand-in CuPy the
+    kernels are computed by their specification, on a GPU by CUDA."""
     from gpusmote.backends._cupy import CupyBackend
 
-    return cupy, CupyBackend(), NumpyBackend()
+    return cupy_module, CupyBackend(), NumpyBackend()
 
 
-@gpu
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_rows, widths, m, self_search, kind", CASES + [
     (3000, [5000, 5000, 123], 72, True, "random"),   # many row blocks, long rows
@@ -441,7 +436,6 @@ def test_gpu_topk_matches_numpy(cupy_pair, dtype, n_rows, widths, m, self_search
     np.testing.assert_array_equal(-np.sort(-twin_s, axis=1), -np.sort(-score, axis=1))
 
 
-@gpu
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, d", [(1, 1), (1000, 1), (5000, 30), (300, 1000)])
 def test_gpu_interpolate_matches_numpy_bitwise(cupy_pair, dtype, n, d):
@@ -460,7 +454,6 @@ def test_gpu_interpolate_matches_numpy_bitwise(cupy_pair, dtype, n, d):
     assert not to_numpy(out)[:7].any()
 
 
-@gpu
 def test_gpu_small_primitives_match_numpy(cupy_pair):
     cp, cu_be, np_be = cupy_pair
     rng = np.random.default_rng(1)
@@ -473,9 +466,15 @@ def test_gpu_small_primitives_match_numpy(cupy_pair):
                                   np_be.repeat_rows(counts, total))
     u = cu_be.rng(3).random(1000, dtype=np.float32)
     assert u.dtype == np.float32 and float(u.min()) >= 0 and float(u.max()) < 1
+    # float64 uniforms on NumPy's 2**-53 grid, not cuRAND's float32 one, so that
+    # floor(u * n) reaches every row however large n is
+    u64 = to_numpy(cu_be.rng(3).random((300, 2)))
+    assert u64.shape == (300, 2) and u64.dtype == np.float64 and u64.max() < 1
+    ticks = u64 * 2.0**53
+    np.testing.assert_array_equal(ticks, np.floor(ticks))
+    assert (np.mod(ticks, 2.0**29) != 0).mean() > 0.9
 
 
-@gpu
 @pytest.mark.parametrize("shape, dtype", [((10, 3), np.float64),
                                           ((3_000_001, 3), np.float32),   # pinned path, ragged
                                           ((2_000_000, 8), np.float64)])
@@ -489,7 +488,6 @@ def test_gpu_asarray_round_trip(cupy_pair, shape, dtype):
     np.testing.assert_array_equal(cu_be.to_numpy(cu_be.asarray(strided)), strided)
 
 
-@gpu
 def test_gpu_block_shape_and_memory(cupy_pair):
     _, cu_be, _ = cupy_pair
     rows, cols = cu_be.block_shape(10**6, 10**6, 4, 256 << 20)
@@ -498,7 +496,6 @@ def test_gpu_block_shape_and_memory(cupy_pair):
     assert cu_be.free_bytes() > 0
 
 
-@gpu
 @pytest.mark.parametrize("n, d, k, wm", [(3000, 1, 1, None), (2000, 30, 5, 0.05),
                                          (700, 1000, 64, 1), (1500, 4, 10, 0.01)])
 def test_gpu_kneighbors_matches_brute(cupy_pair, n, d, k, wm):
@@ -514,7 +511,6 @@ def test_gpu_kneighbors_matches_brute(cupy_pair, n, d, k, wm):
     np.testing.assert_allclose(to_numpy(dist) ** 2, want_d2, rtol=1e-9, atol=1e-12)
 
 
-@gpu
 def test_gpu_containers_numpy_in_numpy_out_cupy_in_cupy_out(cupy_pair):
     from gpusmote import SMOTE
 

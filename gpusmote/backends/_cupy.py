@@ -47,6 +47,32 @@ class DeviceTopK:  # pragma: no cover - needs a GPU
         self.bucket = _kernels.k_bucket(m)
 
 
+class DeviceRandom:  # pragma: no cover - needs a GPU
+    """``random`` and ``standard_normal`` of a ``cupy.random.Generator``, with
+    uniforms on NumPy's grid.
+
+    CuPy's float64 ``Generator.random`` is one float32 cuRAND draw widened,
+    so ``floor(u * n)`` could never pick some rows once n passes 2**24 (and
+    would pick others twice as often). Uniforms are built here from exact
+    integers instead, as NumPy builds them: 53 random bits times 2**-53 for
+    float64, 24 bits times 2**-24 for float32, so every value is in [0, 1).
+    """
+
+    def __init__(self, generator):
+        self._gen = generator
+
+    def random(self, size=None, dtype=np.float64):
+        dtype = np.dtype(dtype)
+        bits = {np.dtype(np.float64): 53, np.dtype(np.float32): 24}.get(dtype)
+        if bits is None:
+            raise TypeError(f"uniforms are float32 or float64, got {dtype}")
+        ints = self._gen.integers(0, 1 << bits, size=size, dtype=np.int64)
+        return ints.astype(dtype) * dtype.type(2.0 ** -bits)
+
+    def standard_normal(self, size=None, dtype=np.float64):
+        return self._gen.standard_normal(size, dtype=dtype)
+
+
 class CupyBackend:  # pragma: no cover - needs a GPU
     """Device arrays, cuBLAS GEMM, CUDA top-k and interpolation kernels."""
 
@@ -212,9 +238,9 @@ class CupyBackend:  # pragma: no cover - needs a GPU
         return cp.searchsorted(ends, cp.arange(total, dtype=cp.int64), side="right")
 
     # -- generation --------------------------------------------------------
-    def rng(self, seed: int):
-        """cuRAND-backed ``cupy.random.Generator``; ``.random(size, dtype)`` as NumPy's."""
-        return self.xp.random.default_rng(seed)
+    def rng(self, seed: int) -> "DeviceRandom":
+        """Uniforms and normals on the device, with NumPy's resolution (see ``DeviceRandom``)."""
+        return DeviceRandom(self.xp.random.default_rng(seed))
 
     def interpolate(self, X, rows, nbrs, steps, out, chunk_rows: int) -> None:
         """``out[i] = X[rows[i]] + steps[i] * (X[nbrs[i]] - X[rows[i]])`` in one fused launch.

@@ -1,0 +1,460 @@
+"""A stand-in for CuPy, on NumPy, so the CuPy code paths run on CPU-only machines.
+
+What it is for: ``CupyBackend`` and every ``xp``-generic line of the samplers
+run end to end without a GPU, through the same calls they make on a device.
+What it is not: a test of the CUDA kernels (``test_kernels.py`` builds those
+as C++) or of CuPy itself. Where it can, it is stricter than CuPy, so that a
+mistake that would fail on a device fails here too:
+
+* device arrays are a separate type; mixing them with NumPy arrays in a
+  ufunc or function raises ``TypeError``, and ``np.asarray(device_array)``
+  raises as CuPy's does (implicit host conversion is not allowed);
+* reductions return 0-d device arrays, not NumPy scalars;
+* ``ndarray.set`` checks shape, dtype and contiguity;
+* a ``RawModule`` kernel checks every launch argument against the C
+  signature in the source (a Python int passed for an ``int`` parameter is
+  an error, as it is a silent misread on a device), the launch geometry and
+  the arrays' dtypes, contiguity and sizes, then computes what the kernel
+  is specified to compute, with NumPy.
+
+Install it with ``install(monkeypatch)``; it refuses to shadow a real CuPy.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import types
+
+import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from gpusmote.backends import _kernels
+
+_IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
+             "Please use `.get()` to construct a NumPy array explicitly.")
+
+
+class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
+    """A device array: a NumPy array that only device operations may touch."""
+
+    __slots__ = ("_a",)
+
+    def __init__(self, a: np.ndarray):
+        assert isinstance(a, np.ndarray), type(a)
+        self._a = a
+
+    # -- what CuPy forbids -------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(_IMPLICIT)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(_unwrap(o) for o in out)
+        result = getattr(ufunc, method)(*(_unwrap(x) for x in inputs), **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return _wrap(result)
+
+    def __array_function__(self, func, types_, args, kwargs):
+        # CuPy implements NEP 18: numpy.f(device arrays) runs cupy.f
+        return getattr(module, func.__name__)(*args, **kwargs)
+
+    # -- array protocol ----------------------------------------------------
+    shape = property(lambda self: self._a.shape)
+    dtype = property(lambda self: self._a.dtype)
+    ndim = property(lambda self: self._a.ndim)
+    size = property(lambda self: self._a.size)
+    nbytes = property(lambda self: self._a.nbytes)
+    itemsize = property(lambda self: self._a.itemsize)
+    strides = property(lambda self: self._a.strides)
+    flags = property(lambda self: self._a.flags)
+    T = property(lambda self: ndarray(self._a.T))
+
+    def __getitem__(self, key):
+        return _wrap(self._a[_unwrap_key(key)])
+
+    def __setitem__(self, key, value):
+        self._a[_unwrap_key(key)] = _unwrap(value)
+
+    def __len__(self):
+        return len(self._a)
+
+    def __iter__(self):
+        return (ndarray(np.asarray(v)) for v in self._a)
+
+    def __bool__(self):
+        return bool(self._a)
+
+    def __int__(self):
+        return int(self._a)
+
+    def __float__(self):
+        return float(self._a)
+
+    def __repr__(self):
+        return f"fake_cupy.{self._a!r}"
+
+    def get(self, stream=None, order="C", out=None):
+        return np.array(self._a, order=order)
+
+    def set(self, arr, stream=None):
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"Only numpy.ndarray can be set to cupy.ndarray, got {type(arr)}")
+        if arr.shape != self.shape:
+            raise ValueError(f"Shape mismatch: {arr.shape} set to {self.shape}")
+        if arr.dtype != self.dtype:
+            raise TypeError(f"{arr.dtype} array cannot be set to {self.dtype} array")
+        if not self._a.flags.c_contiguous:
+            raise RuntimeError("Cannot set to non-contiguous array")
+        self._a[...] = arr
+
+    def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
+        return ndarray(self._a.astype(dtype, order=order, copy=copy))
+
+    def argsort(self, axis=-1, kind=None):
+        return argsort(self, axis=axis)
+
+    def sort(self, axis=-1, kind=None):
+        self._a.sort(axis=axis, kind="stable")
+
+    def item(self):
+        return self._a.item()
+
+    def tolist(self):
+        return self._a.tolist()
+
+    def __getattr__(self, name):
+        if name.startswith("__"):  # no __array_interface__ & co: no host view
+            raise AttributeError(name)
+        attr = getattr(self._a, name)
+        if callable(attr):
+            return lambda *a, **k: _wrap(attr(*(_unwrap(x) for x in a),
+                                              **{n: _unwrap(v) for n, v in k.items()}))
+        return _wrap(attr)
+
+
+def _unwrap(x):
+    """The NumPy array behind a device array; host arrays are refused as CuPy refuses them."""
+    if isinstance(x, ndarray):
+        return x._a
+    if isinstance(x, np.ndarray):
+        raise TypeError(f"Unsupported type {type(x)}: a numpy.ndarray where a cupy.ndarray "
+                        "is needed (use cupy.asarray)")
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    return x
+
+
+def _unwrap_key(key):
+    # CuPy takes host index arrays too (it copies them over)
+    if isinstance(key, tuple):
+        return tuple(k._a if isinstance(k, ndarray) else k for k in key)
+    return key._a if isinstance(key, ndarray) else key
+
+
+def _wrap(x):
+    if isinstance(x, np.ndarray):
+        return ndarray(x)
+    if isinstance(x, np.generic):  # CuPy reductions give 0-d arrays
+        return ndarray(np.asarray(x))
+    if isinstance(x, tuple):
+        return tuple(_wrap(v) for v in x)
+    if isinstance(x, list):
+        return [_wrap(v) for v in x]
+    return x
+
+
+def _host_function(name):
+    fn = getattr(np, name)
+
+    def device_fn(*args, **kwargs):
+        return _wrap(fn(*(_unwrap(a) for a in args),
+                        **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+    device_fn.__name__ = name
+    return device_fn
+
+
+# -- module-level functions ----------------------------------------------------
+
+def asarray(a, dtype=None, order=None, **_):
+    if isinstance(a, ndarray):
+        return a if dtype is None else a.astype(dtype, copy=False)
+    if isinstance(a, (list, tuple)) and any(isinstance(v, ndarray) for v in a):
+        return ndarray(np.array([_unwrap(v) for v in a], dtype=dtype))
+    return ndarray(np.array(a, dtype=dtype, order=order or "K"))
+
+
+def array(a, dtype=None, copy=True, order="K", **_):
+    return ndarray(np.array(a._a if isinstance(a, ndarray) else a, dtype=dtype, order=order))
+
+
+def ascontiguousarray(a, dtype=None):
+    return ndarray(np.ascontiguousarray(_unwrap(a), dtype=dtype))
+
+
+def asnumpy(a, stream=None):
+    return a.get() if isinstance(a, ndarray) else np.asarray(a)
+
+
+def argsort(a, axis=-1, kind=None):
+    # CuPy's sorts are Thrust's stable radix/merge sorts whatever ``kind`` says
+    return ndarray(np.argsort(_unwrap(a), axis=axis, kind="stable"))
+
+
+def sort(a, axis=-1, kind=None):
+    return ndarray(np.sort(_unwrap(a), axis=axis, kind="stable"))
+
+
+def get_array_module(*args):
+    return module if any(isinstance(a, ndarray) for a in args) else np
+
+
+# -- memory, streams, events, devices -------------------------------------------
+
+class OutOfMemoryError(MemoryError):
+    pass
+
+
+class _Pool:
+    def free_bytes(self):
+        return 0
+
+    def used_bytes(self):
+        return 0
+
+    def total_bytes(self):
+        return 0
+
+    def free_all_blocks(self):
+        pass
+
+
+_POOL = _Pool()
+
+
+class Event:
+    def __init__(self, *_, **__):
+        self.time = None
+
+    def record(self, stream=None):
+        self.time = time.perf_counter()
+
+    def synchronize(self):
+        pass
+
+
+class Stream:
+    def synchronize(self):
+        pass
+
+    def record(self, event=None):
+        event = event or Event()
+        event.record(self)
+        return event
+
+
+_STREAM = Stream()
+
+
+def get_elapsed_time(start: Event, end: Event) -> float:
+    return (end.time - start.time) * 1e3
+
+
+class Device:
+    free_bytes = 4 << 30
+    total_bytes = 16 << 30
+
+    def __init__(self, device=None):
+        self.id = 0 if device is None else int(device)
+
+    @property
+    def mem_info(self):
+        return self.free_bytes, self.total_bytes
+
+    def synchronize(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_PROPERTIES = {"name": b"Fake CuPy on NumPy", "multiProcessorCount": 4,
+               "clockRate": 1_000_000, "memoryClockRate": 1_000_000,
+               "memoryBusWidth": 256, "totalGlobalMem": Device.total_bytes,
+               "major": 9, "minor": 0}
+
+
+def alloc_pinned_memory(nbytes: int):
+    return bytearray(nbytes)
+
+
+# -- random -------------------------------------------------------------------
+
+class Generator:
+    """The slice of ``cupy.random.Generator`` the samplers use (float32/float64 only).
+
+    ``random`` is NumPy's here; CuPy's float64 one has float32 resolution,
+    which is why ``CupyBackend`` draws uniforms through ``integers``."""
+
+    def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+
+    def random(self, size=None, dtype=np.float64, out=None):
+        _check_float(dtype)
+        return ndarray(np.asarray(self._rng.random(size, dtype=dtype)))
+
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        if high is None:
+            low, high = 0, low
+        return ndarray(np.asarray(self._rng.integers(int(low), int(high), size, dtype=dtype,
+                                                     endpoint=endpoint)))
+
+    def standard_normal(self, size=None, dtype=np.float64, out=None):
+        _check_float(dtype)
+        return ndarray(np.asarray(self._rng.standard_normal(size, dtype=dtype)))
+
+
+def _check_float(dtype):
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"cupy.random.Generator supports float32 and float64, got {dtype}")
+
+
+def default_rng(seed=None):
+    return Generator(seed)
+
+
+# -- RawModule: launch checks against the C signatures ----------------------------
+
+_C_TYPES = {"float": np.float32, "double": np.float64, "long long": np.int64, "int": np.int32}
+
+
+def _signature(source: str, kernel: str, type_args: dict[str, str]) -> list[tuple[str, bool]]:
+    """(C type, is pointer) of each parameter of ``kernel`` in ``source``."""
+    match = re.search(rf"{kernel}\s*\(([^)]*)\)", source)
+    assert match, f"kernel {kernel} not in the source"
+    params = []
+    for p in match.group(1).split(","):
+        words = p.replace("__restrict__", "").replace("const", "").replace("*", " * ").split()
+        pointer = "*" in words
+        ctype = " ".join(w for w in words[:-1] if w != "*")
+        params.append((type_args.get(ctype, ctype), pointer))
+    return params
+
+
+class RawModule:
+    def __init__(self, code=None, options=(), name_expressions=None, **_):
+        self.code = code
+        self.names = list(name_expressions or [])
+        assert "--fmad=false" in options, "the module must be built without FMA"
+        for name in self.names:
+            assert name.split("<")[0] in code, name
+
+    def get_function(self, name):
+        if name not in self.names:
+            raise KeyError(f"{name} was not given in name_expressions")
+        base, args = re.fullmatch(r"(\w+)<(.*)>", name).groups()
+        args = [a.strip() for a in args.split(",")]
+        type_args = {"T": args[0]}
+        params = _signature(self.code, base, type_args)
+        bucket = int(args[1]) if len(args) > 1 else None
+        return _Kernel(base, params, np.dtype(_C_TYPES[args[0]]), bucket)
+
+
+class _Kernel:
+    def __init__(self, name, params, dtype, bucket):
+        self.name, self.params, self.dtype, self.bucket = name, params, dtype, bucket
+        module.launches.append(self)
+
+    def __call__(self, grid, block, args, shared_mem=0, stream=None):
+        if len(args) != len(self.params):
+            raise TypeError(f"{self.name} takes {len(self.params)} arguments, got {len(args)}")
+        for i, (arg, (ctype, pointer)) in enumerate(zip(args, self.params)):
+            want = np.dtype(_C_TYPES[ctype])
+            if pointer:
+                ok = isinstance(arg, ndarray) and arg.dtype == want and arg.flags.c_contiguous
+            else:
+                ok = isinstance(arg, np.generic) and arg.dtype == want
+            if not ok:
+                raise TypeError(f"{self.name} argument {i}: want {ctype}{'*' if pointer else ''}, "
+                                f"got {type(arg).__name__} {getattr(arg, 'dtype', '')}")
+        a = [x._a if isinstance(x, ndarray) else x.item() for x in args]
+        if self.name == "gpusmote_topk_update":
+            self._topk(grid, block, *a)
+        else:
+            self._interpolate(grid, block, *a)
+
+    def _topk(self, grid, block, G, half, score, index, n_cols, col0, off, has_self, m):
+        n_rows = score.shape[0]
+        assert block == (_kernels.TOPK_THREADS,) and grid == (n_rows,), (grid, block)
+        assert G.shape == (n_rows, n_cols) and half.shape == (n_cols,)
+        assert score.shape == index.shape == (n_rows, m) and m <= self.bucket
+        S = G - half
+        if has_self:
+            rows = np.arange(n_rows)
+            inside = (rows + off >= 0) & (rows + off < n_cols)
+            S[rows[inside], rows[inside] + off] = -np.inf
+        idx = np.broadcast_to(np.arange(col0, col0 + n_cols), S.shape)
+        pool_s = np.concatenate([score, S], axis=1)
+        pool_i = np.concatenate([index, idx], axis=1)
+        key_i = np.where(pool_i < 0, np.iinfo(np.int64).max, pool_i)
+        order = np.lexsort((key_i, -pool_s), axis=1)[:, :m]
+        best_s = np.take_along_axis(pool_s, order, axis=1)
+        score[...] = best_s
+        index[...] = np.where(np.isneginf(best_s), -1, np.take_along_axis(pool_i, order, axis=1))
+
+    def _interpolate(self, grid, block, X, rows, nbrs, steps, out, n, d):
+        assert block == (_kernels.INTERP_THREADS,)
+        assert grid == (_kernels.interpolate_grid(n * d),)
+        assert out.shape == (n, d) and X.shape[1] == d and rows.shape == nbrs.shape == steps.shape
+        a, b = X[rows], X[nbrs]
+        out[...] = a + steps[:, None] * (b - a)
+
+
+# -- the module ------------------------------------------------------------------
+
+class _Module(types.ModuleType):
+    def __getattr__(self, name):
+        value = getattr(np, name)  # AttributeError for what NumPy lacks too
+        if callable(value) and not isinstance(value, type):
+            return _host_function(name)
+        return value
+
+
+module = _Module("cupy")
+module.__version__ = "0.0-fake"
+module.__file__ = __file__
+module.FAKE = True
+module.launches = []
+for _name in ("asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module",
+              "ndarray", "RawModule", "argsort", "sort"):
+    setattr(module, _name, globals()[_name])
+module.get_default_memory_pool = lambda: _POOL
+module.get_default_pinned_memory_pool = lambda: _POOL
+module.cuda = types.SimpleNamespace(
+    Device=Device, Event=Event, Stream=Stream,
+    get_current_stream=lambda: _STREAM, get_elapsed_time=get_elapsed_time,
+    alloc_pinned_memory=alloc_pinned_memory,
+    memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError),
+    runtime=types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,
+                                  getDeviceProperties=lambda i: dict(_PROPERTIES)),
+)
+module.random = types.SimpleNamespace(default_rng=default_rng, Generator=Generator)
+
+
+def install(monkeypatch) -> types.ModuleType:
+    """Put the stand-in in ``sys.modules['cupy']`` for one test; compiled-kernel caches cleared."""
+    real = sys.modules.get("cupy")
+    if real is not None and not getattr(real, "FAKE", False):
+        raise RuntimeError("a real CuPy is loaded; the stand-in would shadow it")
+    monkeypatch.setitem(sys.modules, "cupy", module)
+    for cached in (_kernels._module, _kernels.topk_kernel, _kernels.interpolate_kernel):
+        cached.cache_clear()
+    module.launches.clear()
+    return module

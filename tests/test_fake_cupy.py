@@ -1,0 +1,109 @@
+"""The CuPy code path on CPU-only machines, through the NumPy stand-in for CuPy.
+
+Every sampler runs imbalanced-learn's and scikit-learn's estimator checks with
+``backend="cupy"``: host data goes through ``CupyBackend`` (upload, blocked
+search, kernel launches, generation, download), so a NumPy function applied
+to a device array, a host array mixed into device arithmetic or a kernel
+argument of the wrong C type fails here rather than first on a GPU. The
+stand-in's own strictness is tested at the end, so that these checks can fail.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
+from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
+
+from gpusmote import (ADASYN, SMOTE, SMOTEENN, SMOTEN, SMOTENC, BorderlineSMOTE,
+                      EditedNearestNeighbours, RandomOverSampler, SMOTETomek, TomekLinks)
+from gpusmote.backends import _kernels
+
+from .test_estimator_checks_family import IMBLEARN_EXPECTED_FAILURES, SMOTENC_EXPECTED_FAILURES
+
+SAMPLERS = [
+    SMOTE(backend="cupy", random_state=0),
+    BorderlineSMOTE(backend="cupy", random_state=0),
+    BorderlineSMOTE(kind="borderline-2", backend="cupy", random_state=0),
+    ADASYN(backend="cupy", random_state=0),
+    SMOTENC(categorical_features=[0], backend="cupy", random_state=0),
+    SMOTEN(backend="cupy", random_state=0),
+    RandomOverSampler(backend="cupy", random_state=0),
+    RandomOverSampler(shrinkage=1.0, backend="cupy", random_state=0),
+    TomekLinks(backend="cupy"),
+    EditedNearestNeighbours(backend="cupy"),
+    SMOTETomek(smote=SMOTE(backend="cupy", random_state=0), backend="cupy"),
+    SMOTEENN(backend="cupy", random_state=0),
+]
+
+
+def _check_id(value):
+    if isinstance(value, functools.partial):
+        value = value.func
+    return getattr(value, "__name__", type(value).__name__)
+
+
+def _cases():
+    cases = []
+    for est in SAMPLERS:
+        name = type(est).__name__
+        cases += imblearn_checks(est, mark="xfail",
+                                 expected_failed_checks=IMBLEARN_EXPECTED_FAILURES.get(name))
+        cases += sklearn_checks(est, mark="xfail", expected_failed_checks=(
+            SMOTENC_EXPECTED_FAILURES if name == "SMOTENC" else {}))
+    return cases
+
+
+@pytest.mark.parametrize("estimator, check", _cases(), ids=_check_id)
+def test_estimator_checks_on_the_cupy_path(estimator, check, fake_cupy):
+    check(estimator)
+
+
+# -- the stand-in is strict where CuPy is --------------------------------------
+
+def test_device_arrays_do_not_mix_with_host_arrays(fake_cupy):
+    cp = fake_cupy
+    a = cp.asarray(np.arange(3.0))
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(a)
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        a + np.arange(3.0)
+    with pytest.raises(TypeError, match="numpy.ndarray"):
+        cp.concatenate([a, np.arange(3.0)])
+    assert isinstance(a.sum(), cp.ndarray) and a.sum().ndim == 0  # 0-d, as CuPy
+    assert isinstance(np.concatenate([a, a]), cp.ndarray)         # NEP 18 dispatch
+    assert float(a.max()) == 2.0
+
+
+def test_set_checks_dtype_and_shape(fake_cupy):
+    a = fake_cupy.empty(4, dtype=np.float32)
+    with pytest.raises(TypeError):
+        a.set(np.zeros(4))
+    with pytest.raises(ValueError):
+        a.set(np.zeros(3, dtype=np.float32))
+
+
+def test_kernel_launch_checks_argument_c_types(fake_cupy):
+    cp = fake_cupy
+    X = cp.asarray(np.ones((4, 2), dtype=np.float32))
+    rows = cp.asarray(np.arange(4))
+    steps = cp.asarray(np.full(4, 0.5, dtype=np.float32))
+    out = cp.empty((4, 2), dtype=np.float32)
+    kernel = _kernels.interpolate_kernel(0, "float32")
+    grid, block = (_kernels.interpolate_grid(8),), (_kernels.INTERP_THREADS,)
+    with pytest.raises(TypeError, match="argument 5: want long long"):
+        kernel(grid, block, (X, rows, rows, steps, out, 4, np.int64(2)))  # Python int
+    with pytest.raises(TypeError, match="argument 3: want float"):
+        kernel(grid, block, (X, rows, rows, steps.astype(np.float64), out,
+                             np.int64(4), np.int64(2)))
+    kernel(grid, block, (X, rows, rows, steps, out, np.int64(4), np.int64(2)))
+    np.testing.assert_array_equal(out.get(), np.ones((4, 2)))
+
+
+def test_samplers_really_launch_the_kernels(fake_cupy):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4))
+    y = (rng.random(300) < 0.2).astype(int)
+    SMOTE(backend="cupy", random_state=0).fit_resample(X, y)
+    launched = {k.name for k in fake_cupy.launches}
+    assert launched == {"gpusmote_topk_update", "gpusmote_interpolate"}
