@@ -2,6 +2,7 @@
 
     python benchmarks/run.py W1 W2 W4 --backends numpy --repeat 3 --dtypes float32,float64
     python benchmarks/run.py W3 --backends cupy          # on a machine with a GPU
+    python benchmarks/run.py W2 --backends cupy --inputs host   # NumPy in, transfers timed
 
 A thin wrapper around gpusmote.bench (also reachable as `gpusmote bench`).
 """
@@ -23,12 +24,16 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", choices=sorted(bench.PROFILES), default="full")
     parser.add_argument("--methods", default=None,
                         help="comma-separated subset of the workloads' methods")
+    parser.add_argument("--inputs", default="device",
+                        help="cupy runs: device (CuPy arrays) and/or host (NumPy arrays, "
+                             "transfers timed), comma-separated")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     results, path = bench.run(args.workloads, args.backends.split(","), repeat=args.repeat,
                               profile=args.profile, out_dir=args.out,
                               dtypes=tuple(args.dtypes.split(",")), progress=True,
-                              methods=args.methods.split(",") if args.methods else None)
+                              methods=args.methods.split(",") if args.methods else None,
+                              inputs=tuple(args.inputs.split(",")))
     print(bench.format_table(results))
     print(f"results: {path}")
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from ._timing import phase
 from .backends import is_cupy_array
 
 
@@ -106,7 +107,10 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
 
 def _to_host(a: Any):
     """A host copy of a CuPy array; anything else unchanged."""
-    return a.get() if is_cupy_array(a) else a
+    if not is_cupy_array(a):
+        return a
+    with phase("transfer"):
+        return a.get()
 
 
 def _restore_dtypes(df, dtypes):

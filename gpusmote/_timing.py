@@ -16,10 +16,18 @@ _current: contextvars.ContextVar[dict | None] = contextvars.ContextVar("gpusmote
                                                                        default=None)
 
 
+class _Phases(defaultdict):
+    """Seconds per phase, plus the stack of open phases (for nesting)."""
+
+    def __init__(self):
+        super().__init__(float)
+        self.open: list[float] = []  # per open phase: seconds spent in its inner phases
+
+
 @contextlib.contextmanager
 def record():
     """Collect ``{phase: seconds}`` for the code inside the block."""
-    phases: dict = defaultdict(float)
+    phases = _Phases()
     token = _current.set(phases)
     try:
         yield phases
@@ -29,16 +37,25 @@ def record():
 
 @contextlib.contextmanager
 def phase(name: str, be=None):
-    """Time a phase when a ``record()`` is active; otherwise do nothing."""
+    """Time a phase when a ``record()`` is active; otherwise do nothing.
+
+    Phases nest: an inner phase (a transfer inside validation) is counted
+    under its own name only, so the phases add up to the wall time.
+    """
     phases = _current.get()
     if phases is None:
         yield
         return
     start = time.perf_counter()
+    phases.open.append(0.0)
     try:
         yield
     finally:
         sync = getattr(be, "synchronize", None)
         if sync is not None:
             sync()
-        phases[name] += time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        inner = phases.open.pop()
+        phases[name] += elapsed - inner
+        if phases.open:
+            phases.open[-1] += elapsed

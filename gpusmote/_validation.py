@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ from scipy import sparse
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from ._timing import phase
 from .backends import is_cupy_array
 
 
@@ -74,7 +76,9 @@ def check_X(be, X: Any, sampler_name: str, *, accept_sparse: bool = True):
                          "numbers (for example X.real or abs(X)).")
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
-    X = be.asarray(X)
+    upload = be.name == "cupy" and not is_cupy_array(X)
+    with phase("transfer", be) if upload else contextlib.nullcontext():
+        X = be.asarray(X)
     _check_finite(xp, X)
     return X
 

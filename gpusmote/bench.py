@@ -52,6 +52,8 @@ _IDLE_GAP = 0.3
 
 # "quick" keeps the workloads' shape at a tenth of the rows, for smoke runs.
 PROFILES = {"full": 1.0, "quick": 0.1}
+# Where the data of a CuPy run starts: on the device, or on the host (transfers timed).
+INPUTS = ("device", "host")
 
 
 def make_data(workload: Workload, scale: float = 1.0, dtype=np.float32, seed: int = 0):
@@ -121,10 +123,18 @@ def _sampler(library: str, method: str, backend: str, seed: int = 0):
 
 def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: int,
                  scale: float, with_imblearn: bool = True, progress=None,
-                 min_seconds: float = _MIN_SECONDS, idle_gap: float = _IDLE_GAP) -> dict:
-    """Interleaved runs of gpusmote and imbalanced-learn on one workload."""
+                 min_seconds: float = _MIN_SECONDS, idle_gap: float = _IDLE_GAP,
+                 input: str = "device") -> dict:
+    """Interleaved runs of gpusmote and imbalanced-learn on one workload.
+
+    ``input`` matters on ``backend="cupy"`` only: ``"device"`` hands gpusmote
+    CuPy arrays already on the GPU, ``"host"`` hands it NumPy arrays, so the
+    timings include the transfers both ways.
+    """
+    if input not in INPUTS:
+        raise ValueError(f"input must be one of {INPUTS}, got {input!r}.")
     X, y = make_data(workload, scale, dtype)
-    if backend == "cupy":  # pragma: no cover - needs a GPU
+    if backend == "cupy" and input == "device":
         import cupy
 
         X_in, y_in = cupy.asarray(X), cupy.asarray(y)
@@ -149,7 +159,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
             # OpenBLAS and OpenMP workers spin for up to ~0.1 s after a call;
             # a pause lets them sleep so no run pays for the previous one
             time.sleep(idle_gap)
-            if lib == "gpusmote" and backend == "cupy":  # pragma: no cover - needs a GPU
+            if lib == "gpusmote" and backend == "cupy":
                 runs[lib].append(_measure_on_device(lambda: sampler.fit_resample(*data)))
             else:
                 runs[lib].append(measure(lambda: sampler.fit_resample(*data)))
@@ -158,6 +168,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         rounds += 1
     result = {
         "workload": workload.id, "method": method, "backend": backend,
+        "input": input if backend == "cupy" else "host",
         "dtype": np.dtype(dtype).name, "rows": int(X.shape[0]), "features": int(X.shape[1]),
         "class_counts": np.bincount(y).tolist(), "repeat": len(runs["gpusmote"]),
         "rows_out": runs["gpusmote"][-1]["rows_out"],
@@ -169,7 +180,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
                                                           for r in runs[lib]])
                                     for lib in libraries},
     }
-    if backend == "cupy" and method == "SMOTE":  # pragma: no cover - needs a GPU
+    if backend == "cupy" and method == "SMOTE" and input == "device":
         result.update(_gpu_context(X_in, y, repeat, result["median_seconds"]["gpusmote"]))
     if with_imblearn:
         med = result["median_seconds"]
@@ -182,7 +193,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
     return result
 
 
-def _measure_on_device(fn: Callable[[], object]) -> dict:  # pragma: no cover - needs a GPU
+def _measure_on_device(fn: Callable[[], object]) -> dict:
     """``measure`` plus the peak device bytes in use during the call."""
     from ._bench_gpu import track_device_peak
 
@@ -192,14 +203,21 @@ def _measure_on_device(fn: Callable[[], object]) -> dict:  # pragma: no cover - 
     return out
 
 
-def _gpu_context(X_dev, y, repeat: int, median_seconds: float,
-                 k: int = 5) -> dict:  # pragma: no cover - needs a GPU
+def _gpu_context(X_dev, y, repeat: int, median_seconds: float, k: int = 5) -> dict:
     """The plain PyTorch baseline on the same GPU and the roofline floor of the run."""
     from ._bench_gpu import roofline_floor, torch_baseline
 
     counts = np.bincount(y)
     n_minority = int(counts[counts < counts.max()].sum())
     n_new = int(sum(counts.max() - c for c in counts if c < counts.max()))
+    floor = roofline_floor(int(X_dev.shape[0]), int(X_dev.shape[1]), n_minority, n_new, k)
+    context = {"roofline_floor_seconds": floor, "fraction_of_roofline": floor / median_seconds}
+    try:
+        import torch  # noqa: F401 - only to know whether the baseline can run
+    except ImportError:
+        return {**context, "torch_baseline": None,
+                "torch_note": "PyTorch is not installed here: no baseline "
+                              "(pip install torch to add it)"}
     baseline = []
     for _ in range(repeat):
         phases: dict = {}
@@ -212,14 +230,10 @@ def _gpu_context(X_dev, y, repeat: int, median_seconds: float,
                 else:
                     phases[name] = value
         baseline.append(phases)
-    floor = roofline_floor(int(X_dev.shape[0]), int(X_dev.shape[1]), n_minority, n_new, k)
-    torch_median = statistics.median(b["total"] for b in baseline)
-    torch_nn = statistics.median(b["neighbours"] for b in baseline)
-    return {"torch_baseline": baseline,
-            "torch_median_seconds": torch_median,
-            "torch_median_neighbours_seconds": torch_nn,
-            "roofline_floor_seconds": floor,
-            "fraction_of_roofline": floor / median_seconds}
+    return {**context, "torch_baseline": baseline,
+            "torch_median_seconds": statistics.median(b["total"] for b in baseline),
+            "torch_median_neighbours_seconds": statistics.median(
+                b["neighbours"] for b in baseline)}
 
 
 def _median_or_none(values):
@@ -281,14 +295,16 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         out_dir: str | None = "benchmarks/results", dtypes=("float32",),
         with_imblearn: bool = True, progress: bool = False,
         methods: list[str] | None = None, min_seconds: float | None = None,
-        idle_gap: float | None = None) -> tuple[dict, str | None]:
+        idle_gap: float | None = None,
+        inputs: tuple[str, ...] = ("device",)) -> tuple[dict, str | None]:
     """Run the given workloads and write a JSON file; returns (results, path).
 
     ``methods``, when given, keeps only those of each workload's methods.
     Short workloads repeat until gpusmote has run ``min_seconds`` (at most
     31 rounds); every run starts after ``idle_gap`` seconds of quiet. Both
     default to 2 s and 0.3 s for the "full" profile and to 0 for "quick"
-    smoke runs.
+    smoke runs. ``inputs`` ("device" and/or "host") says where the data of
+    CuPy runs starts (see ``run_workload``).
     """
     full = profile == "full"
     min_seconds = (_MIN_SECONDS if full else 0.0) if min_seconds is None else min_seconds
@@ -300,8 +316,12 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}.")
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat}.")
-    jobs = [(WORKLOADS[w], m, b, d) for w in workloads for m in WORKLOADS[w].methods
-            if methods is None or m in methods for b in backends for d in dtypes]
+    bad = [i for i in inputs if i not in INPUTS]
+    if bad or not inputs:
+        raise ValueError(f"inputs must be among {INPUTS}, got {list(inputs)}.")
+    jobs = [(WORKLOADS[w], m, b, d, i) for w in workloads for m in WORKLOADS[w].methods
+            if methods is None or m in methods for b in backends for d in dtypes
+            for i in (inputs if b == "cupy" else ("host",))]
     if not jobs:
         raise ValueError(f"no method of {workloads} is in {methods}.")
     bar = None
@@ -311,10 +331,11 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         bar = tqdm(total=len(jobs) * repeat * (1 + with_imblearn), desc="bench", unit="run")
     results = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "profile": profile,
                "scale": PROFILES[profile], "machine": machine_info(), "results": []}
-    for wl, method, backend, dtype in jobs:
+    for wl, method, backend, dtype, where in jobs:
         results["results"].append(run_workload(
             wl, method, backend, np.dtype(dtype), repeat, PROFILES[profile], with_imblearn,
-            progress=bar.update if bar else None, min_seconds=min_seconds, idle_gap=idle_gap))
+            progress=bar.update if bar else None, min_seconds=min_seconds, idle_gap=idle_gap,
+            input=where))
     if bar:
         bar.close()
     path = None
@@ -329,11 +350,19 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
     return results, path
 
 
+def _backend_label(r: dict) -> str:
+    """``cupy`` for device-resident input, ``cupy(host)`` when transfers are timed."""
+    return "cupy(host)" if r["backend"] == "cupy" and r.get("input") == "host" else r["backend"]
+
+
 def format_table(results: dict) -> str:
     """A plain-text table of the medians, one line per workload, method, backend, dtype."""
-    head = (f"{'workload':8} {'method':16} {'backend':7} {'dtype':7} {'rows':>10} "
+    head = (f"{'workload':8} {'method':16} {'backend':11} {'dtype':7} {'rows':>10} "
             f"{'gpusmote s':>10} {'imblearn s':>10} {'speedup':>8} {'best-of':>8} "
             f"{'mem ratio':>9}")
+    gpu = any("fraction_of_roofline" in r for r in results["results"])
+    if gpu:  # the GPU context: PyTorch baseline and roofline
+        head += f" {'torch s':>8} {'vs torch':>8} {'roofline':>8}"
     lines = [head, "-" * len(head)]
     for r in results["results"]:
         med = r["median_seconds"]
@@ -342,11 +371,18 @@ def format_table(results: dict) -> str:
         best = r.get("speedup_best_vs_imblearn")
         mem = r.get("peak_memory_ratio_vs_imblearn")
         lines.append(
-            f"{r['workload']:8} {r['method']:16} {r['backend']:7} {r['dtype']:7} "
+            f"{r['workload']:8} {r['method']:16} {_backend_label(r):11} {r['dtype']:7} "
             f"{r['rows']:>10} {med['gpusmote']:>10.3f} "
             f"{'-' if imb is None else format(imb, '.3f'):>10} "
             f"{'-' if speed is None else format(speed, '.2f') + 'x':>8} "
             f"{'-' if best is None else format(best, '.2f') + 'x':>8} "
             f"{'-' if mem is None else format(mem, '.2f'):>9}"
         )
+        if gpu:
+            torch_s = r.get("torch_median_seconds")
+            roof = r.get("fraction_of_roofline")
+            lines[-1] += (
+                f" {'-' if torch_s is None else format(torch_s, '.3f'):>8}"
+                f" {'-' if torch_s is None else format(torch_s / med['gpusmote'], '.2f') + 'x':>8}"
+                f" {'-' if roof is None else format(roof, '.1%'):>8}")
     return "\n".join(lines)

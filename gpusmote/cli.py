@@ -500,7 +500,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             workloads, backends, args.repeat, args.profile, args.out,
             dtypes=tuple(d.strip() for d in args.dtypes.split(",") if d.strip()),
             methods=[m.strip() for m in args.methods.split(",")] if args.methods else None,
-            progress=not getattr(args, "quiet", False) and sys.stderr.isatty())
+            progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
+            inputs=tuple(i.strip().lower() for i in args.inputs.split(",") if i.strip()))
     except (ValueError, TypeError) as exc:
         raise CLIError(_one_line(exc)) from None
     print(bench.format_table(results))
@@ -617,6 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtypes", default="float32", help="float32 and/or float64 (default: float32)")
     p.add_argument("--methods", default=None,
                    help="comma-separated subset of the workloads' methods, e.g. SMOTEENN")
+    p.add_argument("--inputs", default="device",
+                   help="for cupy runs, where the data starts: device (CuPy arrays) and/or "
+                        "host (NumPy arrays, transfers timed) (default: device)")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -36,7 +36,7 @@ _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
              "Please use `.get()` to construct a NumPy array explicitly.")
 
 
-class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
+class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
     """A device array: a NumPy array that only device operations may touch."""
 
     __slots__ = ("_a",)
@@ -264,9 +264,24 @@ def get_elapsed_time(start: Event, end: Event) -> float:
     return (end.time - start.time) * 1e3
 
 
+class MemoryHook:
+    """``cupy.cuda.memory_hook.MemoryHook``: a context manager; the stand-in
+    allocates nothing, so its callbacks are never called."""
+
+    name = "hook"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 class Device:
     free_bytes = 4 << 30
     total_bytes = 16 << 30
+    compute_capability = "90"
+    attributes = {"MultiProcessorCount": 4, "ClockRate": 1_000_000}
 
     def __init__(self, device=None):
         self.id = 0 if device is None else int(device)
@@ -437,15 +452,26 @@ for _name in ("asarray", "array", "ascontiguousarray", "asnumpy", "get_array_mod
     setattr(module, _name, globals()[_name])
 module.get_default_memory_pool = lambda: _POOL
 module.get_default_pinned_memory_pool = lambda: _POOL
-module.cuda = types.SimpleNamespace(
-    Device=Device, Event=Event, Stream=Stream,
+
+def _submodule(name: str, **attrs) -> types.ModuleType:
+    sub = types.ModuleType(name)
+    sub.__dict__.update(attrs)
+    return sub
+
+
+module.cuda = _submodule(
+    "cupy.cuda", Device=Device, Event=Event, Stream=Stream,
     get_current_stream=lambda: _STREAM, get_elapsed_time=get_elapsed_time,
     alloc_pinned_memory=alloc_pinned_memory,
-    memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError),
-    runtime=types.SimpleNamespace(getDevice=lambda: 0, getDeviceCount=lambda: 1,
-                                  getDeviceProperties=lambda i: dict(_PROPERTIES)),
+    memory=_submodule("cupy.cuda.memory", OutOfMemoryError=OutOfMemoryError),
+    memory_hook=_submodule("cupy.cuda.memory_hook", MemoryHook=MemoryHook),
+    runtime=_submodule("cupy.cuda.runtime", getDevice=lambda: 0, getDeviceCount=lambda: 1,
+                       getDeviceProperties=lambda i: dict(_PROPERTIES)),
 )
-module.random = types.SimpleNamespace(default_rng=default_rng, Generator=Generator)
+module.random = _submodule("cupy.random", default_rng=default_rng, Generator=Generator)
+_SUBMODULES = {"cupy.cuda": module.cuda, "cupy.cuda.memory": module.cuda.memory,
+               "cupy.cuda.memory_hook": module.cuda.memory_hook,
+               "cupy.cuda.runtime": module.cuda.runtime, "cupy.random": module.random}
 
 
 def install(monkeypatch) -> types.ModuleType:
@@ -454,6 +480,8 @@ def install(monkeypatch) -> types.ModuleType:
     if real is not None and not getattr(real, "FAKE", False):
         raise RuntimeError("a real CuPy is loaded; the stand-in would shadow it")
     monkeypatch.setitem(sys.modules, "cupy", module)
+    for name, sub in _SUBMODULES.items():  # for ``from cupy.cuda import memory_hook``
+        monkeypatch.setitem(sys.modules, name, sub)
     for cached in (_kernels._module, _kernels.topk_kernel, _kernels.interpolate_kernel):
         cached.cache_clear()
     module.launches.clear()

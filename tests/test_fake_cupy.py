@@ -12,14 +12,29 @@ import functools
 
 import numpy as np
 import pytest
-from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
+from imblearn.utils.estimator_checks import (
+    estimator_checks_generator as imblearn_checks,
+)
 from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
-from gpusmote import (ADASYN, SMOTE, SMOTEENN, SMOTEN, SMOTENC, BorderlineSMOTE,
-                      EditedNearestNeighbours, RandomOverSampler, SMOTETomek, TomekLinks)
+from gpusmote import (
+    ADASYN,
+    SMOTE,
+    SMOTEENN,
+    SMOTEN,
+    SMOTENC,
+    BorderlineSMOTE,
+    EditedNearestNeighbours,
+    RandomOverSampler,
+    SMOTETomek,
+    TomekLinks,
+)
 from gpusmote.backends import _kernels
 
-from .test_estimator_checks_family import IMBLEARN_EXPECTED_FAILURES, SMOTENC_EXPECTED_FAILURES
+from .test_estimator_checks_family import (
+    IMBLEARN_EXPECTED_FAILURES,
+    SMOTENC_EXPECTED_FAILURES,
+)
 
 SAMPLERS = [
     SMOTE(backend="cupy", random_state=0),
@@ -107,3 +122,48 @@ def test_samplers_really_launch_the_kernels(fake_cupy):
     SMOTE(backend="cupy", random_state=0).fit_resample(X, y)
     launched = {k.name for k in fake_cupy.launches}
     assert launched == {"gpusmote_topk_update", "gpusmote_interpolate"}
+
+
+def test_gpu_benchmark_runs_end_to_end(fake_cupy, tmp_path, monkeypatch):
+    """The GPU branch of ``gpusmote bench``: device phases, peak device memory,
+    roofline floor and the PyTorch baseline's place in the JSON and table."""
+    import builtins
+    import json
+
+    from gpusmote import bench
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):  # the baseline is skipped, with a note
+        if name == "torch":
+            raise ImportError("no torch here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    results, path = bench.run(["W1"], ["cupy"], repeat=1, profile="quick",
+                              out_dir=str(tmp_path), with_imblearn=False,
+                              min_seconds=0, idle_gap=0)
+    saved = json.loads(open(path).read())
+    assert saved["machine"]["gpu"]["name"] == "Fake CuPy on NumPy" and "_gpu_" in path
+    r = saved["results"][0]
+    assert r["backend"] == "cupy" and r["rows_out"] == 2 * r["class_counts"][0]
+    assert "peak_device_bytes" in r["runs"]["gpusmote"][0]
+    assert r["roofline_floor_seconds"] > 0 and r["fraction_of_roofline"] > 0
+    assert r["torch_baseline"] is None and "PyTorch" in r["torch_note"]
+    table = bench.format_table(results)
+    assert "roofline" in table and "%" in table.splitlines()[-1]
+
+
+def test_host_input_on_the_gpu_times_the_transfers_as_their_own_phase(fake_cupy):
+    from gpusmote import bench
+
+    r = bench.run_workload(bench.WORKLOADS["W1"], "SMOTE", "cupy", np.float32, repeat=1,
+                           scale=0.05, with_imblearn=False, min_seconds=0, idle_gap=0,
+                           input="host")
+    assert r["input"] == "host" and "fraction_of_roofline" not in r
+    run = r["runs"]["gpusmote"][0]
+    assert {"transfer", "validation", "neighbours", "generation", "assembly"} <= set(
+        run["phases"])
+    assert sum(run["phases"].values()) <= run["seconds"] * 1.01  # nested phases not twice
+    label = bench.format_table({"results": [r]}).splitlines()[-1]
+    assert "cupy(host)" in label

@@ -238,7 +238,7 @@ class CupyBackend:  # pragma: no cover - needs a GPU
         return cp.searchsorted(ends, cp.arange(total, dtype=cp.int64), side="right")
 
     # -- generation --------------------------------------------------------
-    def rng(self, seed: int) -> "DeviceRandom":
+    def rng(self, seed: int) -> DeviceRandom:
         """Uniforms and normals on the device, with NumPy's resolution (see ``DeviceRandom``)."""
         return DeviceRandom(self.xp.random.default_rng(seed))
 
