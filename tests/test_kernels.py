@@ -16,6 +16,7 @@ Three layers, so that the kernels are checked even where no GPU is lent:
 from __future__ import annotations
 
 import ctypes
+import re
 import shutil
 import subprocess
 
@@ -279,6 +280,39 @@ def test_emulated_interpolate_matches_numpy_bitwise(emulated, dtype, n, d, grid)
     fn(_ptr(X), _ptr(rows), _ptr(nbrs), _ptr(steps), _ptr(got), ctypes.c_longlong(n),
        ctypes.c_longlong(d), ctypes.c_uint(grid), ctypes.c_uint(_kernels.INTERP_THREADS))
     np.testing.assert_array_equal(got, want)
+
+
+# -- CPU: the CUDA source through nvcc, where a CUDA toolkit is installed ----
+
+
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+def test_cuda_source_builds_for_the_device_without_spills(arch, tmp_path):
+    """Every instantiation CuPy will ask NVRTC for builds with nvcc under CuPy's
+    options (ours plus the ``-ftz=true`` CuPy appends), and ptxas's resource
+    report shows no spills or stack, static shared memory under 48 KB and few
+    enough registers for eight 128-thread blocks per SM. No GPU is needed."""
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        pytest.skip("no CUDA toolkit (nvcc) to build the kernels with")
+    src = tmp_path / "kernels.cu"
+    # taking each instantiation's address makes nvcc build exactly those
+    src.write_text(_kernels.SOURCE + "\nvoid gpusmote_instantiate_all() {\n" + "".join(
+        f"    (void)&{name};\n" for name in _kernels.name_expressions()) + "}\n")
+    proc = subprocess.run([nvcc, *_kernels._OPTIONS, "-ftz=true", f"-arch={arch}", "-cubin",
+                           "-Xptxas", "-v", "-o", str(tmp_path / "kernels.cubin"), str(src)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = proc.stderr
+    assert "warning" not in report.lower(), report
+    entries = re.findall(r"Compiling entry function '(\w+)'", report)
+    assert len(entries) == len(_kernels.name_expressions())
+    frames = re.findall(r"(\d+) bytes stack frame, (\d+) bytes spill stores, "
+                        r"(\d+) bytes spill loads", report)
+    assert len(frames) == len(entries) and all(f == ("0", "0", "0") for f in frames), report
+    registers = [int(r) for r in re.findall(r"Used (\d+) registers", report)]
+    assert max(registers) * _kernels.TOPK_THREADS * 8 <= 65536, registers
+    smem = [int(b) for b in re.findall(r"(\d+) bytes smem", report)]
+    assert smem and max(smem) <= 48 * 1024, smem
 
 
 # -- CPU: launch arithmetic and backend-neutral pieces ----------------------
