@@ -10,9 +10,12 @@ A thin wrapper around gpusmote.bench (also reachable as `gpusmote bench`).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from gpusmote import bench
+# runs from a checkout too (a GPU machine may have no install of it)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from gpusmote import bench  # noqa: E402
 
 
 def main(argv=None) -> None:
@@ -27,13 +30,19 @@ def main(argv=None) -> None:
     parser.add_argument("--inputs", default="device",
                         help="cupy runs: device (CuPy arrays) and/or host (NumPy arrays, "
                              "transfers timed), comma-separated")
+    parser.add_argument("--without-imblearn", action="store_true",
+                        help="time gpusmote alone (block-size sweeps)")
+    parser.add_argument("--working-memory", type=float, default=None,
+                        help="gpusmote's block budget in MiB (block-size sweeps)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     results, path = bench.run(args.workloads, args.backends.split(","), repeat=args.repeat,
                               profile=args.profile, out_dir=args.out,
                               dtypes=tuple(args.dtypes.split(",")), progress=True,
                               methods=args.methods.split(",") if args.methods else None,
-                              inputs=tuple(args.inputs.split(",")))
+                              inputs=tuple(args.inputs.split(",")),
+                              working_memory=args.working_memory,
+                              with_imblearn=not args.without_imblearn)
     print(bench.format_table(results))
     print(f"results: {path}")
 

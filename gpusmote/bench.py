@@ -109,7 +109,8 @@ def measure(fn: Callable[[], object]) -> dict:
             "rows_out": rows_out}
 
 
-def _sampler(library: str, method: str, backend: str, seed: int = 0):
+def _sampler(library: str, method: str, backend: str, seed: int = 0,
+             working_memory: float | None = None):
     if library == "imblearn":
         import imblearn.combine
         import imblearn.over_sampling
@@ -118,18 +119,20 @@ def _sampler(library: str, method: str, backend: str, seed: int = 0):
         return cls(random_state=seed)
     import gpusmote
 
-    return getattr(gpusmote, method)(random_state=seed, backend=backend)
+    return getattr(gpusmote, method)(random_state=seed, backend=backend,
+                                     working_memory=working_memory)
 
 
 def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: int,
                  scale: float, with_imblearn: bool = True, progress=None,
                  min_seconds: float = _MIN_SECONDS, idle_gap: float = _IDLE_GAP,
-                 input: str = "device") -> dict:
+                 input: str = "device", working_memory: float | None = None) -> dict:
     """Interleaved runs of gpusmote and imbalanced-learn on one workload.
 
     ``input`` matters on ``backend="cupy"`` only: ``"device"`` hands gpusmote
     CuPy arrays already on the GPU, ``"host"`` hands it NumPy arrays, so the
-    timings include the transfers both ways.
+    timings include the transfers both ways. ``working_memory`` (MiB) is
+    passed to gpusmote's sampler: the block budget, for block-size sweeps.
     """
     if input not in INPUTS:
         raise ValueError(f"input must be one of {INPUTS}, got {input!r}.")
@@ -147,7 +150,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
     warm = slice(0, min(len(y), 20_000))
     for lib in libraries:
         data = (X_in[warm], y_in[warm]) if lib == "gpusmote" else (X[warm], y[warm])
-        _sampler(lib, method, backend).fit_resample(*data)
+        _sampler(lib, method, backend, working_memory=working_memory).fit_resample(*data)
     # at least `repeat` rounds, and more for short runs (up to _MAX_ROUNDS) until
     # gpusmote has run _MIN_SECONDS in all: medians of a few 20 ms runs are noise
     rounds = 0
@@ -155,7 +158,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
                               sum(r["seconds"] for r in runs["gpusmote"]) < min_seconds):
         for lib in libraries:
             data = (X_in, y_in) if lib == "gpusmote" else (X, y)
-            sampler = _sampler(lib, method, backend)
+            sampler = _sampler(lib, method, backend, working_memory=working_memory)
             # OpenBLAS and OpenMP workers spin for up to ~0.1 s after a call;
             # a pause lets them sleep so no run pays for the previous one
             time.sleep(idle_gap)
@@ -168,7 +171,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         rounds += 1
     result = {
         "workload": workload.id, "method": method, "backend": backend,
-        "input": input if backend == "cupy" else "host",
+        "input": input if backend == "cupy" else "host", "working_memory": working_memory,
         "dtype": np.dtype(dtype).name, "rows": int(X.shape[0]), "features": int(X.shape[1]),
         "class_counts": np.bincount(y).tolist(), "repeat": len(runs["gpusmote"]),
         "rows_out": runs["gpusmote"][-1]["rows_out"],
@@ -296,7 +299,8 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         with_imblearn: bool = True, progress: bool = False,
         methods: list[str] | None = None, min_seconds: float | None = None,
         idle_gap: float | None = None,
-        inputs: tuple[str, ...] = ("device",)) -> tuple[dict, str | None]:
+        inputs: tuple[str, ...] = ("device",),
+        working_memory: float | None = None) -> tuple[dict, str | None]:
     """Run the given workloads and write a JSON file; returns (results, path).
 
     ``methods``, when given, keeps only those of each workload's methods.
@@ -304,7 +308,8 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
     31 rounds); every run starts after ``idle_gap`` seconds of quiet. Both
     default to 2 s and 0.3 s for the "full" profile and to 0 for "quick"
     smoke runs. ``inputs`` ("device" and/or "host") says where the data of
-    CuPy runs starts (see ``run_workload``).
+    CuPy runs starts and ``working_memory`` is gpusmote's block budget in MiB
+    (see ``run_workload``).
     """
     full = profile == "full"
     min_seconds = (_MIN_SECONDS if full else 0.0) if min_seconds is None else min_seconds
@@ -335,7 +340,7 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         results["results"].append(run_workload(
             wl, method, backend, np.dtype(dtype), repeat, PROFILES[profile], with_imblearn,
             progress=bar.update if bar else None, min_seconds=min_seconds, idle_gap=idle_gap,
-            input=where))
+            input=where, working_memory=working_memory))
     if bar:
         bar.close()
     path = None

@@ -501,7 +501,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             dtypes=tuple(d.strip() for d in args.dtypes.split(",") if d.strip()),
             methods=[m.strip() for m in args.methods.split(",")] if args.methods else None,
             progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
-            inputs=tuple(i.strip().lower() for i in args.inputs.split(",") if i.strip()))
+            inputs=tuple(i.strip().lower() for i in args.inputs.split(",") if i.strip()),
+            working_memory=args.working_memory, with_imblearn=not args.without_imblearn)
     except (ValueError, TypeError) as exc:
         raise CLIError(_one_line(exc)) from None
     print(bench.format_table(results))
@@ -621,6 +622,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inputs", default="device",
                    help="for cupy runs, where the data starts: device (CuPy arrays) and/or "
                         "host (NumPy arrays, transfers timed) (default: device)")
+    p.add_argument("--working-memory", type=float, default=None, metavar="MIB",
+                   help="gpusmote's block budget in MiB, for block-size sweeps "
+                        "(default: the samplers' default)")
+    p.add_argument("--without-imblearn", action="store_true",
+                   help="time gpusmote alone, for sweeps (default: imbalanced-learn too)")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -39,3 +39,31 @@ def test_unknown_workload_and_profile_are_refused():
         bench.run(["W9"], ["numpy"])
     with pytest.raises(ValueError, match="profile"):
         bench.run(["W1"], ["numpy"], profile="huge")
+
+
+def test_working_memory_reaches_the_sampler_and_the_json(tmp_path, monkeypatch):
+    seen = []
+    real = bench._sampler
+
+    def spy(*args, **kwargs):
+        sampler = real(*args, **kwargs)
+        if args[0] == "gpusmote":
+            seen.append(sampler.working_memory)
+        return sampler
+
+    monkeypatch.setattr(bench, "_sampler", spy)
+    results, _ = bench.run(["W1"], ["numpy"], repeat=1, profile="quick", out_dir=None,
+                           with_imblearn=False, min_seconds=0, idle_gap=0, working_memory=2)
+    assert seen and set(seen) == {2}
+    assert results["results"][0]["working_memory"] == 2
+    assert results["results"][0]["input"] == "host"
+
+
+def test_gpu_session_script_is_valid_bash_and_refuses_unknown_steps():
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_session.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    proc = subprocess.run(["bash", str(script), "w9"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "usage" in proc.stderr
