@@ -401,6 +401,42 @@ def test_oom_halves_blocks_and_gives_the_same_answer():
     assert max(r * c for r, c in be.shapes[-3:]) <= be.max_block
 
 
+def test_progress_after_an_oom_retry_counts_each_row_once():
+    class Bar:
+        n = 0
+        most = 0
+
+        def update(self, k):
+            self.n += k
+            self.most = max(self.most, self.n)
+
+    class FailsOnce(_TightBackend):
+        """Runs a few row blocks, then one out-of-memory error, then fine;
+        one block at a time, as CupyBackend runs them."""
+
+        @staticmethod
+        def map_blocks(fn, items):
+            return [fn(item) for item in items]
+
+        @staticmethod
+        def block_shape(n_rows, n_cols, itemsize, budget):
+            return min(64, n_rows), min(75, n_cols)
+
+        def topk_update(self, state, G, half_sq_norms, col0, self_offset):
+            self.shapes.append(G.shape)
+            if len(self.shapes) == 10:  # in the third row block
+                raise _FakeOOM("once")
+            NumpyBackend.topk_update(self, state, G, half_sq_norms, col0, self_offset)
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((300, 4))
+    bar = Bar()
+    be = FailsOnce(max_block=0)
+    _search(be, X, X, 5, True, budget=1 << 20, bar=bar)
+    assert be.released == 1
+    assert bar.n == 300 and bar.most == 300
+
+
 def test_oom_gives_up_with_the_sizes():
     calls = []
 
