@@ -155,7 +155,10 @@ def _assemble(be, table: _Table, new_parts: dict, n_new: int, keep_dtype: bool =
             block = block if is_cupy_array(block) else np.asarray(block)
             out[n:, list(cols)] = be.asarray(block).astype(dtype, copy=False)
         return out
-    out = np.empty((n + n_new, d), dtype=object)
+    # SMOTEN's new values are categories of the same columns: a NumPy string
+    # array keeps its dtype (as in imblearn); anything else mixed is object
+    string_kept = keep_dtype and isinstance(raw, np.ndarray) and raw.dtype.kind in "US"
+    out = np.empty((n + n_new, d), dtype=raw.dtype if string_kept else object)
     out[:n] = raw
     for cols, block in new_parts.items():
         block = be.to_numpy(block) if not isinstance(block, np.ndarray) else block

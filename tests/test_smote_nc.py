@@ -144,6 +144,18 @@ def test_smoten_new_rows_are_modes_of_existing_categories_and_counts_equal_imble
     np.testing.assert_array_equal(X_res[:200], X)
 
 
+@pytest.mark.parametrize("dtype", ["<U3", "S3"])
+def test_smoten_keeps_a_numpy_string_dtype_as_imblearn_does(dtype):
+    rng = np.random.RandomState(2)
+    X = rng.choice(["a", "bb", "ccc"], size=(120, 2)).astype(dtype)
+    y = np.array([0] * 90 + [1] * 30)
+    X_res, _ = SMOTEN(random_state=0).fit_resample(X, y)
+    X_imb, _ = ImbSMOTEN(random_state=0).fit_resample(X, y)
+    assert X_res.dtype == X_imb.dtype == np.dtype(dtype)
+    assert set(np.unique(X_res)) == set(np.unique(X))
+    np.testing.assert_array_equal(X_res[:120], X)
+
+
 def test_smoten_with_a_single_category_per_class_copies_it():
     X = np.array([["A"]] * 30 + [["B"]] * 10, dtype=object)
     y = np.array([0] * 30 + [1] * 10)
