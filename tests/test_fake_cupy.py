@@ -8,68 +8,43 @@ argument of the wrong C type fails here rather than first on a GPU. The
 stand-in's own strictness is tested at the end, so that these checks can fail.
 """
 
-import functools
-
 import numpy as np
 import pytest
 from imblearn.utils.estimator_checks import (
     estimator_checks_generator as imblearn_checks,
 )
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
-from gpusmote import (
-    ADASYN,
-    SMOTE,
-    SMOTEENN,
-    SMOTEN,
-    SMOTENC,
-    BorderlineSMOTE,
-    EditedNearestNeighbours,
-    RandomOverSampler,
-    SMOTETomek,
-    TomekLinks,
-)
+from gpusmote import SMOTE
 from gpusmote.backends import _kernels
 
-from .test_estimator_checks_family import (
-    IMBLEARN_EXPECTED_FAILURES,
-    SMOTENC_EXPECTED_FAILURES,
-)
-
-SAMPLERS = [
-    SMOTE(backend="cupy", random_state=0),
-    BorderlineSMOTE(backend="cupy", random_state=0),
-    BorderlineSMOTE(kind="borderline-2", backend="cupy", random_state=0),
-    ADASYN(backend="cupy", random_state=0),
-    SMOTENC(categorical_features=[0], backend="cupy", random_state=0),
-    SMOTEN(backend="cupy", random_state=0),
-    RandomOverSampler(backend="cupy", random_state=0),
-    RandomOverSampler(shrinkage=1.0, backend="cupy", random_state=0),
-    TomekLinks(backend="cupy"),
-    EditedNearestNeighbours(backend="cupy"),
-    SMOTETomek(smote=SMOTE(backend="cupy", random_state=0), backend="cupy"),
-    SMOTEENN(backend="cupy", random_state=0),
-]
+from . import test_estimator_checks_family as family
 
 
-def _check_id(value):
-    if isinstance(value, functools.partial):
-        value = value.func
-    return getattr(value, "__name__", type(value).__name__)
+def _on_cupy(sampler):
+    """A copy of ``sampler`` with every ``backend`` (nested steps' too) set to cupy."""
+    sampler = clone(sampler)
+    return sampler.set_params(**{name: "cupy" for name in sampler.get_params(deep=True)
+                                 if name == "backend" or name.endswith("__backend")})
+
+
+SAMPLERS = [_on_cupy(s) for s in [SMOTE(random_state=0), *family.SAMPLERS]]
 
 
 def _cases():
     cases = []
     for est in SAMPLERS:
         name = type(est).__name__
-        cases += imblearn_checks(est, mark="xfail",
-                                 expected_failed_checks=IMBLEARN_EXPECTED_FAILURES.get(name))
-        cases += sklearn_checks(est, mark="xfail", expected_failed_checks=(
-            SMOTENC_EXPECTED_FAILURES if name == "SMOTENC" else {}))
+        cases += imblearn_checks(
+            est, mark="xfail",
+            expected_failed_checks=family.IMBLEARN_EXPECTED_FAILURES.get(name))
+        cases += sklearn_checks(est, mark="xfail",
+                                expected_failed_checks=family._sklearn_expected(est))
     return cases
 
 
-@pytest.mark.parametrize("estimator, check", _cases(), ids=_check_id)
+@pytest.mark.parametrize("estimator, check", _cases(), ids=family._check_id)
 def test_estimator_checks_on_the_cupy_path(estimator, check, fake_cupy):
     check(estimator)
 
