@@ -185,6 +185,11 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
     }
     if backend == "cupy" and method == "SMOTE" and input == "device":
         result.update(_gpu_context(X_in, y, repeat, result["median_seconds"]["gpusmote"]))
+        if result.get("torch_median_neighbours_seconds"):
+            ours = statistics.median(r["phases"].get("neighbours", 0.0)
+                                     for r in runs["gpusmote"])
+            result["neighbours_speedup_vs_torch"] = (
+                result["torch_median_neighbours_seconds"] / ours if ours else None)
     if with_imblearn:
         med = result["median_seconds"]
         result["speedup_vs_imblearn"] = med["imblearn"] / med["gpusmote"]
@@ -367,7 +372,7 @@ def format_table(results: dict) -> str:
             f"{'mem ratio':>9}")
     gpu = any("fraction_of_roofline" in r for r in results["results"])
     if gpu:  # the GPU context: PyTorch baseline and roofline
-        head += f" {'torch s':>8} {'vs torch':>8} {'roofline':>8}"
+        head += f" {'torch s':>8} {'vs torch':>8} {'nn vs torch':>11} {'roofline':>8}"
     lines = [head, "-" * len(head)]
     for r in results["results"]:
         med = r["median_seconds"]
@@ -385,9 +390,11 @@ def format_table(results: dict) -> str:
         )
         if gpu:
             torch_s = r.get("torch_median_seconds")
+            nn = r.get("neighbours_speedup_vs_torch")
             roof = r.get("fraction_of_roofline")
             lines[-1] += (
                 f" {'-' if torch_s is None else format(torch_s, '.3f'):>8}"
                 f" {'-' if torch_s is None else format(torch_s / med['gpusmote'], '.2f') + 'x':>8}"
+                f" {'-' if nn is None else format(nn, '.2f') + 'x':>11}"
                 f" {'-' if roof is None else format(roof, '.1%'):>8}")
     return "\n".join(lines)

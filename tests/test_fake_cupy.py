@@ -142,3 +142,28 @@ def test_host_input_on_the_gpu_times_the_transfers_as_their_own_phase(fake_cupy)
     assert sum(run["phases"].values()) <= run["seconds"] * 1.01  # nested phases not twice
     label = bench.format_table({"results": [r]}).splitlines()[-1]
     assert "cupy(host)" in label
+
+
+def test_gpu_benchmark_compares_the_neighbour_search_with_the_torch_baseline(
+        fake_cupy, monkeypatch):
+    import sys
+    import types
+
+    from gpusmote import _bench_gpu, bench
+
+    calls = []
+
+    def fake_baseline(X_class, k, n_new):
+        calls.append((X_class.shape, k, n_new))
+        return {"transfer": 0.0, "neighbours": 10.0, "generation": 1.0, "total": 11.0,
+                "device": "fake"}
+
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    monkeypatch.setattr(_bench_gpu, "torch_baseline", fake_baseline)
+    r = bench.run_workload(bench.WORKLOADS["W1"], "SMOTE", "cupy", np.float32, repeat=2,
+                           scale=0.05, with_imblearn=False, min_seconds=0, idle_gap=0)
+    n_min, n_maj = sorted(r["class_counts"])
+    assert calls == [((n_min, 30), 5, n_maj - n_min)] * 2  # the minority class, per round
+    assert r["torch_median_seconds"] == 11.0
+    ours = np.median([run["phases"]["neighbours"] for run in r["runs"]["gpusmote"]])
+    assert r["neighbours_speedup_vs_torch"] == pytest.approx(10.0 / ours)
