@@ -152,7 +152,8 @@ def _assemble(be, table: _Table, new_parts: dict, n_new: int, keep_dtype: bool =
         out = xp.empty((n + n_new, d), dtype=dtype)
         out[:n] = be.asarray(raw)
         for cols, block in new_parts.items():
-            block = block if is_cupy_array(block) else np.asarray(block)
+            if not is_cupy_array(block):  # decoded categories may be objects: cast on the host
+                block = np.asarray(block).astype(dtype, copy=False)
             out[n:, list(cols)] = be.asarray(block).astype(dtype, copy=False)
         return out
     # SMOTEN's new values are categories of the same columns: a NumPy string

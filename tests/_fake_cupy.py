@@ -10,7 +10,8 @@ mistake that would fail on a device fails here too:
   ufunc or function raises ``TypeError``, and ``np.asarray(device_array)``
   raises as CuPy's does (implicit host conversion is not allowed);
 * reductions return 0-d device arrays, not NumPy scalars;
-* ``ndarray.set`` checks shape, dtype and contiguity;
+* ``ndarray.set`` checks shape, dtype and contiguity, and device arrays hold
+  numbers and booleans only (no objects or strings);
 * a ``RawModule`` kernel checks every launch argument against the C
   signature in the source (a Python int passed for an ``int`` parameter is
   an error, as it is a silent misread on a device), the launch geometry and
@@ -112,7 +113,7 @@ class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
         self._a[...] = arr
 
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
-        return ndarray(self._a.astype(dtype, order=order, copy=copy))
+        return ndarray(_device_dtype(self._a.astype(dtype, order=order, copy=copy)))
 
     def argsort(self, axis=-1, kind=None):
         return argsort(self, axis=axis)
@@ -180,16 +181,25 @@ def _host_function(name):
 
 # -- module-level functions ----------------------------------------------------
 
+def _device_dtype(a: np.ndarray) -> np.ndarray:
+    # CuPy holds numbers and booleans only: no objects, strings or datetimes
+    if a.dtype.kind not in "biufc":
+        raise ValueError(f"Unsupported dtype {a.dtype}")
+    return a
+
+
 def asarray(a, dtype=None, order=None, **_):
     if isinstance(a, ndarray):
         return a if dtype is None else a.astype(dtype, copy=False)
     if isinstance(a, (list, tuple)) and any(isinstance(v, ndarray) for v in a):
         return ndarray(np.array([_unwrap(v) for v in a], dtype=dtype))
-    return ndarray(np.array(a, dtype=dtype, order=order or "K"))
+    return ndarray(_device_dtype(np.array(a, dtype=dtype, order=order or "K")))
 
 
 def array(a, dtype=None, copy=True, order="K", **_):
-    return ndarray(np.array(a._a if isinstance(a, ndarray) else a, dtype=dtype, order=order))
+    if isinstance(a, ndarray):
+        return ndarray(np.array(a._a, dtype=dtype, order=order))
+    return ndarray(_device_dtype(np.array(a, dtype=dtype, order=order)))
 
 
 def ascontiguousarray(a, dtype=None):

@@ -65,6 +65,13 @@ def test_device_arrays_do_not_mix_with_host_arrays(fake_cupy):
     assert float(a.max()) == 2.0
 
 
+def test_device_arrays_hold_numbers_only(fake_cupy):
+    with pytest.raises(ValueError, match="Unsupported dtype"):
+        fake_cupy.asarray(np.array(["a", "b"], dtype=object))
+    with pytest.raises(ValueError, match="Unsupported dtype"):
+        fake_cupy.asarray(np.array(["a", "b"]))
+
+
 def test_set_checks_dtype_and_shape(fake_cupy):
     a = fake_cupy.empty(4, dtype=np.float32)
     with pytest.raises(TypeError):
