@@ -420,8 +420,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise CLIError(f"--ratios {args.ratios!r} must be comma-separated numbers") from None
     if not ratios or any(r <= 0 or r > 1 for r in ratios):
         raise CLIError("--ratios must be numbers in (0, 1], for example 0.1,0.25,0.5,1.0")
-    methods = [m.strip().lower() for m in args.methods.split(",") if m.strip()] \
-        if args.methods else list(_compare.DEFAULT_METHODS)
+    methods = _comma_list(args.methods) if args.methods else list(_compare.DEFAULT_METHODS)
     unknown = [m for m in methods if m not in _compare.COMPARE_METHODS]
     if unknown:
         raise CLIError(f"unknown compare method(s) {', '.join(unknown)}; choose from: "
@@ -477,19 +476,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _comma_list(text: str, case=str.lower) -> list[str]:
+    """The non-empty items of a comma-separated option, stripped and case-folded."""
+    return [case(item.strip()) for item in text.split(",") if item.strip()]
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run benchmark workloads through ``gpusmote.bench``."""
     try:
         from . import bench
     except ImportError as exc:
         raise CLIError(f"the benchmark module cannot be loaded: {_one_line(exc)}") from None
-    workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()] \
-        if args.workloads else list(bench.WORKLOADS)
+    workloads = _comma_list(args.workloads, str.upper) if args.workloads \
+        else list(bench.WORKLOADS)
     unknown = [w for w in workloads if w not in bench.WORKLOADS]
     if unknown:
         raise CLIError(f"unknown workload(s) {', '.join(unknown)}; choose from: "
                        f"{', '.join(bench.WORKLOADS)}")
-    backends = [b.strip().lower() for b in args.backends.split(",") if b.strip()]
+    backends = _comma_list(args.backends)
     bad = [b for b in backends if b not in ("numpy", "cupy")]
     if bad or not backends:
         raise CLIError(f"--backends takes numpy and/or cupy, got {args.backends!r}")
@@ -498,10 +502,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     try:
         results, json_path = bench.run(
             workloads, backends, args.repeat, args.profile, args.out,
-            dtypes=tuple(d.strip() for d in args.dtypes.split(",") if d.strip()),
-            methods=[m.strip() for m in args.methods.split(",")] if args.methods else None,
+            dtypes=tuple(_comma_list(args.dtypes)),
+            methods=_comma_list(args.methods, str) if args.methods else None,
             progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
-            inputs=tuple(i.strip().lower() for i in args.inputs.split(",") if i.strip()),
+            inputs=tuple(_comma_list(args.inputs)),
             working_memory=args.working_memory, with_imblearn=not args.without_imblearn)
     except (ValueError, TypeError) as exc:
         raise CLIError(_one_line(exc)) from None

@@ -156,14 +156,16 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
 
-    counted = [0]  # rows the bar has been told of, taken back if an OOM restarts phase A
+    counted = 0  # rows the bar has been told of, taken back if an OOM restarts phase A
 
     def phase_a(rows: int, cols: int) -> list:
-        if bar is not None and counted[0]:
-            bar.update(-counted[0])
-            counted[0] = 0
+        nonlocal counted
+        if bar is not None and counted:
+            bar.update(-counted)
+            counted = 0
 
         def search_block(q0: int):
+            nonlocal counted
             q1 = min(q0 + rows, n_q)
             state = be.topk_init(q1 - q0, m, xp.float32)
             Q_blk = Qc[q0:q1]
@@ -174,7 +176,7 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
                                (q0 - c0) if self_search else None)
             if bar is not None:
                 bar.update(q1 - q0)
-                counted[0] += q1 - q0
+                counted += q1 - q0
             return be.topk_result(state)
 
         return be.map_blocks(search_block, block_starts(n_q, rows))
