@@ -126,16 +126,23 @@ def _sampler(library: str, method: str, backend: str, seed: int = 0,
 def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: int,
                  scale: float, with_imblearn: bool = True, progress=None,
                  min_seconds: float = _MIN_SECONDS, idle_gap: float = _IDLE_GAP,
-                 input: str = "device", working_memory: float | None = None) -> dict:
+                 input: str = "device", working_memory: float | None = None,
+                 imblearn_repeat: int | None = None) -> dict:
     """Interleaved runs of gpusmote and imbalanced-learn on one workload.
 
     ``input`` matters on ``backend="cupy"`` only: ``"device"`` hands gpusmote
     CuPy arrays already on the GPU, ``"host"`` hands it NumPy arrays, so the
     timings include the transfers both ways. ``working_memory`` (MiB) is
     passed to gpusmote's sampler: the block budget, for block-size sweeps.
+    ``imblearn_repeat``, when given, runs imbalanced-learn in the first that
+    many rounds only (gpusmote's rounds go on): one imbalanced-learn run of
+    W3 takes tens of seconds, and the rounds that make up gpusmote's
+    ``min_seconds`` must not rerun it.
     """
     if input not in INPUTS:
         raise ValueError(f"input must be one of {INPUTS}, got {input!r}.")
+    if imblearn_repeat is not None and imblearn_repeat < 1:
+        raise ValueError(f"imblearn_repeat must be at least 1, got {imblearn_repeat}.")
     X, y = make_data(workload, scale, dtype)
     if backend == "cupy" and input == "device":
         import cupy
@@ -157,6 +164,8 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
     while rounds < repeat or (rounds < _MAX_ROUNDS and
                               sum(r["seconds"] for r in runs["gpusmote"]) < min_seconds):
         for lib in libraries:
+            if lib == "imblearn" and imblearn_repeat is not None and rounds >= imblearn_repeat:
+                continue
             data = (X_in, y_in) if lib == "gpusmote" else (X, y)
             sampler = _sampler(lib, method, backend, working_memory=working_memory)
             # OpenBLAS and OpenMP workers spin for up to ~0.1 s after a call;
@@ -172,6 +181,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
     result = {
         "workload": workload.id, "method": method, "backend": backend,
         "input": input if backend == "cupy" else "host", "working_memory": working_memory,
+        "imblearn_repeat": imblearn_repeat,
         "dtype": np.dtype(dtype).name, "rows": int(X.shape[0]), "features": int(X.shape[1]),
         "class_counts": np.bincount(y).tolist(), "repeat": len(runs["gpusmote"]),
         "rows_out": runs["gpusmote"][-1]["rows_out"],
@@ -305,7 +315,8 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         methods: list[str] | None = None, min_seconds: float | None = None,
         idle_gap: float | None = None,
         inputs: tuple[str, ...] = ("device",),
-        working_memory: float | None = None) -> tuple[dict, str | None]:
+        working_memory: float | None = None,
+        imblearn_repeat: int | None = None) -> tuple[dict, str | None]:
     """Run the given workloads and write a JSON file; returns (results, path).
 
     ``methods``, when given, keeps only those of each workload's methods.
@@ -314,7 +325,8 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
     default to 2 s and 0.3 s for the "full" profile and to 0 for "quick"
     smoke runs. ``inputs`` ("device" and/or "host") says where the data of
     CuPy runs starts and ``working_memory`` is gpusmote's block budget in MiB
-    (see ``run_workload``).
+    (see ``run_workload``), and ``imblearn_repeat`` caps imbalanced-learn's
+    runs per workload (see ``run_workload``).
     """
     full = profile == "full"
     min_seconds = (_MIN_SECONDS if full else 0.0) if min_seconds is None else min_seconds
@@ -345,7 +357,7 @@ def run(workloads: list[str], backends: list[str], repeat: int = 3, profile: str
         results["results"].append(run_workload(
             wl, method, backend, np.dtype(dtype), repeat, PROFILES[profile], with_imblearn,
             progress=bar.update if bar else None, min_seconds=min_seconds, idle_gap=idle_gap,
-            input=where, working_memory=working_memory))
+            input=where, working_memory=working_memory, imblearn_repeat=imblearn_repeat))
     if bar:
         bar.close()
     path = None

@@ -506,7 +506,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             methods=_comma_list(args.methods, str) if args.methods else None,
             progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
             inputs=tuple(_comma_list(args.inputs)),
-            working_memory=args.working_memory, with_imblearn=not args.without_imblearn)
+            working_memory=args.working_memory, with_imblearn=not args.without_imblearn,
+            imblearn_repeat=args.imblearn_repeat)
     except (ValueError, TypeError) as exc:
         raise CLIError(_one_line(exc)) from None
     print(bench.format_table(results))
@@ -631,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the samplers' default)")
     p.add_argument("--without-imblearn", action="store_true",
                    help="time gpusmote alone, for sweeps (default: imbalanced-learn too)")
+    p.add_argument("--imblearn-repeat", type=int, default=None, metavar="N",
+                   help="run imbalanced-learn in the first N rounds only; gpusmote's extra "
+                        "rounds (up to 2 s of it) go on without it (default: every round)")
     p.set_defaults(func=cmd_bench)
     return parser
 
