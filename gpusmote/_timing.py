@@ -1,7 +1,8 @@
 """Per-phase wall-clock timing for the benchmarks, free when nobody is recording.
 
 ``with record() as phases:`` collects seconds per phase name from every
-``with phase("neighbours", be):`` inside it. On the GPU a phase synchronises
+``with phase("neighbours", be):`` inside it, and in ``phases.counts`` the
+totals of every ``count("doubtful_rows", n)``. On the GPU a phase synchronises
 the device at its end, so the time is the work's, not the launch's.
 """
 
@@ -22,6 +23,7 @@ class _Phases(defaultdict):
     def __init__(self):
         super().__init__(float)
         self.open: list[float] = []  # per open phase: seconds spent in its inner phases
+        self.counts: defaultdict = defaultdict(int)  # events, from count()
 
 
 @contextlib.contextmanager
@@ -59,3 +61,10 @@ def phase(name: str, be=None):
         phases[name] += elapsed - inner
         if phases.open:
             phases.open[-1] += elapsed
+
+
+def count(name: str, n: int) -> None:
+    """Add ``n`` to the event counter ``name`` when a ``record()`` is active."""
+    phases = _current.get()
+    if phases is not None:
+        phases.counts[name] += int(n)

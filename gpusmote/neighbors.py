@@ -2,7 +2,8 @@
 
 How a search runs (the same code for both backends; only ``be.topk_*`` differs)::
 
-    centre X (and the queries) on the mean of X        -> limits cancellation
+    collapse exact duplicate rows (searched once, expanded after)
+    centre on a median, scale to [-1, 1] (integers: shift only, exact search)
     for each block of query rows:                       (threads on CPU)
         for each block of reference rows:
             G = Q_blk @ R_blk.T                          (BLAS / cuBLAS GEMM)
@@ -10,8 +11,9 @@ How a search runs (the same code for both backends; only ``be.topk_*`` differs):
     refine: exact float64 distances of the m candidates, order by (distance, index)
     certify: the k-th exact distance must beat every non-candidate's score by
              more than the rounding bound of the expanded form; rows that fail
-             (ties, duplicates) get every reference inside the bound re-checked
-             exactly.
+             are searched again the same way in float64, and the few that
+             still fail (true near-ties) get every reference inside the bound
+             re-checked exactly.
 
 Memory: candidates are n_queries x m with m = k + a small margin; every
 temporary is a block sized from ``working_memory``. No n x n matrix is made.
@@ -24,15 +26,24 @@ from typing import Any
 
 import numpy as np
 
-
-from ._progress import progress_bar, verbose_default
+from . import _timing
 from ._blocking import block_starts, budget_bytes, rows_per_block
+from ._duplicates import expand, find_groups
+from ._progress import progress_bar, verbose_default
 from .backends import get_backend
 
 __all__ = ["kneighbors"]
 
 # Larger values would overflow float64 once squared.
 _MAX_MAGNITUDE = 1e150
+# Rows sampled for the centre of the search (a median: robust to a few extremes).
+_CENTRE_SAMPLE = 4096
+# Integer data within this of an integer centre is searched exactly: such
+# integers are exact in float32 and in TF32 (11 significant bits), and with
+# squared row norms up to _EXACT_MAX_SQ every product and partial sum of the
+# GEMM, and every score q.r - |r|^2/2, is exact in float32 too.
+_EXACT_MAX_ABS = 2048
+_EXACT_MAX_SQ = 2.0**22
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
@@ -119,7 +130,39 @@ def _as_float_matrix(be, A, name: str, dtype=None):
 
 
 def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
-    """Squared distances (float64) and indices of the k nearest references."""
+    """Squared distances (float64) and indices of the k nearest references.
+
+    Exact duplicate references are collapsed first (``_duplicates``): the
+    distinct rows are searched and each row gets the lowest-index members of
+    its nearest groups, which is the same answer without the tie groups that
+    no top-k filter can hold.
+    """
+    groups = find_groups(be, X, budget)
+    if groups is None:
+        return _search_distinct(be, X, Q, k, self_search, budget, bar)
+    xp = be.xp
+    _timing.count("duplicate_rows", X.shape[0] - groups.n_groups)
+    U = X[groups.first]
+    n_groups = groups.n_groups
+    if self_search:
+        k_groups = min(k, n_groups - 1)
+        if k_groups == 0:  # every row is the same row
+            d2_g = xp.empty((n_groups, 0), dtype=xp.float64)
+            nn_g = xp.empty((n_groups, 0), dtype=xp.int64)
+        else:
+            d2_g, nn_g = _search_distinct(be, U, U, k_groups, True, budget, bar)
+        if bar is not None:
+            bar.update(X.shape[0] - (n_groups if k_groups else 0))
+        labels = groups.label
+    else:
+        d2_g, nn_g = _search_distinct(be, U, Q, min(k, n_groups), False, budget, bar)
+        labels = None
+    return expand(be, groups, d2_g, nn_g, k, X.shape[0], labels, _order_by_distance, budget)
+
+
+def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
+    """``_search`` for references without exact duplicates (they would still
+    be answered right, only slowly)."""
     xp = be.xp
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
@@ -129,33 +172,96 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     # The candidate search runs in float32 on centred, scaled data whatever the
     # input dtype: it only has to be nearly right, because candidates are then
     # measured exactly in float64 and every row is certified against the
-    # rounding bound (phase C). Centring limits cancellation; scaling to [-1, 1]
-    # keeps squares far from float32 overflow.
+    # rounding bound (phase C). Centring on the median keeps most rows near the
+    # origin even when a few rows are extreme; scaling to [-1, 1] keeps squares
+    # far from float32 overflow. Small integers (binary, one-hot, counts) are
+    # only shifted by an integer, so the search is exact and ties are resolved
+    # by the top-k's own rule (lower index first): no certification needed.
+    centre, inv_scale, maybe_exact = _frame(be, X)
+    Xc, x_sq, exact = _scaled(be, X, centre, inv_scale, budget, maybe_exact)
+    if self_search:
+        Qc, q_sq = Xc, x_sq
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
+            Qc, q_sq, q_exact = _scaled(be, Q, centre, inv_scale, budget, exact)
+        exact = exact and q_exact
+        if not bool(xp.isfinite(Qc).all()):
+            raise ValueError(
+                "some queries lie so far from X (relative to X's spread) that their "
+                "distances overflow float32 in the search; rescale the data, or query "
+                "with rows on the scale of X.")
+    # every dot product and partial sum of the GEMM is then an integer below 2**24
+    exact = exact and float(x_sq.max()) <= _EXACT_MAX_SQ and float(q_sq.max()) <= _EXACT_MAX_SQ
+    half_sq = (0.5 * x_sq).astype(xp.float32)
+
+    # Phase A: approximate best m per query row from the expanded form.
+    score, cand = _candidates(be, Xc, Qc, half_sq, m, self_search, budget,
+                              f"{n_q} queries x {n_ref} references x {n_features} features",
+                              bar)
+
+    # Phase B: exact distances for the candidates, ordered by (distance, index).
+    d2, idx = _refine(be, X, Q, cand, k, budget)
+    _timing.count("query_rows", n_q)
+    if m == n_avail or exact:
+        # every reference was a candidate, or the search was exact: nothing to doubt
+        _timing.count("exact_rows" if exact else "complete_rows", n_q)
+        return d2, idx
+
+    # Phase C: certify each row; re-check where rounding could misorder.
+    doubtful = xp.flatnonzero(~_certified(be, score, d2, q_sq, inv_scale, be.gemm_eps,
+                                         n_features, k))
+    if doubtful.size:
+        with _timing.phase("neighbours_recheck", be):
+            _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, score, centre, inv_scale, doubtful,
+                     d2, idx, k, m, self_search, budget)
+    return d2, idx
+
+
+def _frame(be, X):
+    """Centre, inverse scale and whether the search may be exact.
+
+    The centre is the per-column median of (at most) ``_CENTRE_SAMPLE``
+    evenly spaced rows: one extreme value shifts a mean, and with it every
+    row's rounding bound, but not a median. The scale maps the data into
+    [-1, 1]. When the sampled rows are integers within ``_EXACT_MAX_ABS`` of
+    an integer centre, the data are only shifted (scale 1), so that a search
+    over integers stays exact (``_scaled`` then checks every row).
+    """
+    xp = be.xp
+    step = max(1, X.shape[0] // _CENTRE_SAMPLE)
+    sample = X[::step]
+    centre = xp.median(sample, axis=0).astype(xp.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        mean = X.mean(axis=0, dtype=xp.float64)
-        spread = xp.maximum(xp.abs(X.max(axis=0) - mean), xp.abs(X.min(axis=0) - mean)).max()
-    magnitude = max(float(spread), float(xp.abs(mean).max()))
-    if not magnitude < _MAX_MAGNITUDE:  # also catches an overflowing mean (inf, nan)
+        top = X.max(axis=0).astype(xp.float64)
+        bottom = X.min(axis=0).astype(xp.float64)
+        spread = float(xp.maximum(top - centre, centre - bottom).max())
+    magnitude = max(spread, float(xp.abs(centre).max()))
+    if not magnitude < _MAX_MAGNITUDE:  # also catches inf and nan
         raise ValueError(
             f"X has values of magnitude about {magnitude:.3g}: squared distances would "
             "overflow float64. Rescale the features first, for example with "
             "sklearn.preprocessing.StandardScaler.")
-    inv_scale = 1.0 / float(spread) if float(spread) > 0 else 1.0
-    Xc, x_sq = _scaled(be, X, mean, inv_scale, budget)
-    with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
-        Qc, q_sq = (Xc, x_sq) if self_search else _scaled(be, Q, mean, inv_scale, budget)
-    if not self_search and not bool(xp.isfinite(Qc).all()):
-        raise ValueError(
-            "some queries lie so far from X (relative to X's spread) that their "
-            "distances overflow float32 in the search; rescale the data, or query with "
-            "rows on the scale of X.")
-    half_sq = (0.5 * x_sq).astype(xp.float32)
+    rounded = xp.rint(centre)
+    if (float(xp.maximum(top - rounded, rounded - bottom).max()) <= _EXACT_MAX_ABS
+            and bool((sample == xp.rint(sample)).all())):
+        return rounded, 1.0, True
+    return centre, (1.0 / spread if spread > 0 else 1.0), False
 
-    # Phase A: approximate best m per query row from the expanded form.
-    rows, cols = be.block_shape(n_q, n_ref, 4, budget)
+
+def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, sizes: str,
+                bar=None, self_rows=None):
+    """Phase A: the best ``m`` (score, index) of each query row, block by block.
+
+    ``self_rows``, for a re-check of a subset of a self-search, gives each
+    query's own row in ``Xc`` (masked out); ``self_search`` masks the
+    diagonal of a full self-search.
+    """
+    xp = be.xp
+    n_q = Qc.shape[0]
+    n_ref = Xc.shape[0]
+    rows, cols = be.block_shape(n_q, n_ref, Xc.itemsize, budget)
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
-
     counted = 0  # rows the bar has been told of, taken back if an OOM restarts phase A
 
     def phase_a(rows: int, cols: int) -> list:
@@ -167,11 +273,14 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
         def search_block(q0: int):
             nonlocal counted
             q1 = min(q0 + rows, n_q)
-            state = be.topk_init(q1 - q0, m, xp.float32)
+            state = be.topk_init(q1 - q0, m, Xc.dtype)
             Q_blk = Qc[q0:q1]
+            own = None if self_rows is None else self_rows[q0:q1]
             for c0 in block_starts(n_ref, cols):
                 c1 = min(c0 + cols, n_ref)
                 G = Q_blk @ Xc[c0:c1].T
+                if own is not None:
+                    _mask_columns(xp, G, own - c0)
                 be.topk_update(state, G, half_sq[c0:c1], c0,
                                (q0 - c0) if self_search else None)
             if bar is not None:
@@ -181,37 +290,95 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
 
         return be.map_blocks(search_block, block_starts(n_q, rows))
 
-    parts = _shrink_on_oom(be, phase_a, rows, cols, min_cols,
-                           f"{n_q} queries x {n_ref} references x {n_features} features")
-    score = xp.concatenate([p[0] for p in parts])
-    cand = xp.concatenate([p[1] for p in parts])
-    del parts
+    parts = _shrink_on_oom(be, phase_a, rows, cols, min_cols, sizes)
+    return xp.concatenate([p[0] for p in parts]), xp.concatenate([p[1] for p in parts])
 
-    # Phase B: exact distances for the candidates, ordered by (distance, index).
-    d2, idx = _refine(be, X, Q, cand, k, budget)
-    if m == n_avail:
-        return d2, idx  # every reference was a candidate: nothing left to doubt
 
-    # Phase C: certify each row; re-check exactly where rounding could misorder.
-    # Everything below is in the scaled units of the search.
-    # A reference r competes with the k-th neighbour only if |q - r| <= dist_k,
-    # so |r| <= |q| + dist_k: any farther one is beaten exactly, whatever the
-    # rounding. The rounding bound of the expanded form is therefore taken at
-    # that radius, per row, not at the largest norm in the data: one outlier
-    # or a heavy-tailed column must not make every row look doubtful.
-    eps = be.gemm_eps
+def _mask_columns(xp, G, local) -> None:
+    """Give column ``local[i]`` of row i a score of -inf where it lies in the block."""
+    inside = xp.flatnonzero((local >= 0) & (local < G.shape[1]))
+    G[inside, local[inside]] = -xp.inf
+
+
+def _certified(be, score, d2, q_sq, inv_scale: float, eps: float, n_features: int, k: int):
+    """Rows whose k-th exact neighbour provably beats every non-candidate.
+
+    Everything is in the scaled units of the search. A reference r competes
+    with the k-th neighbour only if |q - r| <= dist_k, so |r| <= |q| + dist_k:
+    any farther one is beaten exactly, whatever the rounding. The rounding
+    bound of the expanded form is therefore taken at that radius, per row,
+    not at the largest norm in the data: one outlier or a heavy-tailed column
+    must not make every row look doubtful.
+    """
+    xp = be.xp
     radius = (xp.sqrt(q_sq) + xp.sqrt(d2[:, k - 1]) * inv_scale) * (1 + 8 * eps)
     err = (n_features + 8) * eps * (xp.sqrt(q_sq) + radius) ** 2
     t_k = 0.5 * (d2[:, k - 1] * inv_scale**2 - q_sq)    # exact k-th, in score units
     s_worst = -score.min(axis=1).astype(xp.float64)     # every non-candidate is >= this
-    doubtful = xp.flatnonzero(~(t_k + 2 * err < s_worst))
-    if doubtful.size:
-        limit = -(t_k[doubtful] + 2 * err[doubtful])
-        d2_fix, idx_fix = _exhaustive(be, X, Q, Xc, Qc, half_sq, doubtful, limit, k,
+    return t_k + 2 * err < s_worst
+
+
+def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, score, centre, inv_scale: float, doubtful,
+             d2, idx, k: int, m: int, self_search: bool, budget: int) -> None:
+    """Doubtful rows, searched again: first in float64 by the same blocked
+    GEMM and top-k (a rounding unit 2**29 times finer certifies all but true
+    near-ties), then exhaustively for whatever is still doubtful. Writes the
+    answers into ``d2`` and ``idx``."""
+    xp = be.xp
+    n_features = X.shape[1]
+    _timing.count("doubtful_rows", int(doubtful.size))
+    # the float64 search copies of the doubtful queries and of every reference
+    # (the latter block by block, inside the candidate loop, would repeat the
+    # subtraction per query block; one copy keeps it to a single pass)
+    Q64 = Q[doubtful].astype(xp.float64) - centre
+    X64 = _centred64(be, X, centre, budget)
+    half64 = 0.5 * _row_sq_norms(be, X64, budget)
+    q64_sq = _row_sq_norms(be, Q64, budget)
+    score64, cand64 = _candidates(be, X64, Q64, half64, m, False, budget,
+                                  f"{doubtful.size} doubtful queries x {X.shape[0]} references",
+                                  self_rows=doubtful if self_search else None)
+    del X64
+    d2_64, idx_64 = _refine(be, X, Q[doubtful], cand64, k, budget)
+    ok = _certified(be, score64, d2_64, q64_sq, 1.0, float(np.finfo(np.float64).eps),
+                    n_features, k)
+    d2[doubtful] = d2_64
+    idx[doubtful] = idx_64
+    still = doubtful[~ok]
+    if still.size:
+        _timing.count("exhaustive_rows", int(still.size))
+        # the float32 bound, at that row's certified radius: no reference
+        # scoring below it can be among the k nearest
+        eps = be.gemm_eps
+        d2k = d2[still, k - 1]
+        radius = (xp.sqrt(q_sq[still]) + xp.sqrt(d2k) * inv_scale) * (1 + 8 * eps)
+        err = (n_features + 8) * eps * (xp.sqrt(q_sq[still]) + radius) ** 2
+        t_k = 0.5 * (d2k * inv_scale**2 - q_sq[still])
+        d2_fix, idx_fix = _exhaustive(be, X, Q, Xc, Qc, half_sq, still, -(t_k + 2 * err), k,
                                       self_search, budget)
-        d2[doubtful] = d2_fix
-        idx[doubtful] = idx_fix
-    return d2, idx
+        d2[still] = d2_fix
+        idx[still] = idx_fix
+
+
+def _centred64(be, A, centre, budget: int):
+    """float64 copy of ``A - centre``, filled chunk by chunk (no second temporary)."""
+    xp = be.xp
+    out = xp.empty(A.shape, dtype=xp.float64)
+    chunk = rows_per_block(A.shape[1] * 8, min(budget, be.refine_bytes * 4), A.shape[0])
+    for r0 in block_starts(A.shape[0], chunk):
+        out[r0:r0 + chunk] = A[r0:r0 + chunk]
+        out[r0:r0 + chunk] -= centre
+    return out
+
+
+def _row_sq_norms(be, A, budget: int):
+    """Squared row norms in float64, chunk by chunk."""
+    xp = be.xp
+    out = xp.empty(A.shape[0], dtype=xp.float64)
+    chunk = rows_per_block(A.shape[1] * 8, min(budget, be.refine_bytes * 4), A.shape[0])
+    for r0 in block_starts(A.shape[0], chunk):
+        block = A[r0:r0 + chunk].astype(xp.float64, copy=False)
+        out[r0:r0 + chunk] = xp.einsum("ij,ij->i", block, block)
+    return out
 
 
 def _shrink_on_oom(be, run, rows: int, cols: int, min_cols: int, sizes: str):
@@ -241,21 +408,25 @@ def _shrink_on_oom(be, run, rows: int, cols: int, min_cols: int, sizes: str):
                 cols = max(min_cols, cols // 2)
 
 
-def _scaled(be, A, mean, inv_scale: float, budget: int):
-    """float32 copy of ``(A - mean) * inv_scale`` and the float64 squared norms of
-    its (float32) rows, computed chunk by chunk: no full-size float64 temporary
-    (CuPy's einsum would cast whole operands to float64)."""
+def _scaled(be, A, centre, inv_scale: float, budget: int, check_integers: bool = False):
+    """float32 copy of ``(A - centre) * inv_scale``, the float64 squared norms of
+    its (float32) rows, and, when ``check_integers``, whether every value is
+    an integer (``_frame`` only looked at a sample). Chunk by chunk: no
+    full-size float64 temporary (CuPy's einsum would cast whole operands)."""
     xp = be.xp
     out = xp.empty(A.shape, dtype=xp.float32)
     sq_norms = xp.empty(A.shape[0], dtype=xp.float64)
     chunk = rows_per_block(A.shape[1] * 8 * 3, min(budget, be.refine_bytes * 4), A.shape[0])
+    integers = check_integers
     for r0 in block_starts(A.shape[0], chunk):
-        block = A[r0:r0 + chunk] - mean
+        block = A[r0:r0 + chunk] - centre
         block *= inv_scale
+        if integers:
+            integers = bool((block == xp.rint(block)).all())
         out[r0:r0 + chunk] = block
         block[...] = out[r0:r0 + chunk]  # the rounded values the search will use
         sq_norms[r0:r0 + chunk] = xp.einsum("ij,ij->i", block, block)
-    return out, sq_norms
+    return out, sq_norms, integers
 
 
 def _exact_d2(xp, X, Q, q_rows, ref_idx):

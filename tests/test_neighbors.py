@@ -158,3 +158,113 @@ def test_one_outlier_does_not_send_every_row_to_the_exhaustive_check(monkeypatch
     _, idx = kneighbors(X, 5, backend="numpy")
     np.testing.assert_array_equal(idx, brute_knn(X, 5)[1])
     assert sum(seen) <= 20
+
+
+# -- the hard inputs of fraud data: heavy tails, duplicates, ties -------------
+def _hard(name: str, n: int, d: int = 6, seed: int = 0) -> np.ndarray:
+    """Shapes that defeat a plain float32 search: each needs one of the engine's
+    defences (median centre, float64 re-search, duplicate groups, exact integers)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    if name == "rows_scaled_1e6":      # 0.5 % of rows, six orders of magnitude out
+        X[rng.choice(n, max(2, n // 200), replace=False)] *= 1e6
+    elif name == "one_value_1e7":
+        X[rng.integers(n), rng.integers(d)] = 1e7
+    elif name == "column_1e9":          # one column in 1e9 next to columns in 1e-3
+        X[:, 0] *= 1e9
+        X[:, 1:] *= 1e-3
+    elif name == "one_row_repeated":
+        X[:] = X[0]
+    elif name == "rows_repeated":       # every row 2 to 9 times, shuffled
+        X = np.repeat(X[: n // 5], rng.integers(2, 10, n // 5), axis=0)[:n]
+        X = X[rng.permutation(len(X))]
+    elif name == "binary":              # wide enough that few rows repeat
+        X = (rng.random((n, 4 * d)) < 0.1).astype(float)
+    elif name == "many_zeros":
+        X[rng.random(X.shape) < 0.7] = 0.0
+    return X
+
+
+HARD = ["rows_scaled_1e6", "one_value_1e7", "column_1e9", "one_row_repeated",
+        "rows_repeated", "binary", "many_zeros"]
+
+
+@pytest.mark.parametrize("name", HARD)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hard_inputs_match_brute_force_exactly(backend, xp, name, dtype):
+    X = _hard(name, 400).astype(dtype)
+    Q = _hard(name, 90, seed=1).astype(dtype)
+    for queries, wm in [(None, None), (None, 0.002), (Q, 0.002)]:
+        dist, idx = kneighbors(xp.asarray(X), 7, queries=None if queries is None
+                               else xp.asarray(queries), backend=backend, working_memory=wm)
+        ref_d2, ref_idx = brute_knn(X, 7, queries)
+        np.testing.assert_array_equal(to_numpy(idx), ref_idx)
+        np.testing.assert_allclose(to_numpy(dist).astype(np.float64) ** 2, ref_d2,
+                                   rtol=1e-5 if dtype == np.float32 else 1e-10, atol=1e-30)
+
+
+def _fallback_counts(X, k=5, queries=None, backend="numpy"):
+    from gpusmote import _timing
+
+    with _timing.record() as phases:
+        kneighbors(X, k, queries=queries, backend=backend)
+    return phases.counts
+
+
+def test_integers_are_searched_exactly_without_a_recheck():
+    # binary and one-hot data tie everywhere; on integers the search is exact
+    X = _hard("binary", 3000, d=30)
+    counts = _fallback_counts(X)
+    assert counts["exact_rows"] == len(np.unique(X, axis=0))
+    assert counts["doubtful_rows"] == 0
+
+
+def test_duplicates_are_searched_once():
+    X = _hard("rows_repeated", 3000)
+    counts = _fallback_counts(X)
+    assert counts["duplicate_rows"] == len(X) - len(np.unique(X, axis=0))
+    assert counts["query_rows"] == len(np.unique(X, axis=0))
+    assert counts["exhaustive_rows"] == 0
+
+
+def test_a_few_extreme_rows_leave_the_others_certified():
+    # the centre is a median: 0.5 % of rows at 1e6 do not move it
+    counts = _fallback_counts(_hard("rows_scaled_1e6", 4000, d=30))
+    assert counts["doubtful_rows"] <= 40
+
+
+def test_cancellation_is_settled_in_float64_not_exhaustively():
+    # a 1e9 column: float32 cannot rank neighbours 1e5 apart, float64 can
+    X = _hard("column_1e9", 3000)
+    counts = _fallback_counts(X)
+    assert counts["doubtful_rows"] > 300
+    assert counts["exhaustive_rows"] == 0
+
+
+@pytest.mark.parametrize("self_search", [True, False])
+def test_tied_duplicate_groups_interleave_by_index(backend, xp, self_search):
+    # four groups of copies on the unit circle, their members' indices
+    # interleaved: around the origin every group ties, so the answer takes
+    # the lowest indices across groups, not whole groups in turn
+    points = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]) * 0.3
+    labels = np.random.default_rng(4).integers(0, 4, 60)
+    X = np.vstack([points[labels], [[0.0, 0.0]]])  # the last row is the centre
+    queries = None if self_search else np.array([[0.0, 0.0], [0.3, 0.0]])
+    _, idx = kneighbors(xp.asarray(X), 13, queries=None if queries is None else
+                        xp.asarray(queries), backend=backend)
+    np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 13, queries)[1])
+
+
+def test_numpy_topk_keeps_the_lower_index_among_ties():
+    from gpusmote.backends._numpy import NumpyBackend
+
+    be = NumpyBackend()
+    state = be.topk_init(1, 3, np.float64)
+    # every score equal: the three lowest column indices must stay, block after block
+    for c0 in (0, 10, 20):
+        be.topk_update(state, np.zeros((1, 10)), np.zeros(10), c0, None)
+    assert sorted(be.topk_result(state)[1][0].tolist()) == [0, 1, 2]
+    state = be.topk_init(1, 3, np.float64)
+    G = np.array([[5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 7.0, 1.0]])
+    be.topk_update(state, G, np.zeros(8), 0, None)
+    assert sorted(be.topk_result(state)[1][0].tolist()) == [0, 1, 6]

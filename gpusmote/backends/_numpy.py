@@ -208,5 +208,14 @@ def _merge(state: TopK, rows: np.ndarray, scores: np.ndarray, index: np.ndarray)
     pool_s[local, slot] = scores
     pool_i[local, slot] = index
     best = np.argpartition(-pool_s, m - 1, axis=1)[:, :m]
-    state.score[touched] = np.take_along_axis(pool_s, best, axis=1)
+    kept = np.take_along_axis(pool_s, best, axis=1)
+    # argpartition splits a tie at the m-th score arbitrarily; where a tie
+    # crosses that line, order those rows fully: the lower index wins
+    bar = kept.min(axis=1, keepdims=True)
+    split = np.flatnonzero((pool_s == bar).sum(axis=1) > (kept == bar).sum(axis=1))
+    if split.size:
+        by_index = np.where(pool_i[split] < 0, np.iinfo(np.int64).max, pool_i[split])
+        best[split] = np.lexsort((by_index, -pool_s[split]), axis=-1)[:, :m]
+        kept = np.take_along_axis(pool_s, best, axis=1)
+    state.score[touched] = kept
     state.index[touched] = np.take_along_axis(pool_i, best, axis=1)

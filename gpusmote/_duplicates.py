@@ -1,0 +1,146 @@
+"""Exact duplicate rows, collapsed before a neighbour search and expanded after.
+
+Repeated rows (the same card, merchant and amount) are ties of distance 0; a
+group larger than the candidates kept per row defeats any top-k filter and
+sends every copy to the exhaustive re-check. Searching the distinct rows
+instead, then handing each row the lowest-index members of its nearest
+groups, gives the same answer as a search over all rows, ties included:
+
+* distinct rows are ordered by their lowest member index, so the search's own
+  tie rule (lower index first) orders tied groups by their lowest member;
+* the ``t`` lowest indices among tied groups all lie in the first ``t`` of
+  those groups in that order (a group holding one of them has its lowest
+  member at or below it), so ``k`` nearest groups, and at most ``k + 1``
+  members of each, always contain the ``k`` (or ``k + 1``) nearest rows.
+
+Written once against ``be.xp``: the same code runs on NumPy and CuPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._blocking import block_starts, rows_per_block
+
+
+@dataclass
+class Groups:
+    """Rows of X grouped by exact equality.
+
+    ``first`` holds each group's lowest row index, ascending (so group ``g``
+    is distinct row ``g``); ``label`` maps every row to its group;
+    ``members`` lists rows by (group, index) and group ``g``'s members are
+    ``members[start[g]:start[g] + count[g]]``.
+    """
+
+    first: object
+    label: object
+    members: object
+    start: object
+    count: object
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.first.shape[0])
+
+
+def find_groups(be, X, budget: int) -> Groups | None:
+    """Exact duplicate groups of the rows of ``X``, or None when every row is distinct.
+
+    Rows are hashed (a random projection, exact arithmetic not needed), sorted
+    by hash, and neighbours in that order are compared exactly. Rows whose
+    projections differ only by rounding are then simply not merged: a missed
+    duplicate costs speed, never correctness.
+    """
+    xp = be.xp
+    n, d = X.shape
+    if n < 2:
+        return None
+    weights = np.random.default_rng(0x5EED).standard_normal(d).astype(X.dtype)
+    h = X @ be.asarray(weights)
+    order = be.argsort_stable(h)          # equal hashes keep ascending row order
+    h_sorted = h[order]
+    maybe = xp.flatnonzero(h_sorted[1:] == h_sorted[:-1]) + 1
+    if maybe.size == 0:
+        return None
+    same = xp.zeros(n, dtype=bool)        # same[i]: sorted row i equals sorted row i - 1
+    chunk = rows_per_block(d * X.itemsize * 2, budget, maybe.shape[0])
+    for p0 in block_starts(maybe.shape[0], chunk):
+        pos = maybe[p0:p0 + chunk]
+        same[pos] = (X[order[pos]] == X[order[pos - 1]]).all(axis=1)
+    if not bool(same.any()):
+        return None
+    # runs of equal rows in hash order are the groups; relabel them by lowest member
+    run = xp.cumsum(~same) - 1
+    n_runs = int(run[-1]) + 1
+    run_start = xp.flatnonzero(~same)
+    run_first = order[run_start]          # each run's lowest index (stable sort)
+    by_first = be.argsort_stable(run_first)
+    new_label = xp.empty(n_runs, dtype=xp.int64)
+    new_label[by_first] = xp.arange(n_runs, dtype=xp.int64)
+    label = xp.empty(n, dtype=xp.int64)
+    label[order] = new_label[run]
+    members = be.argsort_stable(label)    # by group, ascending index inside each
+    count = xp.bincount(label, minlength=n_runs)
+    start = xp.cumsum(count) - count
+    return Groups(first=run_first[by_first], label=label, members=members,
+                  start=start, count=count)
+
+
+def first_members(be, groups: Groups, width: int, pad: int):
+    """(n_groups, width): each group's ``width`` lowest row indices, ``pad`` after the last."""
+    xp = be.xp
+    j = xp.arange(width, dtype=xp.int64)
+    pos = groups.start[:, None] + j
+    inside = j < groups.count[:, None]
+    return xp.where(inside, groups.members[xp.minimum(pos, groups.members.shape[0] - 1)], pad)
+
+
+def expand(be, groups: Groups, d2_groups, nn_groups, k: int, n_rows: int, query_labels,
+           order_by_distance, budget: int):
+    """Row-level k nearest from a search over the distinct rows.
+
+    ``d2_groups`` / ``nn_groups`` are the squared distances and group indices
+    of the nearest groups of each query (one query per distinct row for a
+    self-search, whose group is then excluded from its own result). For a
+    self-search ``query_labels`` is ``groups.label`` and each row's own copies
+    come first, at distance 0; otherwise ``query_labels`` is None and every
+    query is its own row of ``d2_groups``.
+    """
+    xp = be.xp
+    self_search = query_labels is not None
+    keep = k + 1 if self_search else k        # a self-search drops the row itself later
+    pad = n_rows                              # sorts after every real index
+    per_group = first_members(be, groups, keep, pad)
+    n_q, k_g = nn_groups.shape
+    width = (keep if self_search else 0) + k_g * keep
+    chunk = rows_per_block(width * 8 * 6, budget, n_q)
+    d2_out = xp.empty((n_q, keep), dtype=xp.float64)
+    idx_out = xp.empty((n_q, keep), dtype=xp.int64)
+    for r0 in block_starts(n_q, chunk):
+        r1 = min(r0 + chunk, n_q)
+        nbr = per_group[nn_groups[r0:r1]].reshape(r1 - r0, k_g * keep)
+        dist = xp.repeat(d2_groups[r0:r1], keep, axis=1)
+        if self_search:
+            own = per_group[r0:r1]  # query i of a self-search is distinct row i
+            nbr = xp.concatenate([own, nbr], axis=1)
+            dist = xp.concatenate([xp.zeros(own.shape, dtype=xp.float64), dist], axis=1)
+        dist = xp.where(nbr == pad, xp.inf, dist)
+        dist, nbr = order_by_distance(be, dist, nbr)
+        d2_out[r0:r1] = dist[:, :keep]
+        idx_out[r0:r1] = nbr[:, :keep]
+    if not self_search:
+        return d2_out, idx_out
+    # row i takes its group's best k + 1 without itself: drop i where it appears,
+    # else the last one
+    d2_rows = d2_out[query_labels]
+    idx_rows = idx_out[query_labels]
+    rows = xp.arange(n_rows, dtype=xp.int64)
+    hit = idx_rows == rows[:, None]
+    drop = xp.where(hit.any(axis=1), xp.argmax(hit, axis=1), k)
+    j = xp.arange(k, dtype=xp.int64)
+    take = j + (j >= drop[:, None])
+    return (xp.take_along_axis(d2_rows, take, axis=1),
+            xp.take_along_axis(idx_rows, take, axis=1))
