@@ -53,7 +53,8 @@ def describe(obj: Any) -> Container:
 
 
 def resampled_index(index: Any, n_new: int):
-    """Original labels first, then fresh integer labels for the synthetic rows.
+    """Original labels first, then fresh integer labels for the synthetic rows;
+    the index's name is kept.
 
     For an integer index the new labels continue after its maximum, so they
     never collide with an original label; other indexes continue from len().
@@ -66,9 +67,11 @@ def resampled_index(index: Any, n_new: int):
         start = int(index.max()) + 1
     else:
         start = len(index)
+    # the new labels carry the index's name, so append keeps it (pandas drops
+    # a name that the two parts do not share)
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
-        return pd.RangeIndex(len(index) + n_new)
-    return index.append(pd.RangeIndex(start, start + n_new))
+        return pd.RangeIndex(len(index) + n_new, name=index.name)
+    return index.append(pd.RangeIndex(start, start + n_new, name=index.name))
 
 
 def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):

@@ -2,8 +2,10 @@
 
 What it is for: ``CupyBackend`` and every ``xp``-generic line of the samplers
 run end to end without a GPU, through the same calls they make on a device.
-What it is not: a test of the CUDA kernels (``test_kernels.py`` builds those
-as C++) or of CuPy itself. Where it can, it is stricter than CuPy, so that a
+What it is not: a test of CuPy itself. The kernels are computed from their
+specification unless it is installed with ``kernels="emulated"``: then the
+CUDA source itself runs (built as C++ by ``_emulation``, as ``test_kernels.py``
+uses it), so a wrong kernel fails the sampler-level tests that use it. Where it can, it is stricter than CuPy, so that a
 mistake that would fail on a device fails here too:
 
 * device arrays are a separate type; mixing them with NumPy arrays in a
@@ -16,7 +18,10 @@ mistake that would fail on a device fails here too:
   signature in the source (a Python int passed for an ``int`` parameter is
   an error, as it is a silent misread on a device), the launch geometry and
   the arrays' dtypes, contiguity and sizes, then computes what the kernel
-  is specified to compute, with NumPy.
+  is specified to compute, with NumPy; or, installed with
+  ``kernels="emulated"``, runs the real CUDA source built for the CPU
+  (``_emulation``) and fails the launch where it differs from that
+  specification.
 
 Install it with ``install(monkeypatch)``; it refuses to shadow a real CuPy.
 """
@@ -32,6 +37,8 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from gpusmote.backends import _kernels
+
+from . import _emulation
 
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
              "Please use `.get()` to construct a NumPy array explicitly.")
@@ -410,10 +417,32 @@ class _Kernel:
                 raise TypeError(f"{self.name} argument {i}: want {ctype}{'*' if pointer else ''}, "
                                 f"got {type(arg).__name__} {getattr(arg, 'dtype', '')}")
         a = [x._a if isinstance(x, ndarray) else x.item() for x in args]
+        lib = module.emulation
+        if lib is None:
+            if self.name == "gpusmote_topk_update":
+                self._topk(grid, block, *a)
+            else:
+                self._interpolate(grid, block, *a)
+            return
+        # the real CUDA source runs (tests/_emulation.py) and must match its specification
+        outputs = (2, 3) if self.name == "gpusmote_topk_update" else (4,)
+        spec = list(a)
+        for i in outputs:
+            spec[i] = a[i].copy()
         if self.name == "gpusmote_topk_update":
-            self._topk(grid, block, *a)
+            self._topk(grid, block, *spec)
+            _emulation.topk(lib, a[2], a[3], a[0], a[1], a[5], a[6] if a[7] else None, a[8])
         else:
-            self._interpolate(grid, block, *a)
+            self._interpolate(grid, block, *spec)
+            _emulation.interpolate(lib, *a[:5], grid=grid[0], threads=block[0])
+        module.emulated_launches += 1
+        for i in outputs:
+            if not np.array_equal(a[i], spec[i], equal_nan=True):
+                bad = np.flatnonzero((a[i] != spec[i]).reshape(a[i].shape[0], -1).any(axis=1))
+                raise AssertionError(
+                    f"{self.name}<{self.dtype}, {self.bucket}> (the CUDA source, emulated) "
+                    f"differs from its specification in {bad.size} of {a[i].shape[0]} rows "
+                    f"(argument {i}; first row {bad[0]})")
 
     def _topk(self, grid, block, G, half, score, index, n_cols, col0, off, has_self, m):
         n_rows = score.shape[0]
@@ -457,6 +486,8 @@ module.__version__ = "0.0-fake"
 module.__file__ = __file__
 module.FAKE = True
 module.launches = []
+module.emulation = None        # the kernel emulation's library while kernels="emulated"
+module.emulated_launches = 0
 for _name in ("asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module",
               "ndarray", "RawModule", "argsort", "sort"):
     setattr(module, _name, globals()[_name])
@@ -484,8 +515,14 @@ _SUBMODULES = {"cupy.cuda": module.cuda, "cupy.cuda.memory": module.cuda.memory,
                "cupy.cuda.runtime": module.cuda.runtime, "cupy.random": module.random}
 
 
-def install(monkeypatch) -> types.ModuleType:
-    """Put the stand-in in ``sys.modules['cupy']`` for one test; compiled-kernel caches cleared."""
+def install(monkeypatch, kernels: str = "specification") -> types.ModuleType:
+    """Put the stand-in in ``sys.modules['cupy']`` for one test; compiled-kernel caches cleared.
+
+    ``kernels="emulated"`` runs every ``RawModule`` launch through the CUDA
+    source built for the CPU (``_emulation``) and checks it against the
+    specification; without a C++ compiler it falls back to the specification
+    (``module.emulation`` stays None).
+    """
     real = sys.modules.get("cupy")
     if real is not None and not getattr(real, "FAKE", False):
         raise RuntimeError("a real CuPy is loaded; the stand-in would shadow it")
@@ -495,4 +532,9 @@ def install(monkeypatch) -> types.ModuleType:
     for cached in (_kernels._module, _kernels.topk_kernel, _kernels.interpolate_kernel):
         cached.cache_clear()
     module.launches.clear()
+    if kernels not in ("specification", "emulated"):
+        raise ValueError(f"kernels must be 'specification' or 'emulated', got {kernels!r}")
+    monkeypatch.setattr(module, "emulation",
+                        _emulation.library() if kernels == "emulated" else None)
+    monkeypatch.setattr(module, "emulated_launches", 0)
     return module

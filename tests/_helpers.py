@@ -38,3 +38,28 @@ def on_segments(X_orig, X_new, seeds, neighbours, atol=1e-5):
     resid = rel - t[:, :, None] * ab[None, :, :]
     scale = 1.0 + np.abs(new).max()
     return (np.abs(resid).max(axis=2) <= atol * scale).any(axis=1)
+
+
+def segment_steps(X_orig, X_new, pairs, atol=1e-5):
+    """For each new row, the segment it lies on and its step along it, unclipped.
+
+    ``pairs`` (P, 2) are (seed, neighbour) row indices into ``X_orig``; segments
+    of zero length are left out (a copy of a row lies on no segment). Returns
+    ``(which, t)``: the index into ``pairs`` of the nearest segment and the step
+    ``t`` with ``new = a + t (b - a)``; ``which`` is -1 (and ``t`` NaN) where the
+    row is off every segment by more than ``atol`` (relative).
+    """
+    X_orig = np.asarray(X_orig, dtype=np.float64)
+    new = np.asarray(X_new, dtype=np.float64)
+    pairs = np.asarray(pairs).reshape(-1, 2)
+    a, b = X_orig[pairs[:, 0]], X_orig[pairs[:, 1]]
+    ab = b - a
+    denom = np.einsum("pd,pd->p", ab, ab)
+    rel = new[:, None, :] - a[None, :, :]                                       # (N, P, d)
+    t = np.einsum("npd,pd->np", rel, ab) / np.where(denom == 0, 1, denom)
+    resid = np.abs(rel - np.clip(t, 0, 1)[:, :, None] * ab[None, :, :]).max(axis=2)
+    resid[:, denom == 0] = np.inf
+    which = resid.argmin(axis=1)
+    rows = np.arange(len(new))
+    ok = resid[rows, which] <= atol * (1.0 + np.abs(new).max())
+    return np.where(ok, which, -1), np.where(ok, t[rows, which], np.nan)

@@ -31,20 +31,29 @@ def backend(request, monkeypatch) -> str:
     return request.param
 
 
-def use_fake_cupy(monkeypatch):
-    """Install the NumPy stand-in as ``cupy`` for one test (skips next to a real CuPy)."""
+def use_fake_cupy(monkeypatch, kernels: str = "specification"):
+    """Install the NumPy stand-in as ``cupy`` for one test (skips next to a real CuPy).
+    ``kernels="emulated"`` runs the real CUDA source (see ``_fake_cupy.install``)."""
     from . import _fake_cupy
 
     real = sys.modules.get("cupy")
     if real is not None and not getattr(real, "FAKE", False):
         pytest.skip("a real CuPy is loaded: the gpu tests cover this")
-    return _fake_cupy.install(monkeypatch)
+    return _fake_cupy.install(monkeypatch, kernels=kernels)
 
 
 @pytest.fixture
 def fake_cupy(monkeypatch):
     """The NumPy stand-in, installed as ``cupy`` for this test."""
     return use_fake_cupy(monkeypatch)
+
+
+@pytest.fixture
+def fake_cupy_real_kernels(monkeypatch):
+    """The stand-in with its kernel launches run by the CUDA source built for the CPU
+    and checked against the specification; the specification alone where no C++
+    compiler is found (``module.emulation`` is then None)."""
+    return use_fake_cupy(monkeypatch, kernels="emulated")
 
 
 @pytest.fixture(params=["fake-cupy", pytest.param("cupy", marks=pytest.mark.gpu)])

@@ -3,9 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 
-from gpusmote import SMOTE
+from gpusmote import (ADASYN, SMOTE, SMOTEENN, SMOTEN, SMOTENC, BorderlineSMOTE,
+                      EditedNearestNeighbours, RandomOverSampler, SMOTETomek, TomekLinks)
 from tests._helpers import to_numpy
 
 
@@ -25,11 +27,12 @@ def test_dataframe_keeps_columns_dtypes_and_original_index():
     X_res, y_res = SMOTE(random_state=0).fit_resample(df, target)
     assert list(X_res.columns) == list(df.columns)
     assert dict(X_res.dtypes) == dict(df.dtypes)
-    assert X_res.index.name == "tx_id" or X_res.index[:300].equals(df.index)
-    assert X_res.index[:300].equals(df.index)
-    assert X_res.index.is_unique
-    assert y_res.name == "is_fraud" and y_res.index.equals(X_res.index)
-    pd.testing.assert_frame_equal(X_res.iloc[:300], df, check_names=False)
+    want = pd.Index(np.r_[df.index.to_numpy(), 1898 + np.arange(len(X_res) - 300)],
+                    name="tx_id")
+    pd.testing.assert_index_equal(X_res.index, want, exact=True, check_names=True)
+    assert y_res.name == "is_fraud"
+    pd.testing.assert_index_equal(y_res.index, want, check_names=True)
+    pd.testing.assert_frame_equal(X_res.iloc[:300], df)
 
 
 def test_string_index_gets_fresh_labels_for_synthetic_rows():
@@ -90,3 +93,56 @@ def test_input_arrays_are_never_modified(backend, xp):
     SMOTE(random_state=0, backend=backend).fit_resample(X_in, y_in)
     np.testing.assert_array_equal(to_numpy(X_in), X)
     np.testing.assert_array_equal(to_numpy(y_in), y)
+
+
+SAMPLERS = [
+    SMOTE(random_state=0), BorderlineSMOTE(random_state=0),
+    BorderlineSMOTE(kind="borderline-2", random_state=0), ADASYN(random_state=0),
+    SMOTENC(categorical_features=["cat"], random_state=0), SMOTEN(random_state=0),
+    RandomOverSampler(random_state=0), RandomOverSampler(shrinkage=1.0, random_state=0),
+    TomekLinks(), EditedNearestNeighbours(), SMOTETomek(random_state=0),
+    SMOTEENN(random_state=0),
+]
+
+
+def _named_frame(sampler, index):
+    X, y = _data()
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"], index=index)
+    if isinstance(sampler, SMOTENC):
+        df["cat"] = np.where(X[:, 0] > 0, "p", "q")
+    if isinstance(sampler, SMOTEN):
+        df = (df > 0).astype(str)
+    return df, pd.Series(y, index=df.index, name="target")
+
+
+def _expected_index(sampler, index, n_out):
+    """Original labels first, then fresh integer labels after the largest (or, for a
+    non-integer index, from its length); rows kept by a cleaner in their order."""
+    def over(index, n_out):
+        start = int(index.max()) + 1 if index.dtype.kind in "iu" else len(index)
+        labels = np.r_[index.to_numpy(dtype=object), np.arange(start, start + n_out - len(index))]
+        return pd.Index(labels.tolist(), name=index.name)
+
+    if isinstance(sampler, (TomekLinks, EditedNearestNeighbours)):
+        return index[sampler.sample_indices_]
+    if isinstance(sampler, (SMOTETomek, SMOTEENN)):
+        cleaner = sampler.tomek_ if isinstance(sampler, SMOTETomek) else sampler.enn_
+        n_smote = len(sampler.smote_.fit_resample(*_named_frame(sampler, index))[0])
+        return over(index, n_smote)[cleaner.sample_indices_]
+    return over(index, n_out)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("index", [
+    pd.Index(np.arange(300) * 3 + 1000, name="tx_id"),
+    pd.RangeIndex(300, name="row"),
+    pd.Index([f"r{i}" for i in range(300)], name="key"),
+], ids=["int", "range", "str"])
+def test_every_sampler_keeps_the_index_and_its_name(sampler, index):
+    df, target = _named_frame(sampler, index)
+    sampler = clone(sampler)
+    X_res, y_res = sampler.fit_resample(df, target)
+    want = _expected_index(sampler, index, len(X_res))
+    pd.testing.assert_index_equal(X_res.index, want, exact=False, check_names=True)
+    pd.testing.assert_index_equal(y_res.index, want, exact=False, check_names=True)
+    assert X_res.index.is_unique and y_res.name == "target"

@@ -20,6 +20,7 @@ from gpusmote import SMOTE
 from gpusmote.backends import _kernels
 
 from . import test_estimator_checks_family as family
+from ._helpers import brute_knn, on_segments, to_numpy
 
 
 def _on_cupy(sampler):
@@ -174,3 +175,60 @@ def test_gpu_benchmark_compares_the_neighbour_search_with_the_torch_baseline(
     assert r["torch_median_seconds"] == 11.0
     ours = np.median([run["phases"]["neighbours"] for run in r["runs"]["gpusmote"]])
     assert r["neighbours_speedup_vs_torch"] == pytest.approx(10.0 / ours)
+
+
+# -- the real CUDA source behind the stand-in's launches -------------------------
+
+def _tied_data(n, d, dtype, seed):
+    """Rows with many exact duplicates: more rows tie at distance 0 than the
+    search keeps candidates, so the kernel's lower-index rule decides which."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[: n // 3] = X[0]               # one point, n // 3 times
+    X[n // 3: n // 3 + 6] = X[n - 1]  # and a few copies of the last row
+    return X.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kneighbors_on_the_stand_in_runs_the_cuda_source(fake_cupy_real_kernels, dtype):
+    """kneighbors on the CuPy path with the CUDA top-k kernel itself: exact
+    neighbour sets, ties to the lower index; a kernel that differs from its
+    specification (say, its tie rule flipped) fails here."""
+    from gpusmote.neighbors import kneighbors
+
+    cp = fake_cupy_real_kernels
+    X = _tied_data(45, 3, dtype, seed=1)
+    dist, idx = kneighbors(cp.asarray(X), 5, backend="cupy")
+    want_d2, want_idx = brute_knn(X, 5)
+    np.testing.assert_array_equal(to_numpy(idx), want_idx)
+    np.testing.assert_allclose(to_numpy(dist).astype(np.float64) ** 2, want_d2,
+                               rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-12)
+    if cp.emulation is not None:
+        assert cp.emulated_launches >= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_smote_on_the_stand_in_runs_the_cuda_source(fake_cupy_real_kernels, monkeypatch,
+                                                    dtype):
+    """SMOTE on the CuPy path with both CUDA kernels themselves (top-k and
+    interpolation): the same rows, bit for bit, as with the kernels'
+    specification, every new row on a segment to a true neighbour."""
+    from . import _fake_cupy
+
+    cp = fake_cupy_real_kernels
+    rng = np.random.default_rng(2)
+    X_min = _tied_data(36, 3, np.float64, seed=3)
+    X = np.vstack([X_min, 4 + rng.standard_normal((80, 3))]).astype(dtype)
+    y = np.r_[np.ones(36, dtype=int), np.zeros(80, dtype=int)]
+    X_res = to_numpy(SMOTE(random_state=0, backend="cupy").fit_resample(X, y)[0])
+    launched = {k.name for k in cp.launches}
+    assert launched == {"gpusmote_topk_update", "gpusmote_interpolate"}
+    if cp.emulation is not None:
+        assert cp.emulated_launches >= 2
+    monkeypatch.setattr(_fake_cupy.module, "emulation", None)  # the specification now
+    X_spec = to_numpy(SMOTE(random_state=0, backend="cupy").fit_resample(X, y)[0])
+    np.testing.assert_array_equal(X_res, X_spec)
+    assert X_res.dtype == dtype and len(X_res) == 160
+    _, nn = brute_knn(X[:36], 5)
+    assert on_segments(X, X_res[116:], np.arange(36), nn,
+                       atol=1e-5 if dtype == np.float32 else 1e-9).all()

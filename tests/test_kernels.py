@@ -15,7 +15,6 @@ Three layers, so that the kernels are checked even where no GPU is lent:
 
 from __future__ import annotations
 
-import ctypes
 import re
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ from gpusmote.backends import _kernels
 from gpusmote.backends._numpy import NumpyBackend
 from gpusmote.neighbors import _search, _shrink_on_oom
 
+from . import _emulation
 from ._helpers import brute_knn, to_numpy
 
 # -- shared checks -----------------------------------------------------------
@@ -100,139 +100,21 @@ CASES = [
     (8, [300, 300], 200, False, "random"),          # the 256 bucket
 ]
 
-# -- CPU emulation of the CUDA source ---------------------------------------
-
-_EMULATION = r"""
-#include <condition_variable>
-#include <cstring>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-struct gs_dim3 { unsigned x = 0, y = 1, z = 1; };
-static thread_local gs_dim3 threadIdx;
-static gs_dim3 blockIdx, blockDim, gridDim;
-
-// A reusable barrier for the threads of the one block running at a time.
-struct gs_barrier {
-    std::mutex mu; std::condition_variable cv; int n = 0, waiting = 0; long gen = 0;
-    void wait() {
-        std::unique_lock<std::mutex> lock(mu);
-        long g = gen;
-        if (++waiting == n) { waiting = 0; ++gen; cv.notify_all(); return; }
-        cv.wait(lock, [&] { return gen != g; });
-    }
-};
-static gs_barrier gs_block_barrier;
-
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__
-#define __launch_bounds__(n)
-#define __shared__ static
-inline void __syncthreads() { gs_block_barrier.wait(); }
-inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
-inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
-inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }
-
-@SOURCE@
-
-template <typename T, int KB>
-static void run_topk(const T* G, const T* h, T* s, long long* idx, long long n_rows,
-                     long long n_cols, long long col0, long long off, int has_self, int m) {
-    blockDim.x = GPUSMOTE_TOPK_THREADS;
-    gridDim.x = (unsigned)n_rows;
-    gs_block_barrier.n = GPUSMOTE_TOPK_THREADS;
-    for (long long row = 0; row < n_rows; ++row) {
-        blockIdx.x = (unsigned)row;
-        std::vector<std::thread> threads;
-        for (unsigned t = 0; t < GPUSMOTE_TOPK_THREADS; ++t) {
-            threads.emplace_back([=] {
-                threadIdx.x = t;
-                gpusmote_topk_update<T, KB>(G, h, s, idx, n_cols, col0, off, has_self, m);
-            });
-        }
-        for (auto& th : threads) th.join();
-    }
-}
-
-template <typename T>
-static void topk(const T* G, const T* h, T* s, long long* idx, long long n_rows,
-                 long long n_cols, long long col0, long long off, int has_self, int m, int kb) {
-    if (kb == 32) run_topk<T, 32>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
-    else if (kb == 64) run_topk<T, 64>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
-    else if (kb == 128) run_topk<T, 128>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
-    else run_topk<T, 256>(G, h, s, idx, n_rows, n_cols, col0, off, has_self, m);
-}
-
-template <typename T>
-static void interp(const T* X, const long long* r, const long long* nb, const T* st, T* out,
-                   long long n, long long d, unsigned grid, unsigned threads) {
-    blockDim.x = threads;
-    gridDim.x = grid;
-    for (unsigned b = 0; b < grid; ++b) {   // no barrier in this kernel: run threads in turn
-        blockIdx.x = b;
-        for (unsigned t = 0; t < threads; ++t) {
-            threadIdx.x = t;
-            gpusmote_interpolate<T>(X, r, nb, st, out, n, d);
-        }
-    }
-}
-
-extern "C" {
-void topk_f32(const float* G, const float* h, float* s, long long* i, long long r, long long c,
-              long long c0, long long off, int has_self, int m, int kb) {
-    topk<float>(G, h, s, i, r, c, c0, off, has_self, m, kb);
-}
-void topk_f64(const double* G, const double* h, double* s, long long* i, long long r,
-              long long c, long long c0, long long off, int has_self, int m, int kb) {
-    topk<double>(G, h, s, i, r, c, c0, off, has_self, m, kb);
-}
-void interp_f32(const float* X, const long long* r, const long long* nb, const float* st,
-                float* out, long long n, long long d, unsigned grid, unsigned threads) {
-    interp<float>(X, r, nb, st, out, n, d, grid, threads);
-}
-void interp_f64(const double* X, const long long* r, const long long* nb, const double* st,
-                double* out, long long n, long long d, unsigned grid, unsigned threads) {
-    interp<double>(X, r, nb, st, out, n, d, grid, threads);
-}
-}
-"""
+# -- CPU emulation of the CUDA source (tests/_emulation.py) -------------------
 
 
 @pytest.fixture(scope="module")
-def emulated(tmp_path_factory):
-    """The CUDA source compiled for the CPU, loaded with ctypes."""
-    cxx = shutil.which("g++") or shutil.which("clang++")
-    if cxx is None:
+def emulated():
+    """The CUDA source compiled for the CPU (once per test run), loaded with ctypes."""
+    lib = _emulation.library()
+    if lib is None:
         pytest.skip("no C++ compiler to build the kernel emulation")
-    work = tmp_path_factory.mktemp("kernels")
-    src = work / "emulated.cpp"
-    src.write_text(_EMULATION.replace("@SOURCE@", _kernels.SOURCE))
-    lib = work / "emulated.so"
-    # -ffp-contract=off: no FMA, as the GPU module is built with --fmad=false
-    proc = subprocess.run([cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-pthread",
-                           "-ffp-contract=off", "-o", str(lib), str(src)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return ctypes.CDLL(str(lib))
-
-
-def _ptr(a):
-    return a.ctypes.data_as(ctypes.c_void_p)
+    return lib
 
 
 def emulated_topk(lib, state_score, state_index, G, h, col0, self_offset):
     """One launch of gpusmote_topk_update on the emulator (state updated in place)."""
-    fn = lib.topk_f32 if G.dtype == np.float32 else lib.topk_f64
-    m = state_score.shape[1]
-    G, h = np.ascontiguousarray(G), np.ascontiguousarray(h)
-    fn(_ptr(G), _ptr(h), _ptr(state_score), _ptr(state_index),
-       ctypes.c_longlong(G.shape[0]), ctypes.c_longlong(G.shape[1]), ctypes.c_longlong(col0),
-       ctypes.c_longlong(0 if self_offset is None else self_offset),
-       ctypes.c_int(self_offset is not None), ctypes.c_int(m),
-       ctypes.c_int(_kernels.k_bucket(m)))
+    _emulation.topk(lib, state_score, state_index, G, h, col0, self_offset)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -276,9 +158,7 @@ def test_emulated_interpolate_matches_numpy_bitwise(emulated, dtype, n, d, grid)
     NumpyBackend().interpolate(X, rows, nbrs, steps, want, chunk_rows=16)
     got = np.full((n, d), np.nan, dtype=dtype)
     grid = _kernels.interpolate_grid(n * d) if grid is None else grid  # 3: grid-stride loop
-    fn = emulated.interp_f32 if dtype == np.float32 else emulated.interp_f64
-    fn(_ptr(X), _ptr(rows), _ptr(nbrs), _ptr(steps), _ptr(got), ctypes.c_longlong(n),
-       ctypes.c_longlong(d), ctypes.c_uint(grid), ctypes.c_uint(_kernels.INTERP_THREADS))
+    _emulation.interpolate(emulated, X, rows, nbrs, steps, got, grid)
     np.testing.assert_array_equal(got, want)
 
 
@@ -479,9 +359,10 @@ def cupy_pair(cupy_module):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_rows, widths, m, self_search, kind", CASES + [
-    (3000, [5000, 5000, 123], 72, True, "random"),   # many row blocks, long rows
     (1025, [4097], 3, False, "offset"),
     (50, [800], 300, False, "random"),               # beyond the buckets: sort fallback
+    (16, [700, 400], 300, True, "ties"),             # the fallback with many equal scores
+    (12, [500], 260, False, "duplicates"),           # the fallback, every score equal
 ])
 def test_gpu_topk_matches_numpy(cupy_pair, dtype, n_rows, widths, m, self_search, kind):
     cp, cu_be, np_be = cupy_pair
@@ -500,8 +381,9 @@ def test_gpu_topk_matches_numpy(cupy_pair, dtype, n_rows, widths, m, self_search
     all_scores = block_scores(blocks, half, offsets)
     ref_score, ref_index = reference_topk(all_scores, m)
     assert_kselect(score, index, ref_score, ref_index, all_scores)
-    if _kernels.k_bucket(m) is not None:  # the kernel: sorted, lower index wins ties
-        np.testing.assert_array_equal(index, ref_index)
+    # the kernel and the sort fallback alike: sorted best first, lower index wins ties
+    np.testing.assert_array_equal(score, ref_score)
+    np.testing.assert_array_equal(index, ref_index)
     twin_s, _ = np_be.topk_result(np_state)
     np.testing.assert_array_equal(-np.sort(-twin_s, axis=1), -np.sort(-score, axis=1))
 
@@ -566,8 +448,8 @@ def test_gpu_block_shape_and_memory(cupy_pair):
     assert cu_be.free_bytes() > 0
 
 
-@pytest.mark.parametrize("n, d, k, wm", [(3000, 1, 1, None), (2000, 30, 5, 0.05),
-                                         (700, 1000, 64, 1), (1500, 4, 10, 0.01)])
+@pytest.mark.parametrize("n, d, k, wm", [(600, 1, 1, None), (1000, 30, 5, 0.02),
+                                         (300, 1000, 64, 0.5), (1500, 4, 10, 0.01)])
 def test_gpu_kneighbors_matches_brute(cupy_pair, n, d, k, wm):
     from gpusmote.neighbors import kneighbors
 

@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from gpusmote import SMOTEN, SMOTENC
 from gpusmote._smote_nc import majority_vote, smallest_mode
 from gpusmote.backends import get_backend
-from tests._helpers import to_numpy
+from tests._helpers import segment_steps, to_numpy
 
 
 def _clustered(n_major=200, n_minor=60, seed=0):
@@ -207,3 +207,70 @@ def test_smoten_refuses_continuous_columns_with_a_clear_fix():
     y = np.array([0] * 2700 + [1] * 300)
     with pytest.raises(ValueError, match=r"column 0 has 3000 distinct values.*Bin the column"):
         SMOTEN(working_memory=64).fit_resample(X, y)
+
+
+def _mixed(n_minor, median_std_zero, seed):
+    """Numeric columns and two random categorical ones; in the zero-std case three
+    of five numeric columns are constant in the minority class (median std 0)."""
+    rng = np.random.RandomState(seed)
+    n = 200 + n_minor
+    X = np.empty((n, 7), dtype=object)
+    num = rng.normal(size=(n, 5))
+    if median_std_zero:
+        num[200:, 2:] = 1.5
+    X[:, :5] = num
+    X[:, 5] = rng.choice(["a", "b", "c"], n)
+    X[:, 6] = rng.choice(["u", "v"], n)
+    y = np.r_[np.zeros(200, dtype=int), np.ones(n_minor, dtype=int)]
+    return X, y
+
+
+def _imblearn_neighbours(X, y, label, k):
+    """imbalanced-learn's neighbour table for one class, on its own encoding:
+    numeric columns, then the one-hot columns set to median_std / sqrt(2)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    theirs = ImbSMOTENC(categorical_features=[5, 6], k_neighbors=k, random_state=0)
+    theirs.fit_resample(X, y)
+    rows = np.flatnonzero(y == label)
+    num = X[rows, :5].astype(np.float64)
+    onehot = OneHotEncoder(handle_unknown="ignore").fit(X[:, 5:]).transform(
+        X[rows, 5:]).toarray()
+    enc = np.hstack([num, onehot * theirs.median_std_[label] / np.sqrt(2)])
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(enc).kneighbors(enc, return_distance=False)
+    return rows, nn[:, 1:], theirs.median_std_[label]
+
+
+@pytest.mark.parametrize("median_std_zero", [False, True])
+def test_neighbour_sets_equal_imblearns_on_its_own_encoding(backend, monkeypatch,
+                                                           median_std_zero):
+    """The rows SMOTENC interpolates between are exactly imbalanced-learn's
+    neighbours (which depend on how much a category mismatch weighs:
+    median_std / sqrt(2) per one-hot column); every new row's numeric part
+    lies on a segment from its seed to one of them."""
+    from gpusmote import _smote_nc
+
+    X, y = _mixed(60, median_std_zero, seed=4)
+    rows, want, median = _imblearn_neighbours(X, y, 1, 5)
+    assert (median == 0) == median_std_zero
+    tables = []
+    real = _smote_nc.kneighbors
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        tables.append(to_numpy(out))
+        return out
+
+    monkeypatch.setattr(_smote_nc, "kneighbors", spy)
+    sampler = SMOTENC([5, 6], k_neighbors=5, random_state=0, backend=backend)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert sampler.median_std_[1] == pytest.approx(median, abs=1e-12)
+    [got] = tables
+    np.testing.assert_array_equal(np.sort(got, axis=1), np.sort(want, axis=1))
+    num = X[:, :5].astype(np.float64)
+    new = np.asarray(X_res[len(X):, :5], dtype=np.float64)
+    pairs = np.column_stack([np.repeat(rows, 5), rows[want].reshape(-1)])
+    if median_std_zero:  # the constant columns hold no information: segments in 2-D
+        num, new = num[:, :2], new[:, :2]
+    which, _ = segment_steps(num, new, pairs, atol=1e-9)
+    assert (which >= 0).all(), f"{(which < 0).sum()} new rows off imblearn's segments"

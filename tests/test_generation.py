@@ -1,0 +1,140 @@
+"""What the generation draws: steps uniform on [0, 1), every (seed, neighbour) cell
+and every source row used as often as chance says, and the working dtype.
+
+Each test recovers the draws from the output alone (which segment a new row
+lies on, and where on it), so it holds whatever the code that draws looks like.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.datasets import make_classification
+
+from gpusmote import ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler
+from tests._helpers import brute_knn, segment_steps, to_numpy
+
+# p-values below this fail; with fixed seeds every value is fixed (and far above it)
+P_MIN = 1e-4
+
+
+def _continuous(n=500, seed=0):
+    X, y = make_classification(n_samples=n, n_features=4, n_informative=4, n_redundant=0,
+                               weights=[0.75, 0.25], flip_y=0, class_sep=0.5,
+                               n_clusters_per_class=1, random_state=seed)
+    return X, y
+
+
+def _class_pairs(X, y, label, k):
+    """Every (row, neighbour) pair of a class with its k same-class neighbours."""
+    rows = np.flatnonzero(y == label)
+    _, nn = brute_knn(X[rows], k)
+    return np.column_stack([np.repeat(rows, k), rows[nn].reshape(-1)])
+
+
+@pytest.mark.parametrize("sampler", [
+    SMOTE(k_neighbors=5, random_state=3),
+    ADASYN(n_neighbors=5, random_state=3),
+    BorderlineSMOTE(k_neighbors=5, random_state=3),
+], ids=lambda s: type(s).__name__)
+def test_steps_are_uniform_and_new_rows_are_not_copies(backend, xp, sampler):
+    """Every new row lies strictly on a segment between two different rows, its
+    step is uniform on [0, 1) (Kolmogorov-Smirnov), and almost none equals an
+    original row (a sampler that copied rows would pass a clipped segment check)."""
+    X, y = _continuous()
+    sampler = sampler.set_params(backend=backend)
+    X_res, y_res = (to_numpy(a) for a in sampler.fit_resample(xp.asarray(X), xp.asarray(y)))
+    new = X_res[len(X):]
+    assert len(new) >= 150
+    which, t = segment_steps(X, new, _class_pairs(X, y, 1, 5), atol=1e-9)
+    assert (which >= 0).all(), f"{(which < 0).sum()} new rows are on no segment"
+    assert ((t >= 0) & (t < 1)).all()
+    # a row on the segment between mutual neighbours i and j is i + t (j - i) or
+    # j + (1 - t) (i - j): only the distance to the nearer end is recovered, and
+    # it is uniform on [0, 1/2] when t is uniform on [0, 1)
+    assert stats.kstest(2 * np.minimum(t, 1 - t), "uniform").pvalue > P_MIN
+    copies = (new[:, None, :] == X[None, :, :]).all(axis=2).any(axis=1)
+    assert copies.mean() < 0.01
+
+
+def _tiny_class(n_major, seed):
+    """A class of 5 rows in general position (no three on a line), far from a
+    majority of ``n_major`` rows: over-sampling it draws ``n_major - 5`` rows."""
+    rng = np.random.default_rng(seed)
+    minority = np.array([[0.0, 0.0], [1.0, 0.1], [0.2, 1.3], [1.7, 1.1], [0.9, 2.2]])
+    X = np.vstack([minority, 50 + rng.standard_normal((n_major, 2))])
+    y = np.r_[np.ones(5, dtype=int), np.zeros(n_major, dtype=int)]
+    return X, y
+
+
+def _pair_shares(pairs):
+    """Unordered segments of a (seed, neighbour) table and the share of draws each
+    should get when seeds and neighbours are drawn uniformly: a segment two
+    cells lead to ((i, j) and (j, i)) gets twice the share."""
+    key = np.sort(pairs, axis=1)
+    segments, cell_segment = np.unique(key, axis=0, return_inverse=True)
+    shares = np.bincount(cell_segment.reshape(-1), minlength=len(segments)) / len(pairs)
+    return segments, shares
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_smote_draws_every_seed_and_neighbour_uniformly(backend, xp, k):
+    """On a class of 5 rows, 2000 new rows spread over the (seed, neighbour)
+    cells as uniform draws do (chi-square), every cell used: a draw that never
+    reaches the last seed or the last neighbour column fails."""
+    X, y = _tiny_class(2005, seed=k)
+    X_res = to_numpy(SMOTE(k_neighbors=k, random_state=11, backend=backend)
+                     .fit_resample(xp.asarray(X), xp.asarray(y))[0])
+    new = X_res[len(X):]
+    assert len(new) == 2000
+    segments, shares = _pair_shares(_class_pairs(X, y, 1, k))
+    which, t = segment_steps(X, new, segments, atol=1e-9)
+    assert (which >= 0).all()
+    observed = np.bincount(which, minlength=len(segments))
+    assert (observed > 0).all(), observed
+    assert stats.chisquare(observed, shares * len(new)).pvalue > P_MIN, observed
+
+
+def test_random_over_sampler_copies_every_row_uniformly(backend, xp):
+    """On a class of 5 rows, 2000 copies come from each row about equally
+    (chi-square, found by value): a draw that skips the last row fails."""
+    X, y = _tiny_class(2005, seed=0)
+    X_res = to_numpy(RandomOverSampler(random_state=5, backend=backend)
+                     .fit_resample(xp.asarray(X), xp.asarray(y))[0])
+    new = X_res[len(X):]
+    assert len(new) == 2000
+    same = (new[:, None, :] == X[None, :5, :]).all(axis=2)
+    assert (same.sum(axis=1) == 1).all()  # every new row is a copy of one minority row
+    observed = same.sum(axis=0)
+    assert (observed > 0).all(), observed
+    assert stats.chisquare(observed).pvalue > P_MIN, observed
+
+
+def test_all_float32_dataframe_is_computed_in_float32(monkeypatch):
+    """An all-float32 DataFrame is resampled in float32 (not in float64 and cast
+    back): the working array is float32 and the rows equal those of the same
+    values passed as a float32 array."""
+    from gpusmote import _smote
+
+    seen = []
+    real = _smote.generate
+
+    def spy(be, X, *args, **kwargs):
+        seen.append(X.dtype)
+        return real(be, X, *args, **kwargs)
+
+    monkeypatch.setattr(_smote, "generate", spy)
+    X, y = _continuous(n=300)
+    X32 = X.astype(np.float32)
+    df = pd.DataFrame(X32, columns=list("abcd"))
+    X_df, _ = SMOTE(random_state=0).fit_resample(df, y)
+    X_np, _ = SMOTE(random_state=0).fit_resample(X32, y)
+    assert seen == [np.float32, np.float32]
+    assert (X_df.dtypes == np.float32).all()
+    np.testing.assert_array_equal(X_df.to_numpy(), X_np)
+    # one float64 column: the whole frame is worked in float64, each column cast back
+    df["d"] = df["d"].astype(np.float64)
+    SMOTE(random_state=0).fit_resample(df, y)
+    assert seen[-1] == np.float64
