@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean gpu-wheels
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,3 +25,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# .whl/ for benchmarks/device_check.sh on a GPU machine (no network there):
+# imbalanced-learn, the sklearn-compat it imports, gpusmote built from this
+# tree, and the tree's hash (the script checks the wheel against it). Needs
+# network; run it again after every code change.
+gpu-wheels: $(STAMP)
+	rm -rf .whl
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: -d .whl \
+		imbalanced-learn==0.14.2 sklearn-compat==0.1.6
+	$(BIN)/python -m pip wheel -q --no-deps -w .whl .
+	$(BIN)/python benchmarks/device_check.py hash gpusmote > .whl/gpusmote.sha256
+	ls .whl

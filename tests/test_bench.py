@@ -58,12 +58,3 @@ def test_working_memory_reaches_the_sampler_and_the_json(tmp_path, monkeypatch):
     assert results["results"][0]["working_memory"] == 2
     assert results["results"][0]["input"] == "host"
 
-
-def test_gpu_session_script_is_valid_bash_and_refuses_unknown_steps():
-    import subprocess
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_session.sh"
-    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
-    proc = subprocess.run(["bash", str(script), "w9"], capture_output=True, text=True)
-    assert proc.returncode == 2 and "usage" in proc.stderr
