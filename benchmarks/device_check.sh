@@ -132,10 +132,10 @@ main() {
     # 200 s are kept for W3, W2 and the diagnosis.
     local per_test=()
     $PY -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 90)
-    step gpu-tests 180 200 -- $PY -m pytest -m gpu tests -q -p no:cacheprovider -rfE \
-        --durations=15 -o "addopts=--strict-markers" \
-        -W default::DeprecationWarning -W default::FutureWarning ${per_test[@]+"${per_test[@]}"} \
-        > "$OUT/gpu-tests.log" 2>&1
+    step gpu-tests 180 200 -- bash -c 'exec "$@" > "$OUT/gpu-tests.log" 2>&1' _ \
+        $PY -m pytest -m gpu tests -q -p no:cacheprovider -rfE --durations=15 \
+        -o "addopts=--strict-markers" -W default::DeprecationWarning -W default::FutureWarning \
+        ${per_test[@]+"${per_test[@]}"}
     [[ -f $OUT/gpu-tests.log ]] && tail -n 30 "$OUT/gpu-tests.log"
 
     # W3 from device arrays (PyTorch baseline, roofline; imbalanced-learn comes last)
