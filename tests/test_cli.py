@@ -1,7 +1,11 @@
-"""The ``gpusmote`` command line, run for real in a subprocess on files in tmp_path."""
+"""The ``gpusmote`` command line on files in tmp_path: in process through
+``cli.main`` (the same code, without ~1.5 s of imports per run), and two
+smoke tests through a real ``python -m gpusmote`` subprocess."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -27,6 +31,23 @@ def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "gpusmote", *map(str, args)],
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def main_cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """``cli.main(ARGS)`` in this process, its exit status and output captured as
+    a subprocess's would be (``--help`` exits through SystemExit)."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = [str(a) for a in args]
+    with contextlib.ExitStack() as stack:
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(err))
+        try:
+            status = cli.main(argv)
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 0
+    return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
 
 
 def frame(n: int = 400, *, categorical: bool = False, seed: int = 0) -> pd.DataFrame:
@@ -72,7 +93,7 @@ def test_resample_parquet_dict_strategy_keeps_dtypes(tmp_path):
     df = frame()
     df["label"] = (df["label"] == "fraud").astype("int64")  # integer target
     df.to_parquet(src, index=False)
-    proc = run_cli("resample", src, "--target", "label", "-o", out,
+    proc = main_cli("resample", src, "--target", "label", "-o", out,
                    "--sampling-strategy", "1=100", "--k-neighbors", "3", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
@@ -85,7 +106,7 @@ def test_resample_parquet_dict_strategy_keeps_dtypes(tmp_path):
 def test_resample_csv_to_parquet_float_strategy(tmp_path):
     src, out = tmp_path / "in.csv", tmp_path / "out.parquet"
     frame().to_csv(src, index=False)
-    proc = run_cli("resample", src, "--target", "label", "-o", out,
+    proc = main_cli("resample", src, "--target", "label", "-o", out,
                    "--sampling-strategy", "0.5", "--backend", "numpy")
     assert proc.returncode == 0, proc.stderr
     res = pd.read_parquet(out)
@@ -99,7 +120,7 @@ def test_resample_smotenc_keeps_categorical(tmp_path):
     src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
     df = frame(categorical=True)
     df.to_parquet(src, index=False)
-    proc = run_cli("resample", src, "--target", "label", "-o", out, "--method", "smotenc")
+    proc = main_cli("resample", src, "--target", "label", "-o", out, "--method", "smotenc")
     assert proc.returncode == 0, proc.stderr
     res = pd.read_parquet(out)
     assert list(res.columns) == list(df.columns)
@@ -149,38 +170,34 @@ ERROR_CASES = {
 
 
 @pytest.fixture(scope="module")
-def error_runs(tmp_path_factory):
-    """Start every error case at once: each pays ~1.5 s of imports, so run them side by side."""
+def error_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("errors")
     frame().to_csv(d / "in.csv", index=False)
     frame(categorical=True).to_parquet(d / "cat.parquet", index=False)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    procs = {case: subprocess.Popen([sys.executable, "-m", "gpusmote", *map(str, args(d))],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, env=env)
-             for case, (args, _) in ERROR_CASES.items()}
-    yield d, procs
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.kill()
+    return d
 
 
 @pytest.mark.parametrize("case", list(ERROR_CASES))
-def test_resample_errors(error_runs, case):
-    d, procs = error_runs
-    stdout, stderr = procs[case].communicate(timeout=300)
-    proc = subprocess.CompletedProcess(procs[case].args, procs[case].returncode, stdout,
-                                       stderr)
-    assert proc.returncode == 2, stderr
-    assert re.search(ERROR_CASES[case][1], error_line(proc)), stderr
+def test_resample_errors(error_dir, case):
+    d = error_dir
+    proc = main_cli(*ERROR_CASES[case][0](d))
+    assert proc.returncode == 2, proc.stderr
+    assert re.search(ERROR_CASES[case][1], error_line(proc)), proc.stderr
     assert not (d / "o.csv").exists()
     assert pd.read_csv(d / "in.csv").shape == (400, 4)  # input untouched
 
 
-# -- demo, compare, bench through the real command ------------------------------
+def test_an_error_through_the_real_command(tmp_path):
+    """One error case end to end: a subprocess, exit status 2, one line on stderr."""
+    proc = run_cli("resample", tmp_path / "nope.csv", "--target", "label", "-o",
+                   tmp_path / "o.csv")
+    assert proc.returncode == 2
+    assert "does not exist" in error_line(proc)
+
+
+# -- demo, compare, bench, in process ------------------------------
 def test_demo_small(tmp_path):
-    proc = run_cli("demo", "--rows", "6000", "--positive-rate", "0.02", "--classifier",
+    proc = main_cli("demo", "--rows", "6000", "--positive-rate", "0.02", "--classifier",
                    "logreg", "--quiet")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -192,7 +209,7 @@ def test_demo_small(tmp_path):
 
 def test_compare_demo_small_writes_json_and_csv(tmp_path):
     js, cs = tmp_path / "r.json", tmp_path / "r.csv"
-    proc = run_cli("compare", "--demo", "--folds", "2", "--ratios", "0.25,1",
+    proc = main_cli("compare", "--demo", "--folds", "2", "--ratios", "0.25,1",
                    "--methods", "none,smote,balanced", "--json", js, "--csv", cs, "-q")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(js.read_text())
@@ -205,29 +222,28 @@ def test_compare_demo_small_writes_json_and_csv(tmp_path):
 
 
 def test_compare_errors(tmp_path):
-    proc = run_cli("compare", "--demo", "--methods", "smote,magic")
+    proc = main_cli("compare", "--demo", "--methods", "smote,magic")
     assert proc.returncode == 2
     assert "unknown compare method(s) magic" in error_line(proc)
 
 
 def test_help_lists_every_subcommand():
-    proc = run_cli("--help")
+    proc = main_cli("--help")
     assert proc.returncode == 0
     for sub in ("resample", "demo", "compare", "bench"):
         assert sub in proc.stdout
 
 
 def test_bench_help():
-    proc = run_cli("bench", "--help")
+    proc = main_cli("bench", "--help")
     assert proc.returncode == 0
     for flag in ("--workloads", "--backends", "--repeat", "--profile", "--out"):
         assert flag in proc.stdout
 
 
-@pytest.mark.slow
 def test_bench_tiny_run(tmp_path):
     pytest.importorskip("gpusmote.bench")
-    proc = run_cli("bench", "--profile", "quick", "--workloads", "W1", "--backends", "numpy",
+    proc = main_cli("bench", "--profile", "quick", "--workloads", "W1", "--backends", "numpy",
                    "--repeat", "1", "--out", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "results:" in proc.stdout

@@ -49,6 +49,7 @@ def test_notebook_is_current():
     assert all(not c.get("outputs") for c in committed.cells if c.cell_type == "code")
 
 
+@pytest.mark.slow  # ~20 s: a kernel, a model fit per cell; .ci/run runs it, make test skips it
 def test_notebook_executes(tmp_path, python3_kernel):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=240, kernel_name=python3_kernel,
