@@ -33,7 +33,44 @@ class Workload:
     features: int
     weights: tuple
     methods: tuple
+    # what makes the data hard (STRESS_SHAPES); "plain" is the blobs alone
+    shape: str = "plain"
 
+
+def _stress(id: str, minority: int, shape: str, majority: int = 180_000) -> Workload:
+    n = majority + minority
+    return Workload(id, n, 30, (majority / n, minority / n), ("SMOTE",), shape)
+
+
+# The shapes of fraud data that defeat a plain float32 search (issue #11):
+# heavy tails, repeated rows, ties. Row-level shapes touch the minority, the
+# class SMOTE searches; column-level ones touch every row.
+STRESS_SHAPES = {
+    "plain": "Gaussian blobs",
+    "rows_1e3": "0.5 % of the minority's rows scaled by 1e3",
+    "rows_1e6": "0.5 % of the minority's rows scaled by 1e6",
+    "repeat_5_10": "each minority row 5 or 10 times",
+    "one_row": "the minority is one row repeated",
+    "repeat_20": "each minority row 20 times",
+    "binary": "all 30 features binary (Bernoulli 0.1)",
+    "one_1e7": "a single value of 1e7 in the minority",
+    "column_1e9": "one column in 1e9 next to 29 columns in 1e-3",
+    "zeros": "70 % of all values exactly zero",
+}
+
+STRESS = {w.id: w for w in (
+    _stress("S1", 20_000, "plain"),
+    _stress("S2", 20_000, "rows_1e3"),
+    _stress("S3", 20_000, "rows_1e6"),
+    _stress("S4", 20_000, "repeat_5_10"),
+    _stress("S5", 2_000, "one_row"),
+    _stress("S6", 5_000, "one_row"),
+    _stress("S7", 20_000, "repeat_20"),
+    _stress("S8", 20_000, "binary"),
+    _stress("S9", 5_000, "one_1e7"),
+    _stress("S10", 20_000, "column_1e9"),
+    _stress("S11", 20_000, "zeros"),
+)}
 
 WORKLOADS = {
     "W1": Workload("W1", 100_000, 30, (0.99, 0.01), ("SMOTE",)),
@@ -44,6 +81,9 @@ WORKLOADS = {
                    ("BorderlineSMOTE", "ADASYN", "SMOTETomek", "SMOTEENN")),
     "W6": Workload("W6", 2_000_000, 32, (0.98, 0.02), ("SMOTEENN", "BorderlineSMOTE")),
 }
+# `gpusmote bench` with no --workloads runs SPEC's; "stress" names all of STRESS.
+DEFAULT_WORKLOADS = tuple(WORKLOADS)
+WORKLOADS.update(STRESS)
 
 # Short workloads are repeated beyond --repeat until this much gpusmote time.
 _MIN_SECONDS = 2.0
@@ -61,7 +101,8 @@ def make_data(workload: Workload, scale: float = 1.0, dtype=np.float32, seed: in
     centre differs on the first 10 features, with exact class shares."""
     rng = np.random.default_rng(seed)
     n = max(int(workload.rows * scale), 200 * len(workload.weights))
-    counts = np.floor(np.array(workload.weights) * n).astype(np.int64)
+    # (the 1e-6 keeps shares like 2000 / 182000 from flooring one row short)
+    counts = np.floor(np.array(workload.weights) * n + 1e-6).astype(np.int64)
     counts[0] += n - counts.sum()
     y = np.repeat(np.arange(len(counts)), counts)
     rng.shuffle(y)
@@ -69,7 +110,36 @@ def make_data(workload: Workload, scale: float = 1.0, dtype=np.float32, seed: in
     informative = min(10, workload.features)
     centres = rng.normal(scale=1.5, size=(len(counts), informative)).astype(np.float32)
     X[:, :informative] += centres[y]
-    return X.astype(dtype, copy=False), y
+    X = X.astype(dtype, copy=False)
+    if workload.shape != "plain":
+        _make_hard(X, np.flatnonzero(y == len(counts) - 1), workload.shape, rng)
+    return X, y
+
+
+def _make_hard(X: np.ndarray, minority: np.ndarray, shape: str, rng) -> None:
+    """Apply one of ``STRESS_SHAPES`` to ``X`` in place."""
+    if shape not in STRESS_SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; choose from {sorted(STRESS_SHAPES)}.")
+    rows = X[minority]
+    if shape in ("rows_1e3", "rows_1e6"):
+        some = rng.choice(len(rows), max(1, len(rows) // 200), replace=False)
+        rows[some] *= 1e3 if shape == "rows_1e3" else 1e6
+    elif shape == "one_row":
+        rows[:] = rows[0]
+    elif shape in ("repeat_5_10", "repeat_20"):
+        times = (rng.choice([5, 10], len(rows)) if shape == "repeat_5_10"
+                 else np.full(len(rows), 20))
+        rows[:] = rng.permutation(np.repeat(rows, times, axis=0)[:len(rows)])
+    elif shape == "one_1e7":
+        rows[rng.integers(len(rows)), rng.integers(X.shape[1])] = 1e7
+    X[minority] = rows
+    if shape == "binary":
+        X[:] = rng.random(X.shape) < 0.1
+    elif shape == "column_1e9":
+        X[:, 0] *= 1e9
+        X[:, 1:] *= 1e-3
+    elif shape == "zeros":
+        X[rng.random(X.shape) < 0.7] = 0
 
 
 # -- peak memory -------------------------------------------------------------
@@ -106,7 +176,7 @@ def measure(fn: Callable[[], object]) -> dict:
     del out
     extra = None if peak is None or before is None else max(0, peak - before) * 1024
     return {"seconds": seconds, "phases": dict(phases), "peak_extra_bytes": extra,
-            "rows_out": rows_out}
+            "rows_out": rows_out, "search_counts": dict(phases.counts)}
 
 
 def _sampler(library: str, method: str, backend: str, seed: int = 0,
@@ -183,7 +253,14 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         "input": input if backend == "cupy" else "host", "working_memory": working_memory,
         "imblearn_repeat": imblearn_repeat,
         "dtype": np.dtype(dtype).name, "rows": int(X.shape[0]), "features": int(X.shape[1]),
+        "shape": workload.shape,
         "class_counts": np.bincount(y).tolist(), "repeat": len(runs["gpusmote"]),
+        # the neighbour search's defences in the last run (duplicates collapsed,
+        # rows searched exactly, doubtful rows, rows re-checked exhaustively)
+        "search_counts": runs["gpusmote"][-1].get("search_counts", {}),
+        "recheck_share": statistics.median(
+            r["phases"].get("neighbours_recheck", 0.0) / r["seconds"]
+            for r in runs["gpusmote"]),
         "rows_out": runs["gpusmote"][-1]["rows_out"],
         "runs": runs,
         "median_seconds": {lib: statistics.median(r["seconds"] for r in runs[lib])
@@ -197,6 +274,7 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         result.update(_gpu_context(X_in, y, repeat, result["median_seconds"]["gpusmote"]))
         if result.get("torch_median_neighbours_seconds"):
             ours = statistics.median(r["phases"].get("neighbours", 0.0)
+                                     + r["phases"].get("neighbours_recheck", 0.0)
                                      for r in runs["gpusmote"])
             result["neighbours_speedup_vs_torch"] = (
                 result["torch_median_neighbours_seconds"] / ours if ours else None)
@@ -385,6 +463,9 @@ def format_table(results: dict) -> str:
     gpu = any("fraction_of_roofline" in r for r in results["results"])
     if gpu:  # the GPU context: PyTorch baseline and roofline
         head += f" {'torch s':>8} {'vs torch':>8} {'nn vs torch':>11} {'roofline':>8}"
+    stress = any(r.get("shape", "plain") != "plain" for r in results["results"])
+    if stress:  # the neighbour search's defences, per hard shape
+        head += f" {'shape':12} {'dup rows':>8} {'doubtful':>8} {'exhaust.':>8} {'recheck':>7}"
     lines = [head, "-" * len(head)]
     for r in results["results"]:
         med = r["median_seconds"]
@@ -409,4 +490,9 @@ def format_table(results: dict) -> str:
                 f" {'-' if torch_s is None else format(torch_s / med['gpusmote'], '.2f') + 'x':>8}"
                 f" {'-' if nn is None else format(nn, '.2f') + 'x':>11}"
                 f" {'-' if roof is None else format(roof, '.1%'):>8}")
+        if stress:
+            c = r.get("search_counts", {})
+            lines[-1] += (f" {r.get('shape', 'plain'):12} {c.get('duplicate_rows', 0):>8}"
+                          f" {c.get('doubtful_rows', 0):>8} {c.get('exhaustive_rows', 0):>8}"
+                          f" {r.get('recheck_share', 0.0):>7.1%}")
     return "\n".join(lines)

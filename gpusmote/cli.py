@@ -488,7 +488,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CLIError(f"the benchmark module cannot be loaded: {_one_line(exc)}") from None
     workloads = _comma_list(args.workloads, str.upper) if args.workloads \
-        else list(bench.WORKLOADS)
+        else list(bench.DEFAULT_WORKLOADS)
+    if "STRESS" in workloads:  # the whole stress set, in place
+        at = workloads.index("STRESS")
+        workloads[at:at + 1] = list(bench.STRESS)
     unknown = [w for w in workloads if w not in bench.WORKLOADS]
     if unknown:
         raise CLIError(f"unknown workload(s) {', '.join(unknown)}; choose from: "
@@ -611,10 +614,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("bench", help="run the benchmark workloads (W1-W6)",
+    p = sub.add_parser("bench", help="run the benchmark workloads (W1-W6, stress S1-S11)",
                        description="Run benchmark workloads and write JSON results.")
-    p.add_argument("--workloads", default=None, help="comma-separated ids, e.g. W1,W2 "
-                                                     "(default: all)")
+    p.add_argument("--workloads", default=None,
+                   help="comma-separated ids, e.g. W1,W2, or 'stress' for the hard-input "
+                        "set S1-S11 (default: W1-W6)")
     p.add_argument("--backends", default="numpy", help="numpy and/or cupy (default: numpy)")
     p.add_argument("--repeat", type=int, default=3, help="repeats per run (default: 3)")
     p.add_argument("--profile", default="quick", choices=("quick", "full"),

@@ -44,6 +44,9 @@ _CENTRE_SAMPLE = 4096
 # GEMM, and every score q.r - |r|^2/2, is exact in float32 too.
 _EXACT_MAX_ABS = 2048
 _EXACT_MAX_SQ = 2.0**22
+# Share of the variance along one direction above which query blocks are
+# sorted along it and centred on themselves (``_dominant_direction``).
+_DOMINANT_SHARE = 0.5
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
@@ -177,7 +180,7 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     # far from float32 overflow. Small integers (binary, one-hot, counts) are
     # only shifted by an integer, so the search is exact and ties are resolved
     # by the top-k's own rule (lower index first): no certification needed.
-    centre, inv_scale, maybe_exact = _frame(be, X)
+    centre, inv_scale, maybe_exact, direction = _frame(be, X)
     Xc, x_sq, exact = _scaled(be, X, centre, inv_scale, budget, maybe_exact)
     if self_search:
         Qc, q_sq = Xc, x_sq
@@ -195,9 +198,10 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     half_sq = (0.5 * x_sq).astype(xp.float32)
 
     # Phase A: approximate best m per query row from the expanded form.
-    score, cand = _candidates(be, Xc, Qc, half_sq, m, self_search, budget,
-                              f"{n_q} queries x {n_ref} references x {n_features} features",
-                              bar)
+    score, cand, q_sq_local = _candidates(
+        be, Xc, Qc, half_sq, m, self_search, budget,
+        f"{n_q} queries x {n_ref} references x {n_features} features", bar,
+        direction=None if exact else direction)
 
     # Phase B: exact distances for the candidates, ordered by (distance, index).
     d2, idx = _refine(be, X, Q, cand, k, budget)
@@ -208,17 +212,19 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
         return d2, idx
 
     # Phase C: certify each row; re-check where rounding could misorder.
-    doubtful = xp.flatnonzero(~_certified(be, score, d2, q_sq, inv_scale, be.gemm_eps,
-                                         n_features, k))
+    doubtful = xp.flatnonzero(~_certified(
+        be, score, d2, q_sq if q_sq_local is None else q_sq_local, inv_scale, be.gemm_eps,
+        n_features, k))
     if doubtful.size:
         with _timing.phase("neighbours_recheck", be):
-            _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, score, centre, inv_scale, doubtful,
+            _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, centre, inv_scale, doubtful,
                      d2, idx, k, m, self_search, budget)
     return d2, idx
 
 
 def _frame(be, X):
-    """Centre, inverse scale and whether the search may be exact.
+    """Centre, inverse scale, whether the search may be exact, and the dominant
+    direction of the data if it has one (``_dominant_direction``).
 
     The centre is the per-column median of (at most) ``_CENTRE_SAMPLE``
     evenly spaced rows: one extreme value shifts a mean, and with it every
@@ -244,17 +250,47 @@ def _frame(be, X):
     rounded = xp.rint(centre)
     if (float(xp.maximum(top - rounded, rounded - bottom).max()) <= _EXACT_MAX_ABS
             and bool((sample == xp.rint(sample)).all())):
-        return rounded, 1.0, True
-    return centre, (1.0 / spread if spread > 0 else 1.0), False
+        return rounded, 1.0, True, None
+    direction = _dominant_direction(be, sample - centre)
+    return centre, (1.0 / spread if spread > 0 else 1.0), False, direction
+
+
+def _dominant_direction(be, S, iterations: int = 12):
+    """The sample's first principal direction (float32), when it holds at least
+    ``_DOMINANT_SHARE`` of the variance; else None.
+
+    Along such a direction (a column in 1e9 next to columns in 1e-3) rows are
+    far from any single centre compared with their neighbours, and the float32
+    expanded form cancels; ``_candidates`` then sorts the queries along it and
+    centres each block on itself. A few power iterations from the widest
+    column suffice: a direction that dominates converges at once.
+    """
+    xp = be.xp
+    total = float((S * S).sum())
+    if not total > 0:
+        return None
+    v = xp.zeros(S.shape[1], dtype=xp.float64)
+    v[int(xp.argmax((S * S).sum(axis=0)))] = 1.0
+    for _ in range(iterations):
+        v = S.T @ (S @ v)
+        v /= xp.sqrt(v @ v)
+    along = S @ v
+    if float(along @ along) < _DOMINANT_SHARE * total:
+        return None
+    return v.astype(xp.float32)
 
 
 def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, sizes: str,
-                bar=None, self_rows=None):
+                bar=None, self_rows=None, direction=None):
     """Phase A: the best ``m`` (score, index) of each query row, block by block.
 
     ``self_rows``, for a re-check of a subset of a self-search, gives each
     query's own row in ``Xc`` (masked out); ``self_search`` masks the
-    diagonal of a full self-search.
+    diagonal of a full self-search. With a ``direction``, the queries are
+    sorted along it and each block of them is centred on its own mean, so that
+    the products stay small next to the distances they rank; the scores are
+    then relative to that centre, and so are the squared query norms returned
+    third (None without a direction).
     """
     xp = be.xp
     n_q = Qc.shape[0]
@@ -262,6 +298,15 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     rows, cols = be.block_shape(n_q, n_ref, Xc.itemsize, budget)
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
+    order = None
+    if direction is not None:
+        order = be.argsort_stable(Qc @ direction)
+        Qc = Qc[order]
+        if self_rows is not None:
+            self_rows = self_rows[order]
+        elif self_search:
+            self_rows = order
+    own_offset = self_search and self_rows is None  # the diagonal, found by offset
     counted = 0  # rows the bar has been told of, taken back if an OOM restarts phase A
 
     def phase_a(rows: int, cols: int) -> list:
@@ -275,23 +320,38 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
             q1 = min(q0 + rows, n_q)
             state = be.topk_init(q1 - q0, m, Xc.dtype)
             Q_blk = Qc[q0:q1]
+            q_sq = None
+            if order is not None:
+                shift = Q_blk.mean(axis=0, dtype=xp.float64).astype(Xc.dtype)
+                Q_blk = Q_blk - shift
+                q_sq = _row_sq_norms(be, Q_blk, budget)
             own = None if self_rows is None else self_rows[q0:q1]
             for c0 in block_starts(n_ref, cols):
                 c1 = min(c0 + cols, n_ref)
-                G = Q_blk @ Xc[c0:c1].T
+                X_blk, half = Xc[c0:c1], half_sq[c0:c1]
+                if order is not None:
+                    X_blk = X_blk - shift
+                    half = (0.5 * _row_sq_norms(be, X_blk, budget)).astype(Xc.dtype)
+                G = Q_blk @ X_blk.T
                 if own is not None:
                     _mask_columns(xp, G, own - c0)
-                be.topk_update(state, G, half_sq[c0:c1], c0,
-                               (q0 - c0) if self_search else None)
+                be.topk_update(state, G, half, c0, (q0 - c0) if own_offset else None)
             if bar is not None:
                 bar.update(q1 - q0)
                 counted += q1 - q0
-            return be.topk_result(state)
+            return be.topk_result(state) + (q_sq,)
 
         return be.map_blocks(search_block, block_starts(n_q, rows))
 
     parts = _shrink_on_oom(be, phase_a, rows, cols, min_cols, sizes)
-    return xp.concatenate([p[0] for p in parts]), xp.concatenate([p[1] for p in parts])
+    score = xp.concatenate([p[0] for p in parts])
+    cand = xp.concatenate([p[1] for p in parts])
+    if order is None:
+        return score, cand, None
+    q_sq = xp.concatenate([p[2] for p in parts])
+    back = xp.empty_like(order)
+    back[order] = xp.arange(n_q, dtype=order.dtype)
+    return score[back], cand[back], q_sq[back]
 
 
 def _mask_columns(xp, G, local) -> None:
@@ -318,7 +378,7 @@ def _certified(be, score, d2, q_sq, inv_scale: float, eps: float, n_features: in
     return t_k + 2 * err < s_worst
 
 
-def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, score, centre, inv_scale: float, doubtful,
+def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, centre, inv_scale: float, doubtful,
              d2, idx, k: int, m: int, self_search: bool, budget: int) -> None:
     """Doubtful rows, searched again: first in float64 by the same blocked
     GEMM and top-k (a rounding unit 2**29 times finer certifies all but true
@@ -334,7 +394,7 @@ def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, score, centre, inv_scale: float, d
     X64 = _centred64(be, X, centre, budget)
     half64 = 0.5 * _row_sq_norms(be, X64, budget)
     q64_sq = _row_sq_norms(be, Q64, budget)
-    score64, cand64 = _candidates(be, X64, Q64, half64, m, False, budget,
+    score64, cand64, _ = _candidates(be, X64, Q64, half64, m, False, budget,
                                   f"{doubtful.size} doubtful queries x {X.shape[0]} references",
                                   self_rows=doubtful if self_search else None)
     del X64

@@ -233,12 +233,25 @@ def test_a_few_extreme_rows_leave_the_others_certified():
     assert counts["doubtful_rows"] <= 40
 
 
-def test_cancellation_is_settled_in_float64_not_exhaustively():
-    # a 1e9 column: float32 cannot rank neighbours 1e5 apart, float64 can
+def test_a_dominant_column_is_searched_in_self_centred_blocks():
+    # a 1e9 column next to 1e-3 ones: around one global centre float32 cannot
+    # rank neighbours 1e5 apart; sorted along that column, blocks centred on
+    # themselves can
+    counts = _fallback_counts(_hard("column_1e9", 3000))
+    assert counts["doubtful_rows"] <= 30
+
+
+def test_cancellation_is_settled_in_float64_not_exhaustively(monkeypatch):
+    # without the self-centred blocks nearly every row is doubtful, and the
+    # float64 pass, not the exhaustive one, must settle them
+    import gpusmote.neighbors as nb
+
+    monkeypatch.setattr(nb, "_DOMINANT_SHARE", 2.0)
     X = _hard("column_1e9", 3000)
-    counts = _fallback_counts(X)
-    assert counts["doubtful_rows"] > 300
-    assert counts["exhaustive_rows"] == 0
+    with_counts = _fallback_counts(X)
+    assert with_counts["doubtful_rows"] > 300
+    assert with_counts["exhaustive_rows"] == 0
+    np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1], brute_knn(X, 5)[1])
 
 
 @pytest.mark.parametrize("self_search", [True, False])

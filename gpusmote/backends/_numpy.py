@@ -46,6 +46,28 @@ class TopK:
         self.score = np.full((n_rows, m), -np.inf, dtype=dtype)
         self.index = np.full((n_rows, m), -1, dtype=np.int64)
         self.seeded = False
+        # hits that beat the bar but are not merged yet: (rows, scores, indices)
+        # per block. Merging once they reach the state's size makes each merge
+        # pay for itself; the bar they were filtered against only lags a little.
+        self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.n_pending = 0
+        self.bar = self.score[:, :1]  # the m-th best score of each row, as a column
+
+    def add(self, rows: np.ndarray, scores: np.ndarray, index: np.ndarray) -> None:
+        self.pending.append((rows, scores, index))
+        self.n_pending += rows.size
+        if self.n_pending >= self.score.size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Merge the pending hits into the best m, and raise the bar."""
+        if not self.pending:
+            return
+        rows, scores, index = (np.concatenate(part) for part in zip(*self.pending))
+        self.pending, self.n_pending = [], 0
+        by_row = np.argsort(rows, kind="stable")
+        _merge(self, rows[by_row], scores[by_row], index[by_row])
+        self.bar = self.score.min(axis=1, keepdims=True)
 
 
 class NumpyBackend:
@@ -123,7 +145,7 @@ class NumpyBackend:
             _mask_self(G, self_offset)
         m = state.m
         if state.seeded:
-            hits = np.flatnonzero(G > state.score.min(axis=1)[:, None])
+            hits = np.flatnonzero(G > state.bar)
         else:
             # A sample of the first block sets the threshold (a SIMD sort beats
             # argpartition); about m * width / n_seed hits per row then merge.
@@ -134,16 +156,20 @@ class NumpyBackend:
             if hits.size == state.score.size:  # no ties at the threshold: exactly m per row
                 state.score[:] = G.reshape(-1)[hits].reshape(state.score.shape)
                 state.index[:] = (hits % G.shape[1] + col0).reshape(state.index.shape)
+                state.bar = state.score.min(axis=1, keepdims=True)
                 return
         if hits.size:
             width = G.shape[1]
             rows = hits // width
             cols = hits - rows * width
-            _merge(state, rows, G.reshape(-1)[hits], cols + col0)
+            state.add(rows, G.reshape(-1)[hits], cols + col0)
+        if state.bar.min() == -np.inf:  # not m candidates per row yet: no bar to filter by
+            state.flush()
 
     @staticmethod
     def topk_result(state: TopK):
         """The best-m scores and reference indices, unordered within a row."""
+        state.flush()
         return state.score, state.index
 
     # -- small primitives whose CuPy form differs --------------------------
