@@ -33,21 +33,20 @@ def _on_cupy(sampler):
 SAMPLERS = [_on_cupy(s) for s in [SMOTE(random_state=0), *family.SAMPLERS]]
 
 
-# The checks that move data through the backend (dtypes, sparse, pandas, lists,
-# strings and objects, NaN, one-vs-all targets, read-only and F-ordered input):
-# every sampler runs these on the CuPy path. The rest (parameters, tags, repr,
-# pickling, cloning) never touch the backend and run on NumPy in
-# test_estimator_checks*.py; SMOTE, the template every sampler shares, runs
-# them all here too.
+# The checks whose data takes a different road on the CuPy path (dtypes, sparse,
+# pandas, strings and objects, NaN and inf, one-vs-all and 2-D targets, tiny
+# shapes): every sampler runs these on the stand-in. The rest never touch the
+# backend (parameters, tags, repr, pickling, cloning) or reach it as the same
+# NumPy array as one of these (lists, read-only, F-ordered, a second sparse
+# format); they run on NumPy in test_estimator_checks*.py, and SMOTE, the
+# template every sampler shares, runs them all here too.
 DATA_CHECKS = {
     "check_samplers_fit_resample", "check_samplers_sparse", "check_samplers_pandas",
-    "check_samplers_pandas_sparse", "check_samplers_list", "check_samplers_multiclass_ova",
-    "check_samplers_2d_target", "check_samplers_preserve_dtype",
-    "check_samplers_sample_indices", "check_samplers_string", "check_samplers_nan",
-    "check_samplers_one_label", "check_estimators_dtypes", "check_estimators_nan_inf",
-    "check_dtype_object", "check_fit2d_1sample", "check_fit2d_1feature", "check_complex_data",
-    "check_estimator_sparse_array", "check_estimator_sparse_matrix",
-    "check_readonly_memmap_input", "check_f_contiguous_array_estimator", "check_fit_idempotent",
+    "check_samplers_multiclass_ova", "check_samplers_2d_target",
+    "check_samplers_preserve_dtype", "check_samplers_sample_indices", "check_samplers_string",
+    "check_samplers_nan", "check_samplers_one_label", "check_estimators_dtypes",
+    "check_estimators_nan_inf", "check_dtype_object", "check_fit2d_1sample",
+    "check_fit2d_1feature", "check_complex_data",
 }
 
 
