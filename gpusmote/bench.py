@@ -270,6 +270,8 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
                                                           for r in runs[lib]])
                                     for lib in libraries},
     }
+    if backend == "numpy" and method == "SMOTE":
+        result.update(_cpu_context(X, y, result["median_seconds"]["gpusmote"]))
     if backend == "cupy" and method == "SMOTE" and input == "device":
         result.update(_gpu_context(X_in, y, repeat, result["median_seconds"]["gpusmote"]))
         if result.get("torch_median_neighbours_seconds"):
@@ -330,6 +332,18 @@ def _gpu_context(X_dev, y, repeat: int, median_seconds: float, k: int = 5) -> di
             "torch_median_seconds": statistics.median(b["total"] for b in baseline),
             "torch_median_neighbours_seconds": statistics.median(
                 b["neighbours"] for b in baseline)}
+
+
+def _cpu_context(X, y, median_seconds: float, k: int = 5) -> dict:
+    """The CPU floor of the run (``_bench_cpu``) and the run's fraction of it."""
+    from ._bench_cpu import smote_floor
+
+    counts = np.bincount(y)
+    searched = [int(c) for c in counts if 0 < c < counts.max()]
+    n_new = int(sum(counts.max() - c for c in searched))
+    floor = smote_floor(int(X.shape[0]), int(X.shape[1]), searched, n_new, k,
+                        X.dtype.itemsize)
+    return {**floor, "fraction_of_floor": floor["floor_seconds"] / median_seconds}
 
 
 def _median_or_none(values):
@@ -463,6 +477,9 @@ def format_table(results: dict) -> str:
     gpu = any("fraction_of_roofline" in r for r in results["results"])
     if gpu:  # the GPU context: PyTorch baseline and roofline
         head += f" {'torch s':>8} {'vs torch':>8} {'nn vs torch':>11} {'roofline':>8}"
+    cpu_floor = any("fraction_of_floor" in r for r in results["results"])
+    if cpu_floor:  # the CPU context: the measured GEMM + copy floor
+        head += f" {'floor':>6}"
     stress = any(r.get("shape", "plain") != "plain" for r in results["results"])
     if stress:  # the neighbour search's defences, per hard shape
         head += f" {'shape':12} {'dup rows':>8} {'doubtful':>8} {'exhaust.':>8} {'recheck':>7}"
@@ -490,6 +507,9 @@ def format_table(results: dict) -> str:
                 f" {'-' if torch_s is None else format(torch_s / med['gpusmote'], '.2f') + 'x':>8}"
                 f" {'-' if nn is None else format(nn, '.2f') + 'x':>11}"
                 f" {'-' if roof is None else format(roof, '.1%'):>8}")
+        if cpu_floor:
+            frac = r.get("fraction_of_floor")
+            lines[-1] += f" {'-' if frac is None else format(frac, '.0%'):>6}"
         if stress:
             c = r.get("search_counts", {})
             lines[-1] += (f" {r.get('shape', 'plain'):12} {c.get('duplicate_rows', 0):>8}"

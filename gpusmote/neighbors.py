@@ -217,7 +217,7 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
         n_features, k))
     if doubtful.size:
         with _timing.phase("neighbours_recheck", be):
-            _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, centre, inv_scale, doubtful,
+            _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, inv_scale, doubtful,
                      d2, idx, k, m, self_search, budget)
     return d2, idx
 
@@ -281,21 +281,27 @@ def _dominant_direction(be, S, iterations: int = 12):
 
 
 def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, sizes: str,
-                bar=None, self_rows=None, direction=None):
+                bar=None, self_rows=None, direction=None, dtype=None):
     """Phase A: the best ``m`` (score, index) of each query row, block by block.
 
     ``self_rows``, for a re-check of a subset of a self-search, gives each
     query's own row in ``Xc`` (masked out); ``self_search`` masks the
-    diagonal of a full self-search. With a ``direction``, the queries are
-    sorted along it and each block of them is centred on its own mean, so that
-    the products stay small next to the distances they rank; the scores are
-    then relative to that centre, and so are the squared query norms returned
-    third (None without a direction).
+    diagonal of a full self-search. The scores are computed in ``dtype``
+    (default: Xc's).
+
+    Each block of queries is centred on its own mean, and the references with
+    it block by block, when ``half_sq`` is None or a ``direction`` is given;
+    with a direction the queries are first sorted along it, so that a block's
+    rows lie close together and the products stay small next to the
+    distances they rank. The scores are then relative to each block's centre,
+    and so are the squared query norms returned third (None otherwise).
     """
     xp = be.xp
     n_q = Qc.shape[0]
     n_ref = Xc.shape[0]
-    rows, cols = be.block_shape(n_q, n_ref, Xc.itemsize, budget)
+    dtype = xp.dtype(Xc.dtype if dtype is None else dtype)
+    recentre = half_sq is None or direction is not None
+    rows, cols = be.block_shape(n_q, n_ref, dtype.itemsize, budget)
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
     order = None
@@ -318,20 +324,21 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
         def search_block(q0: int):
             nonlocal counted
             q1 = min(q0 + rows, n_q)
-            state = be.topk_init(q1 - q0, m, Xc.dtype)
+            state = be.topk_init(q1 - q0, m, dtype)
             Q_blk = Qc[q0:q1]
             q_sq = None
-            if order is not None:
-                shift = Q_blk.mean(axis=0, dtype=xp.float64).astype(Xc.dtype)
-                Q_blk = Q_blk - shift
+            if recentre:
+                shift = Q_blk.mean(axis=0, dtype=xp.float64).astype(dtype)
+                Q_blk = Q_blk.astype(dtype, copy=False) - shift
                 q_sq = _row_sq_norms(be, Q_blk, budget)
             own = None if self_rows is None else self_rows[q0:q1]
             for c0 in block_starts(n_ref, cols):
                 c1 = min(c0 + cols, n_ref)
-                X_blk, half = Xc[c0:c1], half_sq[c0:c1]
-                if order is not None:
-                    X_blk = X_blk - shift
-                    half = (0.5 * _row_sq_norms(be, X_blk, budget)).astype(Xc.dtype)
+                if recentre:
+                    X_blk = Xc[c0:c1].astype(dtype, copy=False) - shift
+                    half = (0.5 * _row_sq_norms(be, X_blk, budget)).astype(dtype)
+                else:
+                    X_blk, half = Xc[c0:c1], half_sq[c0:c1]
                 G = Q_blk @ X_blk.T
                 if own is not None:
                     _mask_columns(xp, G, own - c0)
@@ -346,9 +353,9 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     parts = _shrink_on_oom(be, phase_a, rows, cols, min_cols, sizes)
     score = xp.concatenate([p[0] for p in parts])
     cand = xp.concatenate([p[1] for p in parts])
+    q_sq = xp.concatenate([p[2] for p in parts]) if recentre else None
     if order is None:
-        return score, cand, None
-    q_sq = xp.concatenate([p[2] for p in parts])
+        return score, cand, q_sq
     back = xp.empty_like(order)
     back[order] = xp.arange(n_q, dtype=order.dtype)
     return score[back], cand[back], q_sq[back]
@@ -378,7 +385,7 @@ def _certified(be, score, d2, q_sq, inv_scale: float, eps: float, n_features: in
     return t_k + 2 * err < s_worst
 
 
-def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, centre, inv_scale: float, doubtful,
+def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, inv_scale: float, doubtful,
              d2, idx, k: int, m: int, self_search: bool, budget: int) -> None:
     """Doubtful rows, searched again: first in float64 by the same blocked
     GEMM and top-k (a rounding unit 2**29 times finer certifies all but true
@@ -387,18 +394,14 @@ def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, centre, inv_scale: float, doubtful
     xp = be.xp
     n_features = X.shape[1]
     _timing.count("doubtful_rows", int(doubtful.size))
-    # the float64 search copies of the doubtful queries and of every reference
-    # (the latter block by block, inside the candidate loop, would repeat the
-    # subtraction per query block; one copy keeps it to a single pass)
-    Q64 = Q[doubtful].astype(xp.float64) - centre
-    X64 = _centred64(be, X, centre, budget)
-    half64 = 0.5 * _row_sq_norms(be, X64, budget)
-    q64_sq = _row_sq_norms(be, Q64, budget)
-    score64, cand64, _ = _candidates(be, X64, Q64, half64, m, False, budget,
-                                  f"{doubtful.size} doubtful queries x {X.shape[0]} references",
-                                  self_rows=doubtful if self_search else None)
-    del X64
-    d2_64, idx_64 = _refine(be, X, Q[doubtful], cand64, k, budget)
+    # each block of doubtful queries is centred on its own mean, in float64,
+    # and the references with it block by block: no float64 copy of X
+    Q_doubt = Q[doubtful]
+    score64, cand64, q64_sq = _candidates(
+        be, X, Q_doubt, None, m, False, budget,
+        f"{doubtful.size} doubtful queries x {X.shape[0]} references",
+        self_rows=doubtful if self_search else None, dtype=xp.float64)
+    d2_64, idx_64 = _refine(be, X, Q_doubt, cand64, k, budget)
     ok = _certified(be, score64, d2_64, q64_sq, 1.0, float(np.finfo(np.float64).eps),
                     n_features, k)
     d2[doubtful] = d2_64
@@ -417,17 +420,6 @@ def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, centre, inv_scale: float, doubtful
                                       self_search, budget)
         d2[still] = d2_fix
         idx[still] = idx_fix
-
-
-def _centred64(be, A, centre, budget: int):
-    """float64 copy of ``A - centre``, filled chunk by chunk (no second temporary)."""
-    xp = be.xp
-    out = xp.empty(A.shape, dtype=xp.float64)
-    chunk = rows_per_block(A.shape[1] * 8, min(budget, be.refine_bytes * 4), A.shape[0])
-    for r0 in block_starts(A.shape[0], chunk):
-        out[r0:r0 + chunk] = A[r0:r0 + chunk]
-        out[r0:r0 + chunk] -= centre
-    return out
 
 
 def _row_sq_norms(be, A, budget: int):
