@@ -77,6 +77,9 @@ class CupyBackend:  # pragma: no cover - needs a GPU
     """Device arrays, cuBLAS GEMM, CUDA top-k and interpolation kernels."""
 
     name = "cupy"
+    # the top-k kernel subtracts |r|^2/2 as it reads G, at no extra pass; a
+    # folded GEMM column would also be rounded to TF32 under CUPY_TF32=1
+    folds_norms = False
     # exact refinement chunks: the GPU wants large batches, not cache-sized ones
     refine_bytes = 64 << 20
 

@@ -81,6 +81,9 @@ class NumpyBackend:
     gemm_eps = float(np.finfo(np.float32).eps)
     # host MemoryError is not retried with smaller blocks (see neighbors._shrink_on_oom)
     oom_errors = ()
+    # the search may fold -|r|^2/2 into the GEMM as one more column (topk_update
+    # then gets half_sq_norms=None); a separate pass over each block costs more
+    folds_norms = True
 
     # -- arrays and memory -------------------------------------------------
     @staticmethod
@@ -137,10 +140,12 @@ class NumpyBackend:
 
         ``G`` holds ``q . r`` for a block of queries x references (it is
         overwritten). The score ``q . r - |r|^2 / 2`` ranks references like the
-        squared distance, closest first. ``self_offset``, when given, marks
+        squared distance, closest first; ``half_sq_norms=None`` says that G
+        holds the scores already. ``self_offset``, when given, marks
         reference ``row + self_offset`` of each block row as the query itself.
         """
-        G -= half_sq_norms
+        if half_sq_norms is not None:
+            G -= half_sq_norms
         if self_offset is not None:
             _mask_self(G, self_offset)
         m = state.m
