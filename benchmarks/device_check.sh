@@ -29,9 +29,10 @@
 set -uo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.." || exit 1
 
-# Extra workloads, run after W2 (ids of gpusmote.bench.WORKLOADS, space-separated),
-# e.g. the stress workloads (heavy tails, duplicates, ties) once they exist.
-EXTRA_WORKLOADS=${DC_EXTRA_WORKLOADS-""}
+# Extra workloads, run after W2 (ids of gpusmote.bench.WORKLOADS, space-separated):
+# the stress set (heavy tails, duplicates, ties; benchmarks/README.md). The dry
+# profile runs two of them.
+EXTRA_WORKLOADS=${DC_EXTRA_WORKLOADS-"S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11"}
 
 PY=${PYTHON:-python3}
 WHEELS=${DC_WHEELS:-.whl}
@@ -45,6 +46,7 @@ REPEAT=5
 if [[ $PROFILE == dry ]]; then
     export DC_SCALE=${DC_SCALE:-0.001} DC_MIN_SECONDS=0 DC_IDLE_GAP=0
     [[ -z ${DC_SKIP:-} ]] && SKIP=" gpu-tests sanitizer "
+    EXTRA_WORKLOADS=${DC_EXTRA_WORKLOADS-"S3 S6"}
     REPEAT=2
 fi
 export OUT PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_ROOT_USER_ACTION=ignore

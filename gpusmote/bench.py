@@ -84,6 +84,12 @@ WORKLOADS = {
 # `gpusmote bench` with no --workloads runs SPEC's; "stress" names all of STRESS.
 DEFAULT_WORKLOADS = tuple(WORKLOADS)
 WORKLOADS.update(STRESS)
+# The common case at larger minorities (issue #11's floor targets): wider rows,
+# and a minority of 200 000 rows whose all-pairs search dominates.
+WORKLOADS.update({
+    "C1": Workload("C1", 1_000_000, 64, (0.95, 0.05), ("SMOTE",)),
+    "C2": Workload("C2", 1_000_000, 32, (0.8, 0.2), ("SMOTE",)),
+})
 
 # Short workloads are repeated beyond --repeat until this much gpusmote time.
 _MIN_SECONDS = 2.0
@@ -103,6 +109,7 @@ def make_data(workload: Workload, scale: float = 1.0, dtype=np.float32, seed: in
     n = max(int(workload.rows * scale), 200 * len(workload.weights))
     # (the 1e-6 keeps shares like 2000 / 182000 from flooring one row short)
     counts = np.floor(np.array(workload.weights) * n + 1e-6).astype(np.int64)
+    counts = np.maximum(counts, 20)  # smoke-run scales: every class can still be searched
     counts[0] += n - counts.sum()
     y = np.repeat(np.arange(len(counts)), counts)
     rng.shuffle(y)
