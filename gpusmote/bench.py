@@ -346,8 +346,10 @@ def _cpu_context(X, y, median_seconds: float, k: int = 5) -> dict:
     from ._bench_cpu import smote_floor
 
     counts = np.bincount(y)
-    searched = [int(c) for c in counts if 0 < c < counts.max()]
-    n_new = int(sum(counts.max() - c for c in searched))
+    minority = [c for c in range(len(counts)) if 0 < counts[c] < counts.max()]
+    n_new = int(sum(counts.max() - counts[c] for c in minority))
+    # the search needs only the distinct rows: repeated ones are collapsed first
+    searched = [len(np.unique(X[y == c], axis=0)) for c in minority]
     floor = smote_floor(int(X.shape[0]), int(X.shape[1]), searched, n_new, k,
                         X.dtype.itemsize)
     return {**floor, "fraction_of_floor": floor["floor_seconds"] / median_seconds}

@@ -256,8 +256,9 @@ def _frame(be, X):
 
 
 def _dominant_direction(be, S, iterations: int = 12):
-    """The sample's first principal direction (float32), when it holds at least
-    ``_DOMINANT_SHARE`` of the variance; else None.
+    """The first principal direction (float32) of the sample's bulk (rows within
+    four median norms of the centre), when it holds at least
+    ``_DOMINANT_SHARE`` of the bulk's variance; else None.
 
     Along such a direction (a column in 1e9 next to columns in 1e-3) rows are
     far from any single centre compared with their neighbours, and the float32
@@ -266,6 +267,9 @@ def _dominant_direction(be, S, iterations: int = 12):
     column suffice: a direction that dominates converges at once.
     """
     xp = be.xp
+    # the bulk's shape, not a few extreme rows': those would own the variance
+    norms = xp.sqrt((S * S).sum(axis=1))
+    S = S[norms <= 4 * xp.median(norms)]
     total = float((S * S).sum())
     if not total > 0:
         return None
