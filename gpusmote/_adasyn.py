@@ -11,7 +11,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import HasMethods, Interval
 
 from . import _docstrings as docs
-from ._borderline import class_code, label_codes, neighbours_from_estimator
+from ._borderline import neighbours_from_estimator, rows_of
 from ._generate import ClassPlan, generate, seed_from
 from ._timing import phase
 from ._validation import (adasyn_no_other_class, adasyn_nothing_generated, dense_for_search,
@@ -118,15 +118,16 @@ class ADASYN(BaseOverSampler):
             nbrs = neighbours_among_all(be, X, rows, k, self.working_memory)
         else:
             k = int(self.nn_.n_neighbors) - 1
-            nbrs = neighbours_from_estimator(self.nn_, be, X, X[rows])
+            nbrs = neighbours_from_estimator(self.nn_, be, X, rows_of(be, X, rows))
         # the counts go to the host: the float arithmetic must be NumPy's to round alike
         n_other = be.to_numpy((self._codes[nbrs] != code).sum(axis=1))
         counts = adasyn_counts(n_other, k, n_new)
         if counts is None:
             raise adasyn_no_other_class(label)
-        if not counts.sum():
+        total = int(counts.sum())
+        if not total:
             raise adasyn_nothing_generated(label, n_new)
-        return counts
+        return be.asarray(counts), total
 
     def _class_neighbours(self, be, X_class, label):
         if isinstance(self.n_neighbors, numbers.Integral):
@@ -139,23 +140,20 @@ class ADASYN(BaseOverSampler):
 
     def _fit_resample(self, be, X, y):
         self._validate_estimator()
-        classes, self._codes = label_codes(be, y)
+        labels = self._labels
+        self._codes = labels.codes(be)
         plans = []
         with phase("neighbours", be):
             for label, n_new in self.sampling_strategy_.items():
                 if n_new == 0:
                     continue
-                rows = np.flatnonzero(y == label)
-                counts = self._seed_counts(be, X, rows, label, class_code(classes, label),
-                                           int(n_new))
-                rows_dev = be.asarray(rows)
-                X_class = X[rows] if sparse.issparse(X) else X[rows_dev]
-                local = self._class_neighbours(be, X_class, label)
-                plans.append(ClassPlan(label, rows_dev, rows_dev[local], int(counts.sum()),
-                                       seed_counts=be.asarray(counts)))
+                rows = be.asarray(labels.rows(label))
+                counts, total = self._seed_counts(be, X, rows, label, labels.code_of(label),
+                                                  int(n_new))
+                local = self._class_neighbours(be, rows_of(be, X, rows), label)
+                plans.append(ClassPlan(label, rows, rows[local], total, seed_counts=counts))
         del self._codes
         with phase("generation", be):
             X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-            y_new = [np.full(p.n_new, p.label, dtype=y.dtype) for p in plans]
-            y_res = np.concatenate([y] + y_new)
+            y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res

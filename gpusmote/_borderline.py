@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
@@ -17,14 +16,9 @@ from ._validation import check_class_size, check_enough_rows
 from .base import neighbours_among_all
 
 
-def label_codes(be, y):
-    """Labels as small integers on the backend (codes follow the sorted labels)."""
-    classes, codes = np.unique(y, return_inverse=True)
-    return classes, be.asarray(codes.astype(np.int64))
-
-
-def class_code(classes, label) -> int:
-    return int(np.searchsorted(classes, label))
+def rows_of(be, X, idx):
+    """Rows ``idx`` of X: sparse X (host) with host indices, dense X on its backend."""
+    return X[be.to_numpy(idx)] if sparse.issparse(X) else X[be.asarray(idx)]
 
 
 def neighbours_from_estimator(nn, be, X, queries):
@@ -78,7 +72,8 @@ class BorderlineSMOTE(BaseSMOTE):
         The same for ``m_neighbors``.
 
     in_danger_indices : dict
-        Class label -> indices (into X) of its rows in danger. A class with
+        Class label -> indices (into X) of its rows in danger (CuPy arrays
+        when y is one). A class with
         no row in danger is left out, and no row is made for it (as in
         imbalanced-learn).
 
@@ -135,8 +130,11 @@ class BorderlineSMOTE(BaseSMOTE):
 
     def _fit_resample(self, be, X, y):
         self.in_danger_indices = {}
-        self._classes, self._codes = label_codes(be, y)
-        return super()._fit_resample(be, X, y)
+        self._codes = self._labels.codes(be)
+        try:
+            return super()._fit_resample(be, X, y)
+        finally:
+            del self._codes
 
     def _danger(self, be, X, rows, code):
         """Boolean mask over ``rows``: at least half, not all, neighbours of other classes."""
@@ -147,40 +145,43 @@ class BorderlineSMOTE(BaseSMOTE):
             nbrs = neighbours_among_all(be, X, rows, m, self.working_memory)
         else:
             m = int(self.nn_m_.n_neighbors) - 1
-            nbrs = neighbours_from_estimator(self.nn_m_, be, X, X[rows])
+            nbrs = neighbours_from_estimator(self.nn_m_, be, X, rows_of(be, X, rows))
         n_other = (self._codes[nbrs] != code).sum(axis=1)
-        return be.to_numpy((n_other >= m / 2) & (n_other < m))
+        # stays on the backend: only whether any row is in danger is read
+        return (n_other >= m / 2) & (n_other < m)
 
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
         xp = be.xp
         name = type(self).__name__
-        code = class_code(self._classes, label)
+        code = self._labels.code_of(label)
+        rows = be.asarray(rows)
         danger = self._danger(be, X, rows, code)
-        if not danger.any():
+        if not bool(danger.any()):
             k = max(self._n_neighbors(), 1)
             return ClassPlan(label, xp.empty(0, dtype=xp.int64),
                              xp.empty((0, k), dtype=xp.int64), 0)
-        seeds = rows[danger]
-        self.in_danger_indices[label] = seeds
-        seeds_dev = be.asarray(seeds)
+        seeds_dev = rows[danger]
+        # indices where y lives: host arrays for host y, device arrays for CuPy y
+        self.in_danger_indices[label] = (seeds_dev if self._labels.on_device
+                                         else be.to_numpy(seeds_dev))
         integral = isinstance(self.k_neighbors, numbers.Integral)
         if self.kind == "borderline-1":
-            check_class_size(label, rows.size, self._n_neighbors(), name)
-            rows_dev = be.asarray(rows)
-            X_class = X[rows] if sparse.issparse(X) else X[rows_dev]
+            check_class_size(label, rows.shape[0], self._n_neighbors(), name)
+            X_class = rows_of(be, X, rows)
+            in_danger = xp.flatnonzero(danger)
             if integral:
-                local = neighbours_among_all(be, X_class, np.flatnonzero(danger),
+                local = neighbours_among_all(be, X_class, in_danger,
                                              int(self.k_neighbors), self.working_memory)
             else:
                 local = neighbours_from_estimator(self.nn_k_, be, X_class,
-                                                  X_class[np.flatnonzero(danger)])
-            return ClassPlan(label, seeds_dev, rows_dev[local], n_new)
+                                                  rows_of(be, X_class, in_danger))
+            return ClassPlan(label, seeds_dev, rows[local], n_new)
         # borderline-2: neighbours of any class; steps towards other classes halved
         if integral:
             check_enough_rows(X.shape[0], int(self.k_neighbors), name, "k_neighbors")
-            nbrs = neighbours_among_all(be, X, seeds, int(self.k_neighbors),
+            nbrs = neighbours_among_all(be, X, seeds_dev, int(self.k_neighbors),
                                         self.working_memory)
         else:
-            nbrs = neighbours_from_estimator(self.nn_k_, be, X, X[seeds])
+            nbrs = neighbours_from_estimator(self.nn_k_, be, X, rows_of(be, X, seeds_dev))
         scale = xp.where(self._codes[nbrs] != code, 0.5, 1.0)
         return ClassPlan(label, seeds_dev, nbrs, n_new, step_scale=scale)

@@ -11,7 +11,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import _docstrings as docs
-from ._borderline import label_codes, neighbours_from_estimator
+from ._borderline import neighbours_from_estimator, rows_of
 from ._timing import phase
 from ._validation import check_enough_rows, dense_for_search
 from .base import BaseCleaningSampler, neighbours_among_all
@@ -25,16 +25,22 @@ _FITTED = """sampling_strategy_ : dict
         Class label -> the classes that may lose rows.
 
     sample_indices_ : ndarray of shape (n_new_samples,)
-        Indices (into X) of the rows kept, in output order.
+        Indices (into X) of the rows kept, in output order; a CuPy array when
+        y is one (they stay on the device with the data).
 
     """ + docs.FEATURES_AND_BACKEND
 
 
-def _take(be, X, keep):
-    """Rows ``keep`` (host indices) of X, wherever X lives."""
-    if sparse.issparse(X) or be.name == "numpy":
-        return X[keep]
-    return X[be.asarray(keep)]  # pragma: no cover - needs a GPU
+def _kept(be, labels, keep):
+    """``sample_indices_`` where y lives: the device for CuPy y (nothing of it
+    crosses), the host otherwise (it is part of a host result)."""
+    return keep if labels.on_device else be.to_numpy(keep)
+
+
+def _targets(be, labels, strategy):
+    """Per row, whether its class is one that may lose rows (on the backend)."""
+    by_code = np.isin(labels.classes, list(strategy))
+    return be.asarray(by_code)[labels.codes(be)]
 
 
 class TomekLinks(BaseCleaningSampler):
@@ -121,12 +127,13 @@ class TomekLinks(BaseCleaningSampler):
             dense = dense_for_search(X, type(self).__name__)
             nn = kneighbors(dense, 1, backend=be.name, working_memory=self.working_memory,
                             return_distance=False)[:, 0]
-            classes, codes = label_codes(be, y)
-            targets = be.asarray(np.isin(classes, list(self.sampling_strategy_)))
+            codes = self._labels.codes(be)
             mutual = nn[nn] == xp.arange(nn.shape[0])
-            links = mutual & (codes[nn] != codes) & targets[codes]
-            self.sample_indices_ = np.flatnonzero(~be.to_numpy(links))
-        return _take(be, X, self.sample_indices_), y[self.sample_indices_]
+            links = mutual & (codes[nn] != codes) & _targets(be, self._labels,
+                                                              self.sampling_strategy_)
+            keep = xp.flatnonzero(~links)
+            self.sample_indices_ = _kept(be, self._labels, keep)
+        return rows_of(be, X, keep), y[self.sample_indices_]
 
 
 class EditedNearestNeighbours(BaseCleaningSampler):
@@ -223,28 +230,27 @@ class EditedNearestNeighbours(BaseCleaningSampler):
 
     def _fit_resample(self, be, X, y):
         self._validate_estimator()
-        classes, codes = label_codes(be, y)
-        targets = np.isin(y, list(self.sampling_strategy_))
-        rows = np.flatnonzero(targets)
+        xp = be.xp
+        codes = self._labels.codes(be)
+        rows = xp.flatnonzero(_targets(be, self._labels, self.sampling_strategy_))
         with phase("neighbours", be):
-            keep_target = np.zeros(0, dtype=bool)
-            if rows.size:
+            keep_target = xp.zeros(0, dtype=bool)
+            if rows.shape[0]:
                 if isinstance(self.n_neighbors, numbers.Integral):
                     check_enough_rows(X.shape[0], int(self.n_neighbors),
                                       "EditedNearestNeighbours", "n_neighbors")
                     nbrs = neighbours_among_all(be, X, rows, int(self.n_neighbors),
                                                 self.working_memory)
                 else:
-                    nbrs = neighbours_from_estimator(self.nn_, be, X, X[rows])
-                keep_target = be.to_numpy(self._agrees(be, codes[nbrs],
-                                                       codes[be.asarray(rows)]))
-        keep = np.ones(y.shape[0], dtype=bool)
+                    nbrs = neighbours_from_estimator(self.nn_, be, X, rows_of(be, X, rows))
+                keep_target = self._agrees(be, codes[nbrs], codes[rows])
+        keep = xp.ones(codes.shape[0], dtype=bool)
         keep[rows] = keep_target
         # imbalanced-learn's order: class by class, in sorted label order
-        codes_host = np.searchsorted(classes, y)
-        kept = np.flatnonzero(keep)
-        self.sample_indices_ = kept[np.argsort(codes_host[kept], kind="stable")]
-        return _take(be, X, self.sample_indices_), y[self.sample_indices_]
+        kept = xp.flatnonzero(keep)
+        kept = kept[be.argsort_stable(codes[kept])]
+        self.sample_indices_ = _kept(be, self._labels, kept)
+        return rows_of(be, X, kept), y[self.sample_indices_]
 
     def _agrees(self, be, votes, own):
         """Per row: do the neighbours' classes (codes) keep it under ``kind_sel``?"""

@@ -115,6 +115,9 @@ class RandomOverSampler(BaseOverSampler):
     True
     """
 
+    # works on host labels (y comes to the host for CuPy input)
+    _host_labels = True
+
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
         "shrinkage": [Interval(Real, 0, None, closed="left"), dict, None],

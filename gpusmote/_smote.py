@@ -5,7 +5,6 @@ from __future__ import annotations
 import numbers
 from abc import abstractmethod
 
-import numpy as np
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
@@ -80,17 +79,19 @@ class BaseSMOTE(BaseOverSampler):
     # -- the template --------------------------------------------------------
     def _fit_resample(self, be, X, y):
         self._validate_estimator()
+        labels = self._labels
         plans = []
         with phase("neighbours", be):
             for label, n_new in self.sampling_strategy_.items():
                 if n_new == 0:
                     continue
-                rows = np.flatnonzero(y == label)
+                # on y's side; be.asarray moves host rows to a device backend
+                rows = be.asarray(labels.rows(label))
                 plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
         with phase("generation", be):
             X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-            y_new = [np.full(p.n_new, p.label, dtype=y.dtype) for p in plans]
-            y_res = np.concatenate([y] + y_new)
+            # where y is: CuPy fills the new labels on the device
+            y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res
 
     @abstractmethod
@@ -157,7 +158,8 @@ class SMOTE(BaseSMOTE):
                          working_memory=working_memory, verbose=verbose)
 
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
-        check_class_size(label, rows.size, self._n_neighbors(), type(self).__name__)
+        check_class_size(label, rows.shape[0], self._n_neighbors(), type(self).__name__)
         rows_dev = be.asarray(rows)
-        local = self._class_neighbours(be, X[rows_dev] if not sparse.issparse(X) else X[rows])
+        local = self._class_neighbours(be, X[rows_dev] if not sparse.issparse(X)
+                                       else X[be.to_numpy(rows)])
         return ClassPlan(label, rows_dev, rows_dev[local], n_new)

@@ -254,6 +254,9 @@ class SMOTENC(SMOTE):
     ['a', 'b', 'c']
     """
 
+    # works on host labels (y comes to the host for CuPy input)
+    _host_labels = True
+
     _required_parameters = ["categorical_features"]
     _parameter_constraints: dict = {
         **SMOTE._parameter_constraints,
@@ -501,6 +504,9 @@ class SMOTEN(SMOTE):
     >>> sorted(Counter(y_res.tolist()).items())
     [(0, 40), (1, 40)]
     """
+
+    # works on host labels (y comes to the host for CuPy input)
+    _host_labels = True
 
     _parameter_constraints: dict = {
         **SMOTE._parameter_constraints,

@@ -133,8 +133,17 @@ def _check_finite(xp, X) -> None:
     )
 
 
-def check_y(y: Any, n_samples: int):
-    """Validate labels on the host: returns (1-D labels, was_one_vs_all)."""
+def check_y(y: Any, n_samples: int, device: bool = False):
+    """Validate and encode labels (``gpusmote._labels.encode_labels``): returns
+    (1-D labels, was_one_vs_all); CuPy y stays on the device when ``device``."""
+    from ._labels import encode_labels
+
+    labels = encode_labels(y, n_samples, device)
+    return labels.y, labels.one_vs_all
+
+
+def _check_y_with_type_of_target(y: Any, n_samples: int):  # pragma: no cover - reference
+    """The former host check (type_of_target), kept for benchmarks/diagnose.py's comparison."""
     if y is None:
         raise ValueError("This sampler requires y to be passed, but the target y is None; "
                          "pass one class label per row of X.")

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
-from imblearn.utils import check_sampling_strategy
-from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names
 
 from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, restore_X, restore_y
-from ._validation import check_X, check_y, dense_for_search
+from ._labels import encode_labels, resolve_sampling_strategy
+from ._validation import check_X, dense_for_search
 from .backends import BACKEND_NAMES, get_backend
 
 _BACKEND_CONSTRAINTS = {
@@ -37,6 +35,10 @@ class _ResampleTemplate:
 
     # Whether X may be a SciPy sparse matrix (host only).
     _accept_sparse = True
+    # Whether _fit_resample wants y on the host (samplers that work on host
+    # labels); otherwise y is where it came (the device for CuPy y on CuPy),
+    # and self._labels (gpusmote._labels.Labels) gives rows and codes there.
+    _host_labels = False
 
     def fit(self, X, y, **params):
         """Check inputs and compute ``sampling_strategy_`` without resampling.
@@ -58,11 +60,11 @@ class _ResampleTemplate:
         self._validate_params()
         be = get_backend(self.backend, X)
         X_arr = self._check_X(be, X)
-        y_arr, _ = check_y(y, X_arr.shape[0])
+        labels = encode_labels(y, X_arr.shape[0], device=be.name == "cupy")
         self._remember_features(X, X_arr)
         self.backend_ = be.name
-        self.sampling_strategy_ = check_sampling_strategy(
-            self.sampling_strategy, y_arr, self._sampling_type)
+        self.sampling_strategy_ = resolve_sampling_strategy(
+            self.sampling_strategy, labels, self._sampling_type)
         return self
 
     def fit_resample(self, X, y, **params):
@@ -88,18 +90,25 @@ class _ResampleTemplate:
         be = get_backend(self.backend, X)
         with phase("validation", be):
             X_arr = self._check_X(be, X)
-            y_arr, one_vs_all = check_y(y, X_arr.shape[0])
-        self._remember_features(X, X_arr)
-        self.backend_ = be.name
-        self.sampling_strategy_ = check_sampling_strategy(
-            self.sampling_strategy, y_arr, self._sampling_type)
+            # y is encoded once, where it lives (the device for CuPy y on the
+            # CuPy backend): only the class counts come to the host
+            labels = encode_labels(y, X_arr.shape[0], device=be.name == "cupy")
+            self._remember_features(X, X_arr)
+            self.backend_ = be.name
+            self.sampling_strategy_ = resolve_sampling_strategy(
+                self.sampling_strategy, labels, self._sampling_type)
 
-        with verbosity(getattr(self, "verbose", False)):
-            X_res, y_res = self._fit_resample(be, X_arr, y_arr)
+        self._labels = labels
+        try:
+            with verbosity(getattr(self, "verbose", False)):
+                y_arr = labels.host() if self._host_labels else labels.y
+                X_res, y_res = self._fit_resample(be, X_arr, y_arr)
+        finally:
+            del self._labels
 
         with phase("assembly", be):
-            if one_vs_all:
-                y_res = label_binarize(y_res, classes=np.unique(y_arr))
+            if labels.one_vs_all:
+                y_res = labels.one_vs_all_matrix(y_res)
             keep = (getattr(self, "sample_indices_", None)
                     if self._sampling_type == "clean-sampling" else None)
             X_out = restore_X(X_res, x_kind, X_arr.shape[0], keep)
@@ -142,8 +151,7 @@ def neighbours_among_all(be, X, rows, k: int, working_memory=None):
     xp = be.xp
     # sparse X comes back dense on the host: move it where the queries are indexed
     X = be.asarray(dense_for_search(X, "the neighbour search"))
-    rows = np.asarray(rows)
-    if rows.size == X.shape[0]:  # rows of y == label for all labels: every row, in order
+    if rows.shape[0] == X.shape[0]:  # rows of y == label for all labels: every row, in order
         return kneighbors(X, k, backend=be.name, working_memory=working_memory,
                           return_distance=False)
     rows_dev = be.asarray(rows)

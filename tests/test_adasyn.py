@@ -44,8 +44,10 @@ def test_per_row_counts_equal_imblearn(backend, k):
         if not n_new:
             continue
         rows = np.flatnonzero(y == label)
-        ours = sampler._seed_counts(be, be.asarray(X), rows, label,
-                                    int(np.searchsorted(classes, label)), n_new)
+        ours, total = sampler._seed_counts(be, be.asarray(X), be.asarray(rows), label,
+                                           int(np.searchsorted(classes, label)), n_new)
+        ours = to_numpy(ours)
+        assert total == ours.sum()
         np.testing.assert_array_equal(ours, _imblearn_counts(X, y, label, n_new, k))
 
 
