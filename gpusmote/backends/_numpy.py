@@ -13,9 +13,11 @@ from threadpoolctl import ThreadpoolController
 from . import is_cupy_array
 
 # Distance blocks are sized to stay in the CPU caches: the filter passes over a
-# block then run at cache speed instead of memory speed.
-_BLOCK_ROWS = 256
-_BLOCK_COLS = 2048
+# block then run at cache speed instead of memory speed. 512 x 512 (1 MiB of
+# float32) ran the whole search ~15 % faster than 256 x 2048 at d = 30 and 64
+# (taller blocks amortise BLAS's packing of the reference panel).
+_BLOCK_ROWS = 512
+_BLOCK_COLS = 512
 _SEED_COLS = 512
 
 
