@@ -85,13 +85,12 @@ def draw(be, plans: list[ClassPlan], seed: int, dtype):
 
 def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | None = None):
     """Original rows first, then the synthetic rows of each plan, in plan order."""
-    xp = be.xp
     base, nbr, steps = draw(be, plans, seed, X.dtype)
     if sparse.issparse(X):
         return _generate_sparse(X, *(be.to_numpy(a) for a in (base, nbr, steps)))
     n, d = X.shape
-    out = xp.empty((n + base.shape[0], d), dtype=X.dtype)
-    out[:n] = X
+    out = be.empty_output((n + base.shape[0], d), X.dtype)
+    be.copy_rows(X, out[:n])
     if base.shape[0]:
         budget = budget_bytes(working_memory, be.free_bytes())
         chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4),

@@ -241,6 +241,15 @@ class CupyBackend:  # pragma: no cover - needs a GPU
         return cp.searchsorted(ends, cp.arange(total, dtype=cp.int64), side="right")
 
     # -- generation --------------------------------------------------------
+    def empty_output(self, shape: tuple, dtype):
+        """An uninitialised output array on the device."""
+        return self.xp.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def copy_rows(src, dst) -> None:
+        """``dst[...] = src`` (one device copy)."""
+        dst[...] = src
+
     def rng(self, seed: int) -> DeviceRandom:
         """Uniforms and normals on the device, with NumPy's resolution (see ``DeviceRandom``)."""
         return DeviceRandom(self.xp.random.default_rng(seed))
