@@ -182,11 +182,16 @@ def _hard(name: str, n: int, d: int = 6, seed: int = 0) -> np.ndarray:
         X = (rng.random((n, 4 * d)) < 0.1).astype(float)
     elif name == "many_zeros":
         X[rng.random(X.shape) < 0.7] = 0.0
+    elif name == "one_hot":             # one category of five per row, plus a count
+        X = np.c_[np.eye(5)[rng.integers(0, 5, n)], rng.poisson(2.0, n)]
+    elif name == "large_counts":        # integers, but too large for the exact search
+        X = rng.poisson(3.0, (n, d)).astype(float)
+        X[:, 0] = rng.integers(0, 10**6, n)
     return X
 
 
 HARD = ["rows_scaled_1e6", "one_value_1e7", "column_1e9", "one_row_repeated",
-        "rows_repeated", "binary", "many_zeros"]
+        "rows_repeated", "binary", "many_zeros", "one_hot", "large_counts"]
 
 
 @pytest.mark.parametrize("name", HARD)
