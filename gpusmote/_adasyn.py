@@ -20,15 +20,87 @@ from .base import BaseOverSampler, neighbours_among_all
 from .neighbors import kneighbors
 
 
-def adasyn_counts(n_other, n_neighbors: int, n_new: int) -> np.ndarray:
+def _pairwise_leaves(start: int, n: int, out: list) -> int:
+    """Post-order tree of NumPy's pairwise summation over ``n`` values from
+    ``start``: leaves (start, length) of at most 128 values, and internal nodes
+    (left, right) as indices into ``out``. Returns the root's index."""
+    if n <= 128:
+        out.append(("leaf", start, n))
+        return len(out) - 1
+    half = n // 2
+    half -= half % 8
+    left = _pairwise_leaves(start, half, out)
+    right = _pairwise_leaves(start + half, n - half, out)
+    out.append(("node", left, right))
+    return len(out) - 1
+
+
+def pairwise_sum(xp, a):
+    """``np.sum(a)`` of a contiguous 1-D float64 array, bit for bit, on any array
+    module: NumPy's pairwise summation (8 running sums per block of at most 128
+    values, the remainder added in order, blocks added in a fixed tree), with
+    every block of one step at once. Every step is one IEEE addition, so a
+    device gives NumPy's rounding; ``xp.sum``'s reduction order would not.
+    Returns a 0-d array where ``a`` is."""
+    n = int(a.shape[0])
+    if n < 8:
+        total = xp.zeros((), dtype=a.dtype)
+        for i in range(n):
+            total = total + a[i]
+        return total
+    tree: list = []
+    _pairwise_leaves(0, n, tree)
+    leaves = [(t[1], t[2]) for t in tree if t[0] == "leaf"]
+    padded = xp.concatenate([a, xp.zeros(1, dtype=a.dtype)])  # index n reads 0.0
+    main = np.full((len(leaves), 16, 8), n, dtype=np.int64)
+    tail = np.full((len(leaves), 7), n, dtype=np.int64)
+    for j, (start, size) in enumerate(leaves):
+        body = size - size % 8
+        main[j, :body // 8] = np.arange(start, start + body).reshape(-1, 8)
+        tail[j, :size - body] = np.arange(start + body, start + size)
+    blocks = padded[xp.asarray(main)]
+    acc = blocks[:, 0]
+    for step in range(1, 16):  # x + 0.0 == x: padded steps change nothing
+        acc = acc + blocks[:, step]
+    res = ((acc[:, 0] + acc[:, 1]) + (acc[:, 2] + acc[:, 3])) + (
+        (acc[:, 4] + acc[:, 5]) + (acc[:, 6] + acc[:, 7]))
+    rest = padded[xp.asarray(tail)]
+    for step in range(7):
+        res = res + rest[:, step]
+    if len(leaves) == 1:
+        return res[0]
+    # the tree, level by level: a node's value is its children's sum
+    slot, height, levels = {}, {}, {}
+    for i, t in enumerate(tree):
+        if t[0] == "leaf":
+            slot[i], height[i] = len(slot), 0
+    n_leaves = len(slot)
+    for i, t in enumerate(tree):
+        if t[0] == "node":
+            slot[i] = len(slot)
+            height[i] = 1 + max(height[t[1]], height[t[2]])
+            levels.setdefault(height[i], []).append(i)
+    values = xp.concatenate([res, xp.zeros(len(slot) - n_leaves, dtype=a.dtype)])
+    for h in sorted(levels):
+        nodes = levels[h]
+        left = xp.asarray(np.array([slot[tree[i][1]] for i in nodes], dtype=np.int64))
+        right = xp.asarray(np.array([slot[tree[i][2]] for i in nodes], dtype=np.int64))
+        values[xp.asarray(np.array([slot[i] for i in nodes], dtype=np.int64))] = (
+            values[left] + values[right])
+    return values[slot[len(tree) - 1]]
+
+
+def adasyn_counts(n_other, n_neighbors: int, n_new: int, xp=np):
     """New rows per seed: imbalanced-learn's arithmetic, step for step, so that
-    the rounding (``np.rint``) gives the same counts."""
-    ratio = np.asarray(n_other) / n_neighbors
-    total = np.sum(ratio)
-    if not total:
+    the rounding (``rint``) gives the same counts; on the device too (the sum
+    is NumPy's pairwise one, every other step is one IEEE operation per value).
+    None when no seed has another class among its neighbours."""
+    ratio = xp.asarray(n_other) / n_neighbors
+    total = np.sum(ratio) if xp is np else pairwise_sum(xp, ratio)
+    if not bool(total):
         return None
     ratio /= total
-    return np.rint(ratio * n_new).astype(int)
+    return xp.rint(ratio * n_new).astype(xp.int64)
 
 
 class ADASYN(BaseOverSampler):
@@ -119,9 +191,9 @@ class ADASYN(BaseOverSampler):
         else:
             k = int(self.nn_.n_neighbors) - 1
             nbrs = neighbours_from_estimator(self.nn_, be, X, rows_of(be, X, rows))
-        # the counts go to the host: the float arithmetic must be NumPy's to round alike
-        n_other = be.to_numpy((self._codes[nbrs] != code).sum(axis=1))
-        counts = adasyn_counts(n_other, k, n_new)
+        # on the backend, with NumPy's roundings (pairwise_sum): only totals cross
+        n_other = (self._codes[nbrs] != code).sum(axis=1)
+        counts = adasyn_counts(n_other, k, n_new, be.xp)
         if counts is None:
             raise adasyn_no_other_class(label)
         total = int(counts.sum())

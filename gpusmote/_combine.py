@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 from imblearn.base import BaseSampler as _ImbSampler
 from sklearn.base import clone
 
 from . import _docstrings as docs
+from ._timing import phase
 from ._cleaning import EditedNearestNeighbours, TomekLinks
 from ._smote import SMOTE
 from .backends import get_backend
@@ -57,7 +59,14 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
         self._validate_params()
         be = get_backend(self.backend, X)
         smote, cleaner = self._steps(be)
-        # each step keeps the containers, so a DataFrame's index follows the rows
+        # a NumPy X on the GPU goes up once and its result comes down once: the
+        # steps pass device arrays between them (other containers go step by
+        # step, so that a DataFrame's index follows the rows)
+        on_device = (be.name == "cupy" and isinstance(X, np.ndarray)
+                     and X.dtype.kind in "biuf")
+        if on_device:
+            with phase("transfer", be):
+                X = be.asarray(X)
         X_res, y_res = smote.fit_resample(X, y)
         self.n_features_in_ = smote.n_features_in_
         if hasattr(smote, "feature_names_in_"):
@@ -68,7 +77,11 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
         # imbalanced-learn stores the parameter itself here, not a resolved dict
         self.sampling_strategy_ = self.sampling_strategy
         self._set_steps(smote, cleaner)
-        return cleaner.fit_resample(X_res, y_res)
+        X_res, y_res = cleaner.fit_resample(X_res, y_res)
+        if on_device:
+            with phase("transfer", be):
+                X_res = be.to_numpy(X_res)
+        return X_res, y_res
 
     def _fit_resample(self, be, X, y):
         smote, cleaner = self._steps(be)

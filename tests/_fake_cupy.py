@@ -23,6 +23,13 @@ mistake that would fail on a device fails here too:
   (``_emulation``) and fails the launch where it differs from that
   specification.
 
+Every host<->device copy is logged in ``module.transfers`` as
+``(direction, nbytes, what)``, direction ``"h2d"`` or ``"d2h"``: uploads by
+``asarray``/``array``/``set`` and host index arrays; downloads by ``get``,
+``asnumpy``, ``item``, ``tolist`` and ``bool``/``int``/``float`` of a device
+array. Copies inside CuPy's own functions (the scalar a boolean mask's size
+needs on a device) are not seen.
+
 Install it with ``install(monkeypatch)``; it refuses to shadow a real CuPy.
 """
 
@@ -94,18 +101,22 @@ class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
         return (ndarray(np.asarray(v)) for v in self._a)
 
     def __bool__(self):
+        _log("d2h", self._a.nbytes, "bool")
         return bool(self._a)
 
     def __int__(self):
+        _log("d2h", self._a.nbytes, "int")
         return int(self._a)
 
     def __float__(self):
+        _log("d2h", self._a.nbytes, "float")
         return float(self._a)
 
     def __repr__(self):
         return f"fake_cupy.{self._a!r}"
 
     def get(self, stream=None, order="C", out=None):
+        _log("d2h", self._a.nbytes, "get")
         return np.array(self._a, order=order)
 
     def set(self, arr, stream=None):
@@ -117,6 +128,7 @@ class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
             raise TypeError(f"{arr.dtype} array cannot be set to {self.dtype} array")
         if not self._a.flags.c_contiguous:
             raise RuntimeError("Cannot set to non-contiguous array")
+        _log("h2d", arr.nbytes, "set")
         self._a[...] = arr
 
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
@@ -129,9 +141,11 @@ class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
         self._a.sort(axis=axis, kind="stable")
 
     def item(self):
+        _log("d2h", self._a.itemsize, "item")
         return self._a.item()
 
     def tolist(self):
+        _log("d2h", self._a.nbytes, "tolist")
         return self._a.tolist()
 
     def __getattr__(self, name):
@@ -159,8 +173,21 @@ def _unwrap(x):
 def _unwrap_key(key):
     # CuPy takes host index arrays too (it copies them over)
     if isinstance(key, tuple):
-        return tuple(k._a if isinstance(k, ndarray) else k for k in key)
-    return key._a if isinstance(key, ndarray) else key
+        return tuple(_unwrap_key(k) for k in key)
+    if isinstance(key, ndarray):
+        return key._a
+    if isinstance(key, (np.ndarray, list)):
+        _log("h2d", np.asarray(key).nbytes, "host index")
+    return key
+
+
+def _log(direction: str, nbytes: int, what: str) -> None:
+    module.transfers.append((direction, int(nbytes), what))
+
+
+def transferred(direction: str) -> list[int]:
+    """Bytes of each copy logged in ``direction`` ("h2d" or "d2h"), in order."""
+    return [n for d, n, _ in module.transfers if d == direction]
 
 
 def _wrap(x):
@@ -195,18 +222,23 @@ def _device_dtype(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _upload(host: np.ndarray) -> ndarray:
+    _log("h2d", host.nbytes, "asarray")
+    return ndarray(_device_dtype(host))
+
+
 def asarray(a, dtype=None, order=None, **_):
     if isinstance(a, ndarray):
         return a if dtype is None else a.astype(dtype, copy=False)
     if isinstance(a, (list, tuple)) and any(isinstance(v, ndarray) for v in a):
         return ndarray(np.array([_unwrap(v) for v in a], dtype=dtype))
-    return ndarray(_device_dtype(np.array(a, dtype=dtype, order=order or "K")))
+    return _upload(np.array(a, dtype=dtype, order=order or "K"))
 
 
 def array(a, dtype=None, copy=True, order="K", **_):
     if isinstance(a, ndarray):
         return ndarray(np.array(a._a, dtype=dtype, order=order))
-    return ndarray(_device_dtype(np.array(a, dtype=dtype, order=order)))
+    return _upload(np.array(a, dtype=dtype, order=order))
 
 
 def ascontiguousarray(a, dtype=None):
@@ -486,6 +518,7 @@ module.__version__ = "0.0-fake"
 module.__file__ = __file__
 module.FAKE = True
 module.launches = []
+module.transfers = []          # (direction, nbytes, what) of every host<->device copy
 module.emulation = None        # the kernel emulation's library while kernels="emulated"
 module.emulated_launches = 0
 for _name in ("asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module",
@@ -532,6 +565,7 @@ def install(monkeypatch, kernels: str = "specification") -> types.ModuleType:
     for cached in (_kernels._module, _kernels.topk_kernel, _kernels.interpolate_kernel):
         cached.cache_clear()
     module.launches.clear()
+    monkeypatch.setattr(module, "transfers", [])
     if kernels not in ("specification", "emulated"):
         raise ValueError(f"kernels must be 'specification' or 'emulated', got {kernels!r}")
     monkeypatch.setattr(module, "emulation",

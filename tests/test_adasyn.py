@@ -117,3 +117,15 @@ def test_bad_input(params, data, error, match):
         X[101] = [0.1, 0.0]
     with pytest.raises(error, match=match):
         ADASYN(**params).fit_resample(X, y)
+
+
+def test_pairwise_sum_is_numpys_sum_bit_for_bit():
+    """The device form of np.sum (ADASYN's total): equal to np.sum for every length
+    across the 8/128-value leaf and tree boundaries, on values that round."""
+    from gpusmote._adasyn import pairwise_sum
+
+    rng = np.random.default_rng(0)
+    sizes = list(range(1, 300)) + [1000, 1023, 4099, 8192, 8193, 20_011, 100_003]
+    for n in sizes:
+        for a in (rng.integers(0, 8, n) / 7, rng.random(n) * 1e3 - 300):
+            assert float(pairwise_sum(np, a)) == np.sum(a), n
