@@ -183,7 +183,21 @@ def measure(fn: Callable[[], object]) -> dict:
     del out
     extra = None if peak is None or before is None else max(0, peak - before) * 1024
     return {"seconds": seconds, "phases": dict(phases), "peak_extra_bytes": extra,
-            "rows_out": rows_out, "search_counts": dict(phases.counts)}
+            "rows_out": rows_out, "search_counts": dict(phases.counts),
+            "overhead": overhead_seconds(seconds, phases)}
+
+
+# The phases that are the work itself; everything else in a run is overhead
+# (validation, labels, transfers, assembly, Python between the phases).
+WORK_PHASES = ("neighbours", "neighbours_recheck", "generation")
+
+
+def overhead_seconds(seconds: float, phases: dict) -> float | None:
+    """Wall time outside the work phases; None for a run that records no phases
+    (imbalanced-learn)."""
+    if not phases:
+        return None
+    return seconds - sum(phases.get(p, 0.0) for p in WORK_PHASES)
 
 
 def _sampler(library: str, method: str, backend: str, seed: int = 0,
@@ -268,6 +282,11 @@ def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: i
         "recheck_share": statistics.median(
             r["phases"].get("neighbours_recheck", 0.0) / r["seconds"]
             for r in runs["gpusmote"]),
+        # wall time outside neighbours, neighbours_recheck and generation (issue 10)
+        "overhead_seconds": _median_or_none([r.get("overhead") for r in runs["gpusmote"]]),
+        "overhead_share": _median_or_none([r["overhead"] / r["seconds"]
+                                           for r in runs["gpusmote"]
+                                           if r.get("overhead") is not None]),
         "rows_out": runs["gpusmote"][-1]["rows_out"],
         "runs": runs,
         "median_seconds": {lib: statistics.median(r["seconds"] for r in runs[lib])

@@ -58,3 +58,18 @@ def test_working_memory_reaches_the_sampler_and_the_json(tmp_path, monkeypatch):
     assert results["results"][0]["working_memory"] == 2
     assert results["results"][0]["input"] == "host"
 
+
+
+def test_overhead_is_the_time_outside_the_work_phases(tmp_path):
+    phases = {"validation": 0.25, "neighbours": 2.0, "neighbours_recheck": 0.5,
+              "generation": 1.0, "assembly": 0.125}
+    assert bench.overhead_seconds(4.0, phases) == 0.5
+    assert bench.overhead_seconds(4.0, {}) is None  # imbalanced-learn records none
+    results, _ = bench.run(["W1"], ["numpy"], repeat=2, profile="quick", out_dir=None,
+                           min_seconds=0, idle_gap=0)
+    r = results["results"][0]
+    for run in r["runs"]["gpusmote"]:
+        work = sum(run["phases"].get(p, 0.0) for p in bench.WORK_PHASES)
+        assert run["overhead"] == pytest.approx(run["seconds"] - work)
+    assert all(run["overhead"] is None for run in r["runs"]["imblearn"])
+    assert r["overhead_seconds"] is not None and 0 <= r["overhead_share"] < 1
