@@ -113,6 +113,35 @@ inline void __syncthreads() { gs_block_barrier.wait(); }
 inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
 inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
+
+// Warp votes and shuffles: the 32 threads of a warp meet at their warp's
+// barrier, once to publish their values and once before anyone overwrites them.
+static gs_barrier gs_warp_barrier[4];   // 128 threads: 4 warps of 32
+static unsigned gs_warp_vote[128];
+static long long gs_warp_value[128];
+inline unsigned __ballot_sync(unsigned, int pred) {
+    const unsigned t = threadIdx.x, w = t / 32;
+    gs_warp_vote[t] = pred ? 1u : 0u;
+    gs_warp_barrier[w].wait();
+    unsigned mask = 0;
+    for (unsigned l = 0; l < 32; ++l) mask |= gs_warp_vote[w * 32 + l] << l;
+    gs_warp_barrier[w].wait();
+    return mask;
+}
+inline int __shfl_sync(unsigned, int v, int src) {
+    const unsigned t = threadIdx.x, w = t / 32;
+    gs_warp_value[t] = v;
+    gs_warp_barrier[w].wait();
+    const int out = (int)gs_warp_value[w * 32 + (unsigned)src];
+    gs_warp_barrier[w].wait();
+    return out;
+}
+
+// merges of the top-k pool and the slots they sorted, since the last read
+static std::atomic<long long> gs_merges{0}, gs_sorted{0};
+#define GPUSMOTE_MERGE_HOOK(slots) \
+    do { gs_merges.fetch_add(1); gs_sorted.fetch_add(slots); } while (0)
 
 @SOURCE@
 
@@ -131,6 +160,8 @@ static void run_topk(const T* G, const T* h, T* s, long long* idx, long long n_r
     blockDim.x = GPUSMOTE_TOPK_THREADS;
     gridDim.x = (unsigned)n_rows;
     gs_block_barrier.n = GPUSMOTE_TOPK_THREADS;
+    static_assert(GPUSMOTE_TOPK_THREADS == 128, "the warp emulation has 4 warps");
+    for (auto& b : gs_warp_barrier) b.n = 32;
     gs_topk_pool().run([=](unsigned t) {
         threadIdx.x = t;
         for (long long row = 0; row < n_rows; ++row) {
@@ -166,6 +197,10 @@ static void interp(const T* X, const long long* r, const long long* nb, const T*
 }
 
 extern "C" {
+void merge_counts(long long* out) {
+    out[0] = gs_merges.exchange(0);
+    out[1] = gs_sorted.exchange(0);
+}
 void topk_f32(const float* G, const float* h, float* s, long long* i, long long r, long long c,
               long long c0, long long off, int has_self, int m, int kb) {
     topk<float>(G, h, s, i, r, c, c0, off, has_self, m, kb);
@@ -231,6 +266,13 @@ def topk(lib, score, index, G, half, col0: int, self_offset, m: int | None = Non
        ctypes.c_longlong(0 if self_offset is None else self_offset),
        ctypes.c_int(self_offset is not None), ctypes.c_int(m),
        ctypes.c_int(_kernels.k_bucket(m)))
+
+
+def merge_counts(lib) -> tuple[int, int]:
+    """(merges, pool slots sorted) by the top-k kernel since the last call."""
+    out = (ctypes.c_longlong * 2)()
+    lib.merge_counts(out)
+    return int(out[0]), int(out[1])
 
 
 def interpolate(lib, X, rows, nbrs, steps, out, grid: int,

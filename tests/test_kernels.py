@@ -487,3 +487,31 @@ def test_gpu_containers_numpy_in_numpy_out_cupy_in_cupy_out(cupy_pair):
     assert isinstance(X_cp, cp.ndarray) and X_cp.dtype == np.float32
     np.testing.assert_array_equal(to_numpy(X_cp), X_np)  # same backend, same seed
     assert np.bincount(y_np).tolist() == [int((y == 0).sum())] * 2
+
+
+def test_emulated_topk_merges_only_live_slots(emulated):
+    """The top-k merge does live work only (issue 10), on a W3-like minority
+    (random float32 rows, 64 features, k=5 so m=10; 100 000 references in
+    launches of 32 768 columns, the CuPy backend's widest block).
+
+    Before: every launch began with an automatic merge of the first tile and
+    every merge sorted the whole 1024-slot pool: 5 merges and 5120 slots sorted
+    per row. Now the bar is seeded from the first tile (no first merge) and a
+    merge sorts the next power of two above kept + pending: 4 merges (one at
+    the end of each launch) and 1216 slots per row. The result is the exact top-k.
+    """
+    n_rows, n_cols, block, m = 4, 100_000, 32_768, 10
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_cols, 64), dtype=np.float32)
+    half = (np.einsum("ij,ij->i", X, X) / 2).astype(np.float32)
+    score = np.full((n_rows, m), -np.inf, np.float32)
+    index = np.full((n_rows, m), -1, np.int64)
+    _emulation.merge_counts(emulated)  # zero the counters
+    for c0 in range(0, n_cols, block):
+        G = np.ascontiguousarray(X[:n_rows] @ X[c0:c0 + block].T)
+        _emulation.topk(emulated, score, index, G, half[c0:c0 + block].copy(), c0, -c0)
+    merges, slots = _emulation.merge_counts(emulated)
+    assert merges / n_rows <= 4 and slots / n_rows <= 1216, (merges, slots)
+    S = X[:n_rows] @ X.T - half
+    S[np.arange(n_rows), np.arange(n_rows)] = -np.inf
+    np.testing.assert_array_equal(index, np.argsort(-S, axis=1, kind="stable")[:, :m])

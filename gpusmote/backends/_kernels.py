@@ -7,9 +7,13 @@ Two kernels, each the twin of the ``NumpyBackend`` method of the same name:
     (``m <= KB``) in shared memory, sorted best first, and streams the row of
     ``G`` (``q . r`` from cuBLAS) through it: score ``G - |r|^2 / 2``, the self
     column skipped, and only scores that beat the current ``m``-th best are
-    appended to a pending area. When the pending area could not take another
-    tile, a bitonic sort of the pool puts the best ``m`` first again and
-    raises the bar. Nothing is fully sorted per element; most of a long row is
+    appended to a pending area (one shared atomic per warp: ``__ballot_sync``
+    counts the warp's takers, lane 0 reserves their slots). On an empty state
+    the bar is seeded from the first tile (the (m+1)-th best of the threads'
+    maxima), so the first tile is not merged wholesale. When the pending area
+    could not take another tile, a bitonic sort of the live slots only (the
+    next power of two above kept + pending, not the 1024-slot pool) puts the
+    best ``m`` first again and raises the bar. Nothing is fully sorted per element; most of a long row is
     rejected by one comparison in registers. Order is (score descending,
     index ascending), so the lower index wins ties.
 
@@ -71,14 +75,19 @@ __device__ __forceinline__ bool gpusmote_better(T s_a, long long i_a,
            (s_a == s_b && (unsigned long long)i_a < (unsigned long long)i_b);
 }
 
-// Bitonic sort of the whole pool, best first. Every thread of the block
-// must call it (it synchronises); the caller synchronises before.
+// Counts merges and the slots each sorts where the emulation defines it.
+#ifndef GPUSMOTE_MERGE_HOOK
+#define GPUSMOTE_MERGE_HOOK(slots)
+#endif
+
+// Bitonic sort of the first n slots (n a power of two), best first. Every
+// thread of the block must call it (it synchronises); the caller
+// synchronises before.
 template <typename T>
-__device__ void gpusmote_sort_pool(T* score, long long* index) {
-    for (int size = 2; size <= GPUSMOTE_TOPK_POOL; size <<= 1) {
+__device__ void gpusmote_sort_pool(T* score, long long* index, const int n) {
+    for (int size = 2; size <= n; size <<= 1) {
         for (int stride = size >> 1; stride > 0; stride >>= 1) {
-            for (int t = threadIdx.x; t < GPUSMOTE_TOPK_POOL;
-                 t += GPUSMOTE_TOPK_THREADS) {
+            for (int t = threadIdx.x; t < n; t += GPUSMOTE_TOPK_THREADS) {
                 const int p = t ^ stride;
                 if (p > t) {
                     const bool best_first = (t & size) == 0;
@@ -98,12 +107,22 @@ __device__ void gpusmote_sort_pool(T* score, long long* index) {
     }
 }
 
-// Sort, keep the best m, clear the rest so nothing is merged twice.
+// Sort the live slots (the kept KB and the pending ones, to the next power
+// of two: every slot past them is empty), keep the best m, clear the rest so
+// nothing is merged twice. live is the same in every thread.
 template <typename T>
-__device__ void gpusmote_merge(T* score, long long* index, int m, int* n_pending) {
-    gpusmote_sort_pool<T>(score, index);
+__device__ void gpusmote_merge(T* score, long long* index, int m, int live,
+                               int* n_pending) {
+    int n = 2;
+    while (n < live) {
+        n <<= 1;
+    }
+    if (threadIdx.x == 0) {
+        GPUSMOTE_MERGE_HOOK(n);
+    }
+    gpusmote_sort_pool<T>(score, index, n);
     const T neg_inf = gpusmote_neg_inf<T>();
-    for (int t = m + threadIdx.x; t < GPUSMOTE_TOPK_POOL; t += GPUSMOTE_TOPK_THREADS) {
+    for (int t = m + threadIdx.x; t < n; t += GPUSMOTE_TOPK_THREADS) {
         score[t] = neg_inf;
         index[t] = -1;
     }
@@ -131,6 +150,8 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
 
     __shared__ T pool_score[POOL];
     __shared__ long long pool_index[POOL];
+    __shared__ T seed_score[GPUSMOTE_TOPK_THREADS];
+    __shared__ long long seed_index[GPUSMOTE_TOPK_THREADS];
     __shared__ int n_pending;
 
     const long long row = blockIdx.x;
@@ -158,15 +179,55 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
     const T* g_row = G + row * n_cols;
     const long long self_col = has_self ? row + self_offset : -1;
 
+    // An empty state would let the whole first tile in and merge at once.
+    // Seed the bar instead: each thread's best of the first tile, sorted; the
+    // (m+1)-th of those has m entries strictly better than it, so every row
+    // of the final best m beats it too. (bar_score is the same in every thread.)
+    if (bar_score == neg_inf && m < GPUSMOTE_TOPK_THREADS) {
+        T best_s = neg_inf;
+        long long best_i = -1;
+#pragma unroll
+        for (int v = 0; v < GPUSMOTE_TOPK_PER_THREAD; ++v) {
+            const long long c = (long long)(v * GPUSMOTE_TOPK_THREADS) + threadIdx.x;
+            if (c < n_cols && c != self_col) {
+                const T s = g_row[c] - half_sq[c];
+                if (s != neg_inf && gpusmote_better(s, col0 + c, best_s, best_i)) {
+                    best_s = s;
+                    best_i = col0 + c;
+                }
+            }
+        }
+        seed_score[threadIdx.x] = best_s;
+        seed_index[threadIdx.x] = best_i;
+        __syncthreads();
+        gpusmote_sort_pool<T>(seed_score, seed_index, GPUSMOTE_TOPK_THREADS);
+        bar_score = seed_score[m];
+        bar_index = seed_index[m];
+    }
+
+    const int lane = threadIdx.x & 31;
     for (long long base = 0; base < n_cols; base += TILE) {
 #pragma unroll
         for (int v = 0; v < GPUSMOTE_TOPK_PER_THREAD; ++v) {
             const long long c = base + (long long)(v * GPUSMOTE_TOPK_THREADS) + threadIdx.x;
+            T s = neg_inf;
+            const long long gi = col0 + c;
+            bool take = false;
             if (c < n_cols && c != self_col) {
-                const T s = g_row[c] - half_sq[c];
-                const long long gi = col0 + c;
-                if (s != neg_inf && gpusmote_better(s, gi, bar_score, bar_index)) {
-                    const int slot = atomicAdd(&n_pending, 1);
+                s = g_row[c] - half_sq[c];
+                take = s != neg_inf && gpusmote_better(s, gi, bar_score, bar_index);
+            }
+            // one atomic per warp: lane 0 reserves the warp's slots, each taker
+            // writes at its rank among the warp's takers
+            const unsigned takers = __ballot_sync(0xffffffffu, take);
+            if (takers != 0u) {
+                int first = 0;
+                if (lane == 0) {
+                    first = atomicAdd(&n_pending, __popc(takers));
+                }
+                first = __shfl_sync(0xffffffffu, first, 0);
+                if (take) {
+                    const int slot = first + __popc(takers & ((1u << lane) - 1u));
                     pool_score[KB + slot] = s;
                     pool_index[KB + slot] = gi;
                 }
@@ -176,14 +237,15 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
         const int pending = n_pending;
         __syncthreads();  // all have read n_pending before anyone changes it
         if (pending > MERGE_AT) {
-            gpusmote_merge<T>(pool_score, pool_index, m, &n_pending);
+            gpusmote_merge<T>(pool_score, pool_index, m, KB + pending, &n_pending);
             bar_score = pool_score[m - 1];
             bar_index = pool_index[m - 1];
         }
     }
     // n_pending last changed before a barrier: every thread reads the same
-    if (n_pending > 0) {
-        gpusmote_merge<T>(pool_score, pool_index, m, &n_pending);
+    const int pending = n_pending;
+    if (pending > 0) {
+        gpusmote_merge<T>(pool_score, pool_index, m, KB + pending, &n_pending);
     }
     for (int t = threadIdx.x; t < m; t += GPUSMOTE_TOPK_THREADS) {
         row_score[t] = pool_score[t];
