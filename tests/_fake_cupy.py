@@ -367,7 +367,8 @@ class Generator:
     ``random`` is NumPy's here; CuPy's float64 one has float32 resolution,
     which is why ``CupyBackend`` draws uniforms through ``integers``."""
 
-    def __init__(self, seed):
+    def __init__(self, bit_generator):
+        seed = getattr(bit_generator, "seed", bit_generator)
         self._rng = np.random.default_rng(seed)
 
     def random(self, size=None, dtype=np.float64, out=None):
@@ -392,6 +393,17 @@ def _check_float(dtype):
 
 def default_rng(seed=None):
     return Generator(seed)
+
+
+class Philox4x3210:
+    """``cupy.random.Philox4x3210(seed, *, size=-1)``: a seed and a state count
+    (CuPy >= 9; the stand-in draws NumPy's stream from the seed)."""
+
+    def __init__(self, seed=None, *, size=-1):
+        if not isinstance(size, int) or (size < 1 and size != -1):
+            raise ValueError(f"size must be a positive int or -1, got {size!r}")
+        self.seed, self.size = seed, size
+        module.bit_generators.append(self)
 
 
 # -- RawModule: launch checks against the C signatures ----------------------------
@@ -519,6 +531,7 @@ module.__file__ = __file__
 module.FAKE = True
 module.launches = []
 module.transfers = []          # (direction, nbytes, what) of every host<->device copy
+module.bit_generators = []     # every Philox4x3210 made
 module.emulation = None        # the kernel emulation's library while kernels="emulated"
 module.emulated_launches = 0
 for _name in ("asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module",
@@ -542,7 +555,8 @@ module.cuda = _submodule(
     runtime=_submodule("cupy.cuda.runtime", getDevice=lambda: 0, getDeviceCount=lambda: 1,
                        getDeviceProperties=lambda i: dict(_PROPERTIES)),
 )
-module.random = _submodule("cupy.random", default_rng=default_rng, Generator=Generator)
+module.random = _submodule("cupy.random", default_rng=default_rng, Generator=Generator,
+                           Philox4x3210=Philox4x3210)
 _SUBMODULES = {"cupy.cuda": module.cuda, "cupy.cuda.memory": module.cuda.memory,
                "cupy.cuda.memory_hook": module.cuda.memory_hook,
                "cupy.cuda.runtime": module.cuda.runtime, "cupy.random": module.random}
@@ -566,6 +580,7 @@ def install(monkeypatch, kernels: str = "specification") -> types.ModuleType:
         cached.cache_clear()
     module.launches.clear()
     monkeypatch.setattr(module, "transfers", [])
+    monkeypatch.setattr(module, "bit_generators", [])
     if kernels not in ("specification", "emulated"):
         raise ValueError(f"kernels must be 'specification' or 'emulated', got {kernels!r}")
     monkeypatch.setattr(module, "emulation",

@@ -91,3 +91,12 @@ def test_large_host_X_goes_up_in_pinned_chunks_once(cp, monkeypatch):
     staged = [n for d, n, what in cp.transfers if d == "h2d" and what == "set"]
     assert len(staged) == -(-X.nbytes // 4096) and sum(staged) == X.nbytes
     assert _moved(cp, "d2h").count(X_res.nbytes) == 1
+
+
+def test_one_counter_based_generator_with_few_states_per_fit(cp):
+    """The device draws come from one Philox generator (counter-based: no
+    per-state skip-ahead at init) of a small, fixed state count."""
+    X, y = _data(600)
+    SMOTE(random_state=0, backend="cupy").fit_resample(cp.asarray(X), cp.asarray(y))
+    assert [g.size for g in cp.bit_generators] == [_cupy._RNG_STATES]
+    assert _cupy._RNG_STATES <= 1 << 16

@@ -35,6 +35,9 @@ _PINNED_CHUNK_BYTES = 32 << 20
 _MAX_BLOCK_COLS = 1 << 15
 _MIN_BLOCK_ROWS = 2048
 _MIN_BLOCK_COLS = 1024
+# cuRAND states of the generator: enough threads to fill a device, few enough
+# that their initialisation is negligible next to one fit_resample
+_RNG_STATES = 1 << 16
 
 
 class DeviceTopK:  # pragma: no cover - needs a GPU
@@ -252,7 +255,13 @@ class CupyBackend:  # pragma: no cover - needs a GPU
 
     def rng(self, seed: int) -> DeviceRandom:
         """Uniforms and normals on the device, with NumPy's resolution (see ``DeviceRandom``)."""
-        return DeviceRandom(self.xp.random.default_rng(seed))
+        random = self.xp.random
+        philox = getattr(random, "Philox4x3210", None)
+        if philox is None:  # an older CuPy: XORWOW, whose many states cost an init each
+            return DeviceRandom(random.default_rng(seed))
+        # counter-based: a state's init is a key and a counter, with no skip-ahead
+        # (XORWOW's curand_init skips 2**67 draws per state, for every state, per fit)
+        return DeviceRandom(random.Generator(philox(seed, size=_RNG_STATES)))
 
     def interpolate(self, X, rows, nbrs, steps, out, chunk_rows: int) -> None:
         """``out[i] = X[rows[i]] + steps[i] * (X[nbrs[i]] - X[rows[i]])`` in one fused launch.
