@@ -500,7 +500,7 @@ def test_emulated_topk_merges_only_live_slots(emulated):
     merge sorts the next power of two above kept + pending: 4 merges (one at
     the end of each launch) and 1216 slots per row. The result is the exact top-k.
     """
-    n_rows, n_cols, block, m = 4, 100_000, 32_768, 10
+    n_rows, n_cols, block, m = 2, 100_000, 32_768, 10
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_cols, 64), dtype=np.float32)
     half = (np.einsum("ij,ij->i", X, X) / 2).astype(np.float32)

@@ -46,7 +46,7 @@ def cp(monkeypatch):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_cupy_input_downloads_only_class_counts(cp, name, n_classes):
     downloaded = {}
-    for n in (600, 1800):
+    for n in (300, 900):
         X, y = _data(n, n_classes)
         X_dev, y_dev = cp.asarray(X), cp.asarray(y)
         cp.transfers.clear()
@@ -61,7 +61,7 @@ def test_cupy_input_downloads_only_class_counts(cp, name, n_classes):
         assert max(up, default=0) < y.nbytes // 2, cp.transfers
         downloaded[n] = sum(down)
     # O(number of classes): three times the rows, the same bytes
-    assert downloaded[600] == downloaded[1800]
+    assert downloaded[300] == downloaded[900]
 
 
 @pytest.mark.parametrize("name", SAMPLERS)
