@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import column_or_1d
 
 from ._timing import phase
 from .backends import is_cupy_array
@@ -140,48 +138,6 @@ def check_y(y: Any, n_samples: int, device: bool = False):
 
     labels = encode_labels(y, n_samples, device)
     return labels.y, labels.one_vs_all
-
-
-def _check_y_with_type_of_target(y: Any, n_samples: int):  # pragma: no cover - reference
-    """The former host check (type_of_target), kept for benchmarks/diagnose.py's comparison."""
-    if y is None:
-        raise ValueError("This sampler requires y to be passed, but the target y is None; "
-                         "pass one class label per row of X.")
-    if is_cupy_array(y):
-        y = y.get()
-    y_arr = np.asarray(y)
-    if y_arr.ndim == 0:
-        raise ValueError(f"y must be 1-D with one label per row, got a scalar {y!r}.")
-    # one type_of_target pass: it is the costly part of label checks on big y
-    kind = type_of_target(y_arr)
-    if kind == "multilabel-indicator":
-        if np.any(y_arr.sum(axis=1) > 1):
-            raise ValueError(
-                "Multilabel and multioutput targets are not supported: each row of a "
-                "one-hot y must have exactly one 1. Pass one class label per row.")
-        y_arr, one_vs_all = y_arr.argmax(axis=1), True
-    elif kind in ("binary", "multiclass"):
-        y_arr, one_vs_all = column_or_1d(y_arr), False
-    elif kind in ("multiclass-multioutput", "multilabel-sequences"):
-        raise ValueError("Multilabel and multioutput targets are not supported; pass one "
-                         "class label per row as a 1-D y.")
-    else:
-        raise ValueError(
-            f"Unknown label type: {kind!r}. y must hold class labels (integers or "
-            "strings); bin a continuous target first, for example with pandas.cut.")
-    if y_arr.shape[0] != n_samples:
-        raise ValueError(
-            f"X has {n_samples} rows but y has {y_arr.shape[0]} labels; pass exactly one "
-            "label per row of X."
-        )
-    # one comparison pass, not a third np.unique over y
-    if y_arr.size and not (y_arr != y_arr[0]).any():
-        label = y_arr[0].item() if hasattr(y_arr[0], "item") else y_arr[0]
-        raise ValueError(
-            f"y has only one class ({label!r}); resampling needs at least two classes "
-            "in y."
-        )
-    return y_arr, one_vs_all
 
 
 def check_class_size(label: Any, count: int, n_neighbors: int, sampler_name: str,
