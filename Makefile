@@ -17,7 +17,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 demo: $(STAMP)
 	$(BIN)/gpusmote demo
 
-# the suite without the tests marked slow (the notebook); .ci/run adds them
+# the suite without the tests marked slow (the notebook, the GPU check's dry run);
+# .ci/run adds them
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 

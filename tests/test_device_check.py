@@ -1,7 +1,8 @@
 """The one-call GPU check (``benchmarks/device_check.sh``) cannot rot: CI runs it end
 to end in its dry profile on the CuPy stand-in, at a thousandth of the workloads'
 rows with the GPU tests and compute-sanitizer skipped, and reads every JSON it
-promises. A device session then spends its minutes measuring, not debugging."""
+promises. A device session then spends its minutes measuring, not debugging. The
+dry run is marked slow: ``make test`` skips it and ``.ci/run`` runs it after."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def _json(out: Path, name: str) -> dict:
     return json.loads((out / name).read_text())
 
 
+@pytest.mark.slow  # ~20 s of CPU in five processes: .ci/run runs it, make test skips it
 def test_dry_run_runs_every_step(dry_run):
     rc, log, out = dry_run
     assert rc == 0, log
@@ -117,6 +119,7 @@ def test_dry_run_runs_every_step(dry_run):
         assert all("error" not in r for r in _json(out, "extra.json")["results"])
 
 
+@pytest.mark.slow
 def test_dry_run_env_json(dry_run):
     env = _json(dry_run[2], "env.json")
     assert env["failed"] == [], env
@@ -126,6 +129,7 @@ def test_dry_run_env_json(dry_run):
         assert "error" not in env[smoke], env[smoke]
 
 
+@pytest.mark.slow
 def test_dry_run_bench_jsons(dry_run):
     out = dry_run[2]
     w3 = _json(out, "W3.json")
@@ -143,6 +147,7 @@ def test_dry_run_bench_jsons(dry_run):
     assert len(r["runs"]["imblearn"]) == 1 and r["speedup_vs_imblearn"] > 0
 
 
+@pytest.mark.slow
 def test_dry_run_diag_json(dry_run):
     diag = _json(dry_run[2], "diag.json")
     assert diag["failed"] == [], diag
