@@ -59,6 +59,7 @@ class TopK:
         self.pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.n_pending = 0
         self.bar = self.score[:, :1]  # the m-th best score of each row, as a column
+        self.full = False             # every row has m candidates (its bar is finite)
 
     def add(self, rows: np.ndarray, scores: np.ndarray, index: np.ndarray) -> None:
         self.pending.append((rows, scores, index))
@@ -74,7 +75,11 @@ class TopK:
         self.pending, self.n_pending = [], 0
         by_row = np.argsort(rows, kind="stable")
         _merge(self, rows[by_row], scores[by_row], index[by_row])
+        self.set_bar()
+
+    def set_bar(self) -> None:
         self.bar = self.score.min(axis=1, keepdims=True)
+        self.full = bool(self.bar.min() > -np.inf)
 
 
 class NumpyBackend:
@@ -168,14 +173,14 @@ class NumpyBackend:
             if hits.size == state.score.size:  # no ties at the threshold: exactly m per row
                 state.score[:] = G.reshape(-1)[hits].reshape(state.score.shape)
                 state.index[:] = (hits % G.shape[1] + col0).reshape(state.index.shape)
-                state.bar = state.score.min(axis=1, keepdims=True)
+                state.set_bar()
                 return
         if hits.size:
             width = G.shape[1]
             rows = hits // width
             cols = hits - rows * width
             state.add(rows, G.reshape(-1)[hits], cols + col0)
-        if state.bar.min() == -np.inf:  # not m candidates per row yet: no bar to filter by
+        if not state.full:  # not m candidates in every row yet: no bar to filter by
             state.flush()
 
     @staticmethod
@@ -248,10 +253,11 @@ class NumpyBackend:
 
 def _mask_self(G: np.ndarray, self_offset: int) -> None:
     """Give each query's own column a score of -inf so it is never selected."""
-    rows = np.arange(G.shape[0])
-    cols = rows + self_offset
-    inside = (cols >= 0) & (cols < G.shape[1])
-    G[rows[inside], cols[inside]] = -np.inf
+    first = max(0, -self_offset)                       # rows whose own column is here
+    last = min(G.shape[0], G.shape[1] - self_offset)
+    if first < last:  # most blocks miss the diagonal
+        rows = np.arange(first, last)
+        G[rows, rows + self_offset] = -np.inf
 
 
 def _merge(state: TopK, rows: np.ndarray, scores: np.ndarray, index: np.ndarray) -> None:
