@@ -11,7 +11,7 @@ with a real barrier for ``__syncthreads`` and one more between blocks (the
 kernel's shared memory is one static array, reused by the next block). The
 barrier waits on an atomic (C++20 ``wait``/``notify_all``, a futex on Linux),
 so the waiting threads sleep instead of queueing on a mutex. The interpolation
-kernel has no barrier: its threads run in turn on the calling thread.
+kernel has no barrier: its blocks and threads (2-D) run in turn on the calling thread.
 
 ``library()`` compiles once per process (the source is read from
 ``_kernels.SOURCE`` at that moment, so a scratch copy with a changed kernel
@@ -183,15 +183,24 @@ static void topk(const T* G, const T* h, T* s, long long* idx, long long n_rows,
 
 template <typename T>
 static void interp(const T* X, const long long* r, const long long* nb, const T* st, T* out,
-                   long long n, long long d, unsigned grid, unsigned threads) {
+                   long long n, long long d, const unsigned* grid, const unsigned* block) {
     std::lock_guard<std::mutex> launch_lock(gs_launch_mutex);
-    blockDim.x = threads;
-    gridDim.x = grid;
-    for (unsigned b = 0; b < grid; ++b) {   // no barrier in this kernel: run threads in turn
-        blockIdx.x = b;
-        for (unsigned t = 0; t < threads; ++t) {
-            threadIdx.x = t;
-            gpusmote_interpolate<T>(X, r, nb, st, out, n, d);
+    blockDim.x = block[0];
+    blockDim.y = block[1];
+    gridDim.x = grid[0];
+    gridDim.y = grid[1];
+    // no barrier in this kernel: run blocks and their threads in turn
+    for (unsigned by = 0; by < grid[1]; ++by) {
+        for (unsigned bx = 0; bx < grid[0]; ++bx) {
+            blockIdx.x = bx;
+            blockIdx.y = by;
+            for (unsigned ty = 0; ty < block[1]; ++ty) {
+                for (unsigned tx = 0; tx < block[0]; ++tx) {
+                    threadIdx.x = tx;
+                    threadIdx.y = ty;
+                    gpusmote_interpolate<T>(X, r, nb, st, out, n, d);
+                }
+            }
         }
     }
 }
@@ -210,12 +219,14 @@ void topk_f64(const double* G, const double* h, double* s, long long* i, long lo
     topk<double>(G, h, s, i, r, c, c0, off, has_self, m, kb);
 }
 void interp_f32(const float* X, const long long* r, const long long* nb, const float* st,
-                float* out, long long n, long long d, unsigned grid, unsigned threads) {
-    interp<float>(X, r, nb, st, out, n, d, grid, threads);
+                float* out, long long n, long long d, const unsigned* grid,
+                const unsigned* block) {
+    interp<float>(X, r, nb, st, out, n, d, grid, block);
 }
 void interp_f64(const double* X, const long long* r, const long long* nb, const double* st,
-                double* out, long long n, long long d, unsigned grid, unsigned threads) {
-    interp<double>(X, r, nb, st, out, n, d, grid, threads);
+                double* out, long long n, long long d, const unsigned* grid,
+                const unsigned* block) {
+    interp<double>(X, r, nb, st, out, n, d, grid, block);
 }
 }
 """
@@ -275,10 +286,17 @@ def merge_counts(lib) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
-def interpolate(lib, X, rows, nbrs, steps, out, grid: int,
-                threads: int = _kernels.INTERP_THREADS) -> None:
-    """One launch of ``gpusmote_interpolate`` writing ``out`` (n, d) in place."""
+def interpolate(lib, X, rows, nbrs, steps, out, grid=None, block=None) -> None:
+    """One launch of ``gpusmote_interpolate`` writing ``out`` (n, d) in place.
+
+    ``grid`` and ``block`` are (x, y) pairs; by default those of
+    ``_kernels.interpolate_geometry`` (a smaller grid exercises the kernel's loops).
+    """
     fn = lib.interp_f32 if X.dtype == np.float32 else lib.interp_f64
     n, d = out.shape
+    geometry = _kernels.interpolate_geometry(n, d)
+    grid = geometry[0] if grid is None else tuple(grid)
+    block = geometry[1] if block is None else tuple(block)
+    assert len(grid) == len(block) == 2 and min(grid + block) >= 1, (grid, block)
     fn(_ptr(X), _ptr(rows), _ptr(nbrs), _ptr(steps), _ptr(out), ctypes.c_longlong(n),
-       ctypes.c_longlong(d), ctypes.c_uint(grid), ctypes.c_uint(threads))
+       ctypes.c_longlong(d), (ctypes.c_uint * 2)(*grid), (ctypes.c_uint * 2)(*block))

@@ -443,12 +443,27 @@ class RawModule:
         return _Kernel(base, params, np.dtype(_C_TYPES[args[0]]), bucket)
 
 
+def _check_geometry(grid, block) -> None:
+    """A launch's grid and block as a device takes them: tuples of 1 to 3 ints,
+    each dimension within CUDA's limits, at most 1024 threads a block."""
+    for what, dims, limits in (("grid", grid, (2**31 - 1, 65535, 65535)),
+                               ("block", block, (1024, 1024, 64))):
+        if not isinstance(dims, tuple) or not 1 <= len(dims) <= 3:
+            raise TypeError(f"{what} must be a tuple of 1 to 3 ints, got {dims!r}")
+        for v, limit in zip(dims, limits):
+            if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= limit:
+                raise ValueError(f"{what} {dims!r}: each dimension 1 to {limits[:len(dims)]}")
+    if int(np.prod(block)) > 1024:
+        raise ValueError(f"block {block!r} has more than 1024 threads")
+
+
 class _Kernel:
     def __init__(self, name, params, dtype, bucket):
         self.name, self.params, self.dtype, self.bucket = name, params, dtype, bucket
         module.launches.append(self)
 
     def __call__(self, grid, block, args, shared_mem=0, stream=None):
+        _check_geometry(grid, block)
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments, got {len(args)}")
         for i, (arg, (ctype, pointer)) in enumerate(zip(args, self.params)):
@@ -478,7 +493,7 @@ class _Kernel:
             _emulation.topk(lib, a[2], a[3], a[0], a[1], a[5], a[6] if a[7] else None, a[8])
         else:
             self._interpolate(grid, block, *spec)
-            _emulation.interpolate(lib, *a[:5], grid=grid[0], threads=block[0])
+            _emulation.interpolate(lib, *a[:5], grid=grid, block=block)
         module.emulated_launches += 1
         for i in outputs:
             if not np.array_equal(a[i], spec[i], equal_nan=True):
@@ -508,8 +523,7 @@ class _Kernel:
         index[...] = np.where(np.isneginf(best_s), -1, np.take_along_axis(pool_i, order, axis=1))
 
     def _interpolate(self, grid, block, X, rows, nbrs, steps, out, n, d):
-        assert block == (_kernels.INTERP_THREADS,)
-        assert grid == (_kernels.interpolate_grid(n * d),)
+        assert (grid, block) == _kernels.interpolate_geometry(n, d), (grid, block)
         assert out.shape == (n, d) and X.shape[1] == d and rows.shape == nbrs.shape == steps.shape
         a, b = X[rows], X[nbrs]
         out[...] = a + steps[:, None] * (b - a)

@@ -113,13 +113,22 @@ def test_kernel_launch_checks_argument_c_types(fake_cupy):
     steps = cp.asarray(np.full(4, 0.5, dtype=np.float32))
     out = cp.empty((4, 2), dtype=np.float32)
     kernel = _kernels.interpolate_kernel(0, "float32")
-    grid, block = (_kernels.interpolate_grid(8),), (_kernels.INTERP_THREADS,)
+    grid, block = _kernels.interpolate_geometry(4, 2)
     with pytest.raises(TypeError, match="argument 5: want long long"):
         kernel(grid, block, (X, rows, rows, steps, out, 4, np.int64(2)))  # Python int
     with pytest.raises(TypeError, match="argument 3: want float"):
         kernel(grid, block, (X, rows, rows, steps.astype(np.float64), out,
                              np.int64(4), np.int64(2)))
-    kernel(grid, block, (X, rows, rows, steps, out, np.int64(4), np.int64(2)))
+    args = (X, rows, rows, steps, out, np.int64(4), np.int64(2))
+    with pytest.raises(AssertionError):  # the 1-D launch of before
+        kernel((1,), (_kernels.INTERP_THREADS,), args)
+    with pytest.raises(ValueError, match="1024 threads"):  # as a device refuses it
+        kernel(grid, (64, 32), args)
+    with pytest.raises(ValueError, match="each dimension"):
+        kernel((1, 70000), block, args)
+    with pytest.raises(TypeError, match="tuple"):
+        kernel([1, 1], block, args)
+    kernel(grid, block, args)
     np.testing.assert_array_equal(out.get(), np.ones((4, 2)))
 
 

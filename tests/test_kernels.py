@@ -150,19 +150,45 @@ def test_emulated_topk_matches_numpy(emulated, dtype, n_rows, widths, m, self_se
     assert_kselect(twin_s, twin_i, ref_score, ref_index, all_scores)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n, d, grid", [(50, 1, None), (33, 1000, None), (257, 7, 3)])
-def test_emulated_interpolate_matches_numpy_bitwise(emulated, dtype, n, d, grid):
-    rng = np.random.default_rng(n + d)
+def _interp_case(dtype, n, d, seed):
+    rng = np.random.default_rng(seed)
     X = (1e3 * rng.standard_normal((40, d))).astype(dtype)
     rows = rng.integers(0, 40, n).astype(np.int64)
     nbrs = rng.integers(0, 40, n).astype(np.int64)
     steps = rng.random(n, dtype=dtype)
     want = np.empty((n, d), dtype=dtype)
     NumpyBackend().interpolate(X, rows, nbrs, steps, want, chunk_rows=16)
+    return X, rows, nbrs, steps, want
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, d, grid, block", [
+    (50, 1, None, None),             # one column: 256 rows a block
+    (33, 1000, None, None),          # d over the block: 4 column blocks, the last ragged
+    (257, 7, (1, 3), None),          # a short grid: each thread loops over rows
+    (61, 37, (1, 2), (16, 4)),       # columns and rows both loop, ragged in each
+    (300, 300, None, None),          # d a little over 256: a 44-column last tile
+])
+def test_emulated_interpolate_matches_numpy_bitwise(emulated, dtype, n, d, grid, block):
+    """The 2-D interpolation kernel against its NumPy twin, bit for bit, on
+    ragged shapes and on grids smaller than the output (the loops)."""
+    X, rows, nbrs, steps, want = _interp_case(dtype, n, d, n + d)
     got = np.full((n, d), np.nan, dtype=dtype)
-    grid = _kernels.interpolate_grid(n * d) if grid is None else grid  # 3: grid-stride loop
-    _emulation.interpolate(emulated, X, rows, nbrs, steps, got, grid)
+    _emulation.interpolate(emulated, X, rows, nbrs, steps, got, grid, block)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_emulated_interpolate_past_the_grid_row_limit(emulated, dtype):
+    """More rows than one launch's grid holds (65535 blocks of ``by`` rows):
+    with d = 129 a block is 256 x 1 threads, so 65 541 rows need the row loop;
+    the launch geometry is the one CupyBackend uses."""
+    n, d = _kernels.INTERP_MAX_GRID + 6, 129
+    grid, block = _kernels.interpolate_geometry(n, d)
+    assert grid == (1, _kernels.INTERP_MAX_GRID) and block == (256, 1)
+    X, rows, nbrs, steps, want = _interp_case(dtype, n, d, 5)
+    got = np.full((n, d), np.nan, dtype=dtype)
+    _emulation.interpolate(emulated, X, rows, nbrs, steps, got)
     np.testing.assert_array_equal(got, want)
 
 
@@ -223,12 +249,26 @@ def test_k_buckets_and_names():
         _kernels.type_name(np.int32)
 
 
-def test_interpolate_grid_covers_and_caps():
-    t = _kernels.INTERP_THREADS
-    assert _kernels.interpolate_grid(1) == 1
-    assert _kernels.interpolate_grid(t) == 1
-    assert _kernels.interpolate_grid(t + 1) == 2
-    assert _kernels.interpolate_grid(10**12) == _kernels.INTERP_MAX_BLOCKS
+@pytest.mark.parametrize("n, d", [(1, 1), (1000, 1), (5, 2), (77, 37), (9, 256), (9, 257),
+                                  (3, 10**6), (10**9, 8), (10**9, 3000)])
+def test_interpolate_geometry_covers_and_caps(n, d):
+    (gx, gy), (bx, by) = _kernels.interpolate_geometry(n, d)
+    assert bx * by == _kernels.INTERP_THREADS and bx & (bx - 1) == 0
+    assert bx >= min(d, _kernels.INTERP_THREADS) and (bx == 1 or bx // 2 < d)  # no idle warps
+    assert 1 <= gx <= _kernels.INTERP_MAX_GRID and 1 <= gy <= _kernels.INTERP_MAX_GRID
+    # the grid covers the output once, or is capped and the kernel loops
+    assert gx == -(-d // bx) or gx == _kernels.INTERP_MAX_GRID
+    assert gy == -(-n // by) or gy == _kernels.INTERP_MAX_GRID
+    assert (gx - 1) * bx < d and (gy - 1) * by < n  # no block without work
+
+
+def test_interpolate_kernel_has_no_division():
+    """The 2-D kernel indexes by row and column: no per-element (64-bit) division or modulo."""
+    src = _kernels.SOURCE
+    body = src[src.index("gpusmote_interpolate("):]
+    body = re.sub(r"//[^\n]*", "", body)
+    assert "/" not in body and "%" not in body
+    assert "threadIdx.y" in body and "gridDim.y" in body
 
 
 def test_numpy_argsort_stable_and_repeat_rows():

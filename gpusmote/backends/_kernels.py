@@ -19,7 +19,9 @@ Two kernels, each the twin of the ``NumpyBackend`` method of the same name:
 
 ``gpusmote_interpolate<T>``
     ``out[i, j] = X[rows[i], j] + steps[i] * (X[nbrs[i], j] - X[rows[i], j])``,
-    written straight into the output slice. Compiled with ``--fmad=false`` so
+    written straight into the output slice. A 2-D launch (columns by
+    ``threadIdx.x``, rows by ``threadIdx.y``; ``interpolate_geometry``) with
+    no per-element division. Compiled with ``--fmad=false`` so
     the three roundings are those of the NumPy twin and results match bit for
     bit, with one exception: CuPy always compiles with ``-ftz=true``, so float32
     subnormals (below about 1.2e-38 in magnitude) are flushed to zero on the
@@ -47,8 +49,8 @@ TOPK_THREADS = 128          # threads per block; one block per query row
 TOPK_PER_THREAD = 4         # columns each thread reads per tile
 TOPK_POOL = 1024            # shared-memory pool: best m, then pending candidates
 K_BUCKETS = (32, 64, 128, 256)
-INTERP_THREADS = 256
-INTERP_MAX_BLOCKS = 1 << 16  # grid-stride loop covers anything larger
+INTERP_THREADS = 256         # threads per block: columns x rows, see interpolate_geometry
+INTERP_MAX_GRID = 65535      # blocks per grid dimension; the kernel loops past it
 
 _TYPE_NAMES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 _OPTIONS = ("-std=c++17", "--fmad=false")
@@ -254,7 +256,11 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
 }
 
 // out (n, d) row-major, X (., d) row-major; rows, nbrs, steps (n,).
-// Launch: 1-D grid-stride loop over the n * d outputs.
+// Launch: 2-D. threadIdx.x / blockIdx.x run over columns, threadIdx.y /
+// blockIdx.y over rows; both loop by the grid's extent, so any n and d are
+// covered (gridDim.y is at most 65535). A row's offsets are computed once
+// (64-bit multiplies per row, no division anywhere); within a row a warp
+// reads and writes consecutive columns.
 template <typename T>
 __global__ void gpusmote_interpolate(const T* __restrict__ X,
                                      const long long* __restrict__ rows,
@@ -262,15 +268,20 @@ __global__ void gpusmote_interpolate(const T* __restrict__ X,
                                      const T* __restrict__ steps,
                                      T* __restrict__ out,
                                      const long long n, const long long d) {
-    const long long total = n * d;
-    const long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long t = (long long)blockIdx.x * blockDim.x + threadIdx.x; t < total;
-         t += stride) {
-        const long long i = t / d;
-        const long long j = t - i * d;
-        const T a = X[rows[i] * d + j];
-        const T b = X[nbrs[i] * d + j];
-        out[t] = a + steps[i] * (b - a);
+    const long long col_stride = (long long)gridDim.x * blockDim.x;
+    const long long row_stride = (long long)gridDim.y * blockDim.y;
+    const long long j0 = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    for (long long i = (long long)blockIdx.y * blockDim.y + threadIdx.y; i < n;
+         i += row_stride) {
+        const T* a_row = X + rows[i] * d;
+        const T* b_row = X + nbrs[i] * d;
+        T* o_row = out + i * d;
+        const T s = steps[i];
+        for (long long j = j0; j < d; j += col_stride) {
+            const T a = a_row[j];
+            const T b = b_row[j];
+            o_row[j] = a + s * (b - a);
+        }
     }
 }
 """
@@ -359,9 +370,22 @@ def launch_topk(G, half_sq, score, index, col0: int,
     ))
 
 
-def interpolate_grid(n_values: int) -> int:
-    """Blocks for ``n_values`` outputs: one per INTERP_THREADS, capped (grid-stride)."""
-    return int(max(1, min(-(-n_values // INTERP_THREADS), INTERP_MAX_BLOCKS)))
+def interpolate_geometry(n: int, d: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(grid, block) of the 2-D interpolation launch for an (n, d) output.
+
+    A block is INTERP_THREADS threads: ``bx`` over columns (the power of two
+    at or above d, at most INTERP_THREADS, so a narrow row does not idle most
+    of a warp) times ``by = INTERP_THREADS // bx`` rows. The grid covers the
+    columns and rows once, each dimension capped at INTERP_MAX_GRID (the
+    kernel loops over the rest).
+    """
+    bx = 1
+    while bx < min(max(d, 1), INTERP_THREADS):
+        bx <<= 1
+    by = INTERP_THREADS // bx
+    gx = max(1, min(-(-d // bx), INTERP_MAX_GRID))
+    gy = max(1, min(-(-n // by), INTERP_MAX_GRID))
+    return (int(gx), int(gy)), (int(bx), int(by))
 
 
 def launch_interpolate(X, rows, nbrs, steps, out) -> None:  # pragma: no cover - needs a GPU
@@ -374,6 +398,5 @@ def launch_interpolate(X, rows, nbrs, steps, out) -> None:  # pragma: no cover -
     if n == 0 or d == 0:
         return
     kernel = interpolate_kernel(_device_id(), np.dtype(X.dtype).name)
-    grid = (interpolate_grid(n * d),)
-    block = (INTERP_THREADS,)
+    grid, block = interpolate_geometry(n, d)
     kernel(grid, block, (X, rows, nbrs, steps, out, np.int64(n), np.int64(d)))
