@@ -79,7 +79,8 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
 
     ``keep_rows`` (cleaning samplers) are the original rows kept, in order;
     otherwise the first ``n_original`` rows are the originals. Device results
-    of host inputs come back to the host here, in one copy; CuPy inputs stay
+    of host inputs come back to the host here, in one copy (through pinned
+    chunks when large); CuPy inputs stay
     on the device.
     """
     if c.kind == "cupy":
@@ -109,11 +110,14 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
 
 
 def _to_host(a: Any):
-    """A host copy of a CuPy array; anything else unchanged."""
+    """A host copy of a CuPy array (large ones through pinned, double-buffered
+    chunks: ``backends._cupy.download``); anything else unchanged."""
     if not is_cupy_array(a):
         return a
+    from .backends._cupy import download
+
     with phase("transfer"):
-        return a.get()
+        return download(a)
 
 
 def _restore_dtypes(df, dtypes):

@@ -27,7 +27,9 @@ Every host<->device copy is logged in ``module.transfers`` as
 ``(direction, nbytes, what)``, direction ``"h2d"`` or ``"d2h"``: uploads by
 ``asarray``/``array``/``set`` and host index arrays; downloads by ``get``,
 ``asnumpy``, ``item``, ``tolist`` and ``bool``/``int``/``float`` of a device
-array. Copies inside CuPy's own functions (the scalar a boolean mask's size
+array (``get(out=...)`` into memory from ``cuda.alloc_pinned_memory`` is
+logged as ``"get pinned"``; ``module.pinned_uploads`` has the bytes of each
+``set`` from pinned memory). Copies inside CuPy's own functions (the scalar a boolean mask's size
 needs on a device) are not seen.
 
 Install it with ``install(monkeypatch)``; it refuses to shadow a real CuPy.
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 import types
 
@@ -115,9 +118,40 @@ class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
     def __repr__(self):
         return f"fake_cupy.{self._a!r}"
 
-    def get(self, stream=None, order="C", out=None):
-        _log("d2h", self._a.nbytes, "get")
-        return np.array(self._a, order=order)
+    def get(self, stream=None, order="C", out=None, blocking=True):
+        if stream is not None and not isinstance(stream, Stream):
+            raise TypeError(f"stream must be a cupy.cuda.Stream, got {type(stream)}")
+        if out is None:
+            _STREAM.synchronize()
+            _log("d2h", self._a.nbytes, "get")
+            return np.array(self._a, order=order)
+        # as CuPy checks ``out``: a NumPy array of this dtype and shape, contiguous
+        if not isinstance(out, np.ndarray):
+            raise TypeError("Only numpy.ndarray can be obtained from cupy.ndarray")
+        if out.dtype != self.dtype:
+            raise TypeError(f"{out.dtype} array cannot be obtained from {self.dtype} array")
+        if out.shape != self.shape:
+            raise ValueError(f"Shape mismatch. Expected shape: {self.shape}, "
+                             f"actual shape: {out.shape}")
+        if not (out.flags.c_contiguous or out.flags.f_contiguous):
+            raise RuntimeError("`out` cannot be specified when copying to non-contiguous ndarray")
+        if not out.flags.writeable:
+            raise ValueError("`out` is read-only")
+        pinned = _is_pinned(out)
+        _log("d2h", self._a.nbytes, "get pinned" if pinned else "get out")
+        src = self._a
+
+        def copy():
+            out[...] = src
+
+        if stream is not None and pinned:
+            # asynchronous, as CuPy < 13 always and CuPy >= 13 with blocking=False
+            # make it: the stricter reading
+            stream._queue(copy)
+        else:
+            _STREAM.synchronize()
+            copy()
+        return out
 
     def set(self, arr, stream=None):
         if not isinstance(arr, np.ndarray):
@@ -128,8 +162,17 @@ class ndarray(NDArrayOperatorsMixin):  # CuPy's name, lower case
             raise TypeError(f"{arr.dtype} array cannot be set to {self.dtype} array")
         if not self._a.flags.c_contiguous:
             raise RuntimeError("Cannot set to non-contiguous array")
+        if stream is not None and not isinstance(stream, Stream):
+            raise TypeError(f"stream must be a cupy.cuda.Stream, got {type(stream)}")
         _log("h2d", arr.nbytes, "set")
-        self._a[...] = arr
+        dst = self._a
+        if _is_pinned(arr):
+            module.pinned_uploads.append(arr.nbytes)
+            if stream is not None:  # asynchronous: arr is read when the copy runs
+                stream._queue(lambda: dst.__setitem__(Ellipsis, arr))
+                return
+        _STREAM.synchronize()
+        dst[...] = arr
 
     def astype(self, dtype, order="K", casting=None, subok=None, copy=True):
         return ndarray(_device_dtype(self._a.astype(dtype, order=order, copy=copy)))
@@ -288,17 +331,45 @@ _POOL = _Pool()
 class Event:
     def __init__(self, *_, **__):
         self.time = None
+        self._stream, self._upto = None, 0
 
     def record(self, stream=None):
         self.time = time.perf_counter()
+        self._stream = stream or _STREAM
+        self._upto = self._stream._queued
 
     def synchronize(self):
-        pass
+        if self._stream is not None:
+            self._stream._run(self._upto)
 
 
 class Stream:
+    """A stream whose copies between device and pinned host memory are
+    asynchronous, as on a device: queued, and done only when an event recorded
+    after them, or the stream, is synchronised (or a kernel or a plain copy
+    needs the stream). A host buffer changed before that is read as it is
+    then, so reusing a staging buffer too early gives a wrong copy."""
+
+    def __init__(self, *_, **__):
+        self._pending = []      # (sequence number, copy) not yet done
+        self._queued = 0        # copies queued so far
+        self._lock = threading.Lock()
+
+    def _queue(self, copy) -> None:
+        with self._lock:
+            self._queued += 1
+            self._pending.append((self._queued, copy))
+
+    def _run(self, upto=None) -> None:
+        while True:
+            with self._lock:
+                if not self._pending or (upto is not None and self._pending[0][0] > upto):
+                    return
+                _, copy = self._pending.pop(0)
+                copy()
+
     def synchronize(self):
-        pass
+        self._run()
 
     def record(self, event=None):
         event = event or Event()
@@ -340,7 +411,7 @@ class Device:
         return self.free_bytes, self.total_bytes
 
     def synchronize(self):
-        pass
+        _STREAM.synchronize()
 
     def __enter__(self):
         return self
@@ -355,8 +426,27 @@ _PROPERTIES = {"name": b"Fake CuPy on NumPy", "multiProcessorCount": 4,
                "major": 9, "minor": 0}
 
 
-def alloc_pinned_memory(nbytes: int):
-    return bytearray(nbytes)
+class PinnedMemoryPointer(bytearray):
+    """What ``cupy.cuda.alloc_pinned_memory`` returns: a buffer NumPy can view
+    (``numpy.frombuffer``). The stand-in's is plain host memory, marked so that
+    a copy through it is logged as pinned."""
+
+
+def alloc_pinned_memory(nbytes: int) -> PinnedMemoryPointer:
+    if not isinstance(nbytes, (int, np.integer)) or nbytes < 0:
+        raise TypeError(f"alloc_pinned_memory takes a byte count, got {nbytes!r}")
+    module.pinned_allocations.append(int(nbytes))
+    return PinnedMemoryPointer(int(nbytes))
+
+
+def _is_pinned(a: np.ndarray) -> bool:
+    """Whether ``a`` views memory from ``alloc_pinned_memory``."""
+    base = a
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return isinstance(base, PinnedMemoryPointer)
 
 
 # -- random -------------------------------------------------------------------
@@ -464,6 +554,7 @@ class _Kernel:
 
     def __call__(self, grid, block, args, shared_mem=0, stream=None):
         _check_geometry(grid, block)
+        _STREAM.synchronize()  # a launch runs after the copies queued before it
         if len(args) != len(self.params):
             raise TypeError(f"{self.name} takes {len(self.params)} arguments, got {len(args)}")
         for i, (arg, (ctype, pointer)) in enumerate(zip(args, self.params)):
@@ -546,6 +637,8 @@ module.FAKE = True
 module.launches = []
 module.transfers = []          # (direction, nbytes, what) of every host<->device copy
 module.bit_generators = []     # every Philox4x3210 made
+module.pinned_allocations = []  # bytes of each alloc_pinned_memory
+module.pinned_uploads = []     # bytes of each set() from pinned memory
 module.emulation = None        # the kernel emulation's library while kernels="emulated"
 module.emulated_launches = 0
 for _name in ("asarray", "array", "ascontiguousarray", "asnumpy", "get_array_module",
@@ -595,6 +688,8 @@ def install(monkeypatch, kernels: str = "specification") -> types.ModuleType:
     module.launches.clear()
     monkeypatch.setattr(module, "transfers", [])
     monkeypatch.setattr(module, "bit_generators", [])
+    monkeypatch.setattr(module, "pinned_allocations", [])
+    monkeypatch.setattr(module, "pinned_uploads", [])
     if kernels not in ("specification", "emulated"):
         raise ValueError(f"kernels must be 'specification' or 'emulated', got {kernels!r}")
     monkeypatch.setattr(module, "emulation",

@@ -18,18 +18,24 @@ Nothing here runs without a CUDA device, hence the coverage pragmas.
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from . import _kernels
 
-# Host arrays smaller than this go through one plain cupy.asarray: staging
-# buys nothing below a few milliseconds of copy.
+# Host arrays smaller than this go through one plain cupy.asarray (or .get()):
+# staging buys nothing below a few milliseconds of copy.
 _PINNED_MIN_BYTES = 8 << 20
 # Each of the two pinned staging buffers; large enough to reach full PCIe
 # bandwidth, small enough to keep pinned (unswappable) memory modest.
 _PINNED_CHUNK_BYTES = 32 << 20
+# Host threads that copy between pageable arrays and a pinned buffer: one
+# thread's memcpy (~5-10 GB/s) is slower than PCIe 4/5 (25-50 GB/s); NumPy's
+# copy releases the GIL, so a chunk split over a few threads keeps up.
+_HOST_COPY_THREADS = max(1, min(4, os.cpu_count() or 1))
 # Distance blocks: wide enough that one cuBLAS call and one top-k launch
 # amortise their overheads, tall enough to give every SM many row blocks.
 _MAX_BLOCK_COLS = 1 << 15
@@ -76,6 +82,101 @@ class DeviceRandom:  # pragma: no cover - needs a GPU
         return self._gen.standard_normal(size, dtype=dtype)
 
 
+# -- host <-> pinned copies, split over a few host threads ----------------------
+
+_POOL_LOCK = threading.Lock()
+_COPY_POOL: ThreadPoolExecutor | None = None
+
+
+def _copy_pool() -> ThreadPoolExecutor:
+    """The host threads of the staging copies (made on first use, kept)."""
+    global _COPY_POOL
+    with _POOL_LOCK:
+        if _COPY_POOL is None:
+            _COPY_POOL = ThreadPoolExecutor(_HOST_COPY_THREADS,
+                                            thread_name_prefix="gpusmote-copy")
+        return _COPY_POOL
+
+
+def _split(n: int) -> list[tuple[int, int]]:
+    """(start, stop) of each copy thread's share of n elements (no share under
+    128 elements; shares a multiple of 64 elements, the last ragged)."""
+    if n <= 0:
+        return []
+    parts = max(1, min(_HOST_COPY_THREADS, n // 128))
+    step = -(-n // parts)
+    step = -(-step // 64) * 64
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def _submit_copy(dst: np.ndarray, src: np.ndarray, wait=None) -> list:
+    """Queue ``dst[...] = src`` (1-D, same length) on the copy threads in parts;
+    each part first waits for ``wait`` (a CUDA event) when given."""
+
+    def part(a: int, z: int) -> None:
+        if wait is not None:
+            wait.synchronize()
+        dst[a:z] = src[a:z]
+
+    pool = _copy_pool()
+    return [pool.submit(part, a, z) for a, z in _split(src.size)]
+
+
+def _host_copy(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src`` over the copy threads; returns when every part is done."""
+    for f in _submit_copy(dst, src):
+        f.result()
+
+
+def _pinned_buffers(cp, dtype, chunk: int, n: int) -> list[np.ndarray]:
+    """Up to two pinned staging buffers of ``chunk`` elements (fewer when n fits one)."""
+    dtype = np.dtype(dtype)
+    buffers = []
+    for _ in range(min(2, -(-n // chunk))):
+        mem = cp.cuda.alloc_pinned_memory(chunk * dtype.itemsize)
+        buffers.append(np.frombuffer(mem, dtype=dtype, count=chunk))
+    return buffers
+
+
+def download(x) -> np.ndarray:  # pragma: no cover - needs a GPU (the stand-in runs it)
+    """A host copy of device array ``x``.
+
+    Small arrays come back in one plain ``.get()``. From ``_PINNED_MIN_BYTES``
+    on, the copy goes through two pinned buffers in turn into a preallocated
+    NumPy array: the device->pinned copy of one chunk is queued on the current
+    stream while host threads move the previous chunk from the other pinned
+    buffer to its place in the result (each thread first waits for that
+    chunk's copy to end, on its event).
+    """
+    import cupy as cp
+
+    if x.nbytes < _PINNED_MIN_BYTES or x.size == 0:
+        return x.get()
+    x = cp.ascontiguousarray(x)
+    out = np.empty(x.shape, dtype=x.dtype)
+    src, dst = x.reshape(-1), out.reshape(-1)
+    n = src.size
+    chunk = max(1, _PINNED_CHUNK_BYTES // x.itemsize)
+    stream = cp.cuda.get_current_stream()
+    buffers = _pinned_buffers(cp, x.dtype, chunk, n)
+    draining: list[list] = [[] for _ in buffers]
+    for i, start in enumerate(range(0, n, chunk)):
+        b = i % len(buffers)
+        for f in draining[b]:
+            f.result()  # the buffer's previous chunk is in ``out``: it may be overwritten
+        stop = min(start + chunk, n)
+        staged = buffers[b][:stop - start]
+        # queued on the stream (after the work that made x); CuPy >= 13 may
+        # also wait for it here, which only costs the overlap, not correctness
+        src[start:stop].get(stream=stream, out=staged)
+        landed = stream.record()
+        draining[b] = _submit_copy(dst[start:stop], staged, wait=landed)
+    for futures in draining:
+        for f in futures:
+            f.result()
+    return out
+
+
 class CupyBackend:  # pragma: no cover - needs a GPU
     """Device arrays, cuBLAS GEMM, CUDA top-k and interpolation kernels."""
 
@@ -110,9 +211,9 @@ class CupyBackend:  # pragma: no cover - needs a GPU
     def _upload(self, host: np.ndarray):
         """Copy a large host array to the device in pinned, double-buffered chunks.
 
-        While the DMA engine copies one pinned buffer, the CPU fills the other
-        from the (pageable) source, so the copy runs near pinned bandwidth
-        without pinning the whole array.
+        While the DMA engine copies one pinned buffer, host threads fill the
+        other from the (pageable) source, so the copy runs near pinned
+        bandwidth without pinning the whole array.
         """
         cp = self.xp
         host = np.ascontiguousarray(host)
@@ -122,18 +223,15 @@ class CupyBackend:  # pragma: no cover - needs a GPU
         chunk = max(1, _PINNED_CHUNK_BYTES // host.itemsize)
         # the current stream: later work on it is ordered after the copies
         stream = cp.cuda.get_current_stream()
-        buffers, done = [], []
-        for _ in range(min(2, -(-n // chunk))):
-            mem = cp.cuda.alloc_pinned_memory(chunk * host.itemsize)
-            buffers.append(np.frombuffer(mem, dtype=host.dtype, count=chunk))
-            done.append(None)
+        buffers = _pinned_buffers(cp, host.dtype, chunk, n)
+        done = [None] * len(buffers)
         for i, start in enumerate(range(0, n, chunk)):
             b = i % len(buffers)
             if done[b] is not None:
                 done[b].synchronize()  # its previous copy has left the buffer
             stop = min(start + chunk, n)
             staged = buffers[b][:stop - start]
-            staged[...] = src[start:stop]
+            _host_copy(staged, src[start:stop])   # several threads; all done on return
             dst[start:stop].set(staged, stream=stream)
             done[b] = stream.record()
         stream.synchronize()  # the pinned buffers go back to the pool after this
@@ -141,7 +239,7 @@ class CupyBackend:  # pragma: no cover - needs a GPU
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if isinstance(x, self.xp.ndarray):
-            return x.get()
+            return download(x)
         return np.asarray(x)
 
     def free_bytes(self) -> int:
