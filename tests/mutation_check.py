@@ -100,8 +100,8 @@ MUTANTS = [
            "(unsigned long long)i_a > (unsigned long long)i_b",
            ("tests/test_fake_cupy.py", "-k", "cuda_source")),
     Mutant("CUDA interpolation kernel: step measured from the neighbour",
-           "gpusmote/backends/_kernels.py", "out[t] = a + steps[i] * (b - a);",
-           "out[t] = b + steps[i] * (a - b);", ("tests/test_fake_cupy.py", "-k", "cuda_source")),
+           "gpusmote/backends/_kernels.py", "o_row[j] = a + s * (b - a);",
+           "o_row[j] = b + s * (a - b);", ("tests/test_fake_cupy.py", "-k", "cuda_source")),
 ]
 
 # what is copied: the tree without the virtualenv, git data and build outputs
