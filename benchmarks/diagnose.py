@@ -121,12 +121,14 @@ def main(argv=None) -> int:
     def host_work():
         from imblearn.utils import check_sampling_strategy
 
-        from gpusmote._validation import _check_finite, check_y
+        from gpusmote._labels import encode_labels
+        from gpusmote._validation import _check_finite
 
         out = {}
         seconds, yh = wall(yd.get)
         out["y_to_host_s"] = seconds
-        out["check_y_s"] = wall(lambda: check_y(yh, len(yh)))[0]
+        out["encode_labels_host_s"] = wall(lambda: encode_labels(yh, len(yh)))[0]
+        out["encode_labels_device_s"] = wall(lambda: encode_labels(yd, len(yh), device=True))[0]
         out["check_sampling_strategy_s"] = wall(
             lambda: check_sampling_strategy("auto", yh, "over-sampling"))[0]
         n_new = int(counts.max() * len(counts) - len(yh))

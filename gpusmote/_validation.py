@@ -131,15 +131,6 @@ def _check_finite(xp, X) -> None:
     )
 
 
-def check_y(y: Any, n_samples: int, device: bool = False):
-    """Validate and encode labels (``gpusmote._labels.encode_labels``): returns
-    (1-D labels, was_one_vs_all); CuPy y stays on the device when ``device``."""
-    from ._labels import encode_labels
-
-    labels = encode_labels(y, n_samples, device)
-    return labels.y, labels.one_vs_all
-
-
 def check_class_size(label: Any, count: int, n_neighbors: int, sampler_name: str,
                      param: str = "k_neighbors") -> None:
     """A class must have ``n_neighbors + 1`` rows to find n_neighbors neighbours."""

@@ -155,7 +155,8 @@ def test_dry_run_diag_json(dry_run):
     assert diag["phase_a"]["default"]["launches"] >= 1
     assert diag["exactness"]["rows_with_other_indices"] == 0
     assert diag["outside_kernels"]["median_run_s"] > 0
-    assert set(diag["host_work"]) >= {"check_y_s", "check_finite_X_s"}
+    assert set(diag["host_work"]) >= {"encode_labels_host_s", "encode_labels_device_s",
+                                      "check_finite_X_s"}
 
 
 def test_the_old_per_step_script_is_gone():
