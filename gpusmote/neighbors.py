@@ -393,11 +393,17 @@ def _certified(be, score, d2, q_sq, inv_scale: float, eps: float, n_features: in
     must not make every row look doubtful.
     """
     xp = be.xp
-    radius = (xp.sqrt(q_sq) + xp.sqrt(d2[:, k - 1]) * inv_scale) * (1 + 8 * eps)
-    err = (n_features + 8) * eps * (xp.sqrt(q_sq) + radius) ** 2
-    t_k = 0.5 * (d2[:, k - 1] * inv_scale**2 - q_sq)    # exact k-th, in score units
+    t_k, err = _kth_and_margin(xp, d2[:, k - 1], q_sq, inv_scale, eps, n_features)
     s_worst = -score.min(axis=1).astype(xp.float64)     # every non-candidate is >= this
     return t_k + 2 * err < s_worst
+
+
+def _kth_and_margin(xp, d2k, q_sq, inv_scale: float, eps: float, n_features: int):
+    """The exact k-th distance in (negated) score units, and the rounding bound of
+    a score at the radius ``|q| + dist_k`` (see ``_certified``)."""
+    radius = (xp.sqrt(q_sq) + xp.sqrt(d2k) * inv_scale) * (1 + 8 * eps)
+    err = (n_features + 8) * eps * (xp.sqrt(q_sq) + radius) ** 2
+    return 0.5 * (d2k * inv_scale**2 - q_sq), err
 
 
 def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, inv_scale: float, doubtful,
@@ -426,11 +432,8 @@ def _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, inv_scale: float, doubtful,
         _timing.count("exhaustive_rows", int(still.size))
         # the float32 bound, at that row's certified radius: no reference
         # scoring below it can be among the k nearest
-        eps = be.gemm_eps
-        d2k = d2[still, k - 1]
-        radius = (xp.sqrt(q_sq[still]) + xp.sqrt(d2k) * inv_scale) * (1 + 8 * eps)
-        err = (n_features + 8) * eps * (xp.sqrt(q_sq[still]) + radius) ** 2
-        t_k = 0.5 * (d2k * inv_scale**2 - q_sq[still])
+        t_k, err = _kth_and_margin(xp, d2[still, k - 1], q_sq[still], inv_scale,
+                                   be.gemm_eps, n_features)
         d2_fix, idx_fix = _exhaustive(be, X, Q, Xc, Qc, half_sq, still, -(t_k + 2 * err), k,
                                       self_search, budget)
         d2[still] = d2_fix
