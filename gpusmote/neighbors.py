@@ -140,7 +140,8 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     its nearest groups, which is the same answer without the tie groups that
     no top-k filter can hold.
     """
-    groups = find_groups(be, X, budget)
+    with _timing.phase("neighbours_prepare", be):
+        groups = find_groups(be, X, budget)
     if groups is None:
         return _search_distinct(be, X, Q, k, self_search, budget, bar)
     xp = be.xp
@@ -180,14 +181,15 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     # far from float32 overflow. Small integers (binary, one-hot, counts) are
     # only shifted by an integer, so the search is exact and ties are resolved
     # by the top-k's own rule (lower index first): no certification needed.
-    centre, inv_scale, maybe_exact, direction = _frame(be, X)
-    Xc, x_sq, exact = _scaled(be, X, centre, inv_scale, budget, maybe_exact)
-    if self_search:
-        Qc, q_sq = Xc, x_sq
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
-            Qc, q_sq, q_exact = _scaled(be, Q, centre, inv_scale, budget, exact)
-        exact = exact and q_exact
+    with _timing.phase("neighbours_prepare", be):
+        centre, inv_scale, maybe_exact, direction = _frame(be, X)
+        Xc, x_sq, exact = _scaled(be, X, centre, inv_scale, budget, maybe_exact)
+        if self_search:
+            Qc, q_sq = Xc, x_sq
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
+                Qc, q_sq, q_exact = _scaled(be, Q, centre, inv_scale, budget, exact)
+            exact = exact and q_exact
         if not bool(xp.isfinite(Qc).all()):
             raise ValueError(
                 "some queries lie so far from X (relative to X's spread) that their "
@@ -204,7 +206,8 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
         direction=None if exact else direction)
 
     # Phase B: exact distances for the candidates, ordered by (distance, index).
-    d2, idx = _refine(be, X, Q, cand, k, budget)
+    with _timing.phase("neighbours_refine", be):
+        d2, idx = _refine(be, X, Q, cand, k, budget)
     _timing.count("query_rows", n_q)
     if m == n_avail or exact:
         # every reference was a candidate, or the search was exact: nothing to doubt
@@ -212,9 +215,10 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
         return d2, idx
 
     # Phase C: certify each row; re-check where rounding could misorder.
-    doubtful = xp.flatnonzero(~_certified(
-        be, score, d2, q_sq if q_sq_local is None else q_sq_local, inv_scale, be.gemm_eps,
-        n_features, k))
+    with _timing.phase("neighbours_refine", be):
+        doubtful = xp.flatnonzero(~_certified(
+            be, score, d2, q_sq if q_sq_local is None else q_sq_local, inv_scale, be.gemm_eps,
+            n_features, k))
     if doubtful.size:
         with _timing.phase("neighbours_recheck", be):
             _recheck(be, X, Q, Xc, Qc, half_sq, q_sq, inv_scale, doubtful,

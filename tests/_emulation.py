@@ -110,6 +110,15 @@ struct gs_pool {
 #define __launch_bounds__(n)
 #define __shared__ static
 inline void __syncthreads() { gs_block_barrier.wait(); }
+static int gs_block_vote[128];
+inline int __syncthreads_or(int pred) {
+    gs_block_vote[threadIdx.x] = pred != 0;
+    gs_block_barrier.wait();
+    int any = 0;
+    for (unsigned t = 0; t < blockDim.x; ++t) any |= gs_block_vote[t];
+    gs_block_barrier.wait();  // all have read the votes before the next write
+    return any;
+}
 inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
 inline double __longlong_as_double(long long i) { double d; std::memcpy(&d, &i, 8); return d; }

@@ -78,6 +78,13 @@ def make_blocks(rng, n_rows, widths, dtype, kind):
             col = rng.standard_normal((n_rows, 1)).astype(dtype)
             G = np.repeat(col, w, axis=1)
             h = np.full(w, 0.25, dtype=dtype)
+        elif kind == "rising":   # every column beats all before it: each tile
+            # fills the pending area past its merge point, so the pool merges
+            # in the middle of a row, not only at its end
+            start = sum(b.shape[1] for b in blocks)
+            G = np.broadcast_to(np.arange(start, start + w, dtype=dtype),
+                                (n_rows, w)).copy()
+            h = np.zeros(w, dtype=dtype)
         elif kind == "offset":   # 1e6 + noise: cancellation-prone magnitudes
             G = (1e6 + rng.standard_normal((n_rows, w))).astype(dtype)
             h = (1e6 + rng.standard_normal(w)).astype(dtype)
@@ -98,6 +105,7 @@ CASES = [
     (16, [900, 400], 13, True, "offset"),
     (9, [50], 40, False, "random"),                 # fewer columns than a tile
     (8, [300, 300], 200, False, "random"),          # the 256 bucket
+    (4, [2100, 1000], 6, False, "rising"),           # merges mid-row, every tile
 ]
 
 # -- CPU emulation of the CUDA source (tests/_emulation.py) -------------------

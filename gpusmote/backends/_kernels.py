@@ -134,6 +134,20 @@ __device__ void gpusmote_merge(T* score, long long* index, int m, int live,
     __syncthreads();
 }
 
+// This thread's columns of the tile at base: G and |r|^2 / 2, zero past the row.
+template <typename T>
+__device__ __forceinline__ void gpusmote_load_tile(const T* __restrict__ g_row,
+                                                   const T* __restrict__ half_sq,
+                                                   const long long base,
+                                                   const long long n_cols, T* g, T* h) {
+#pragma unroll
+    for (int v = 0; v < GPUSMOTE_TOPK_PER_THREAD; ++v) {
+        const long long c = base + (long long)(v * GPUSMOTE_TOPK_THREADS) + threadIdx.x;
+        g[v] = c < n_cols ? g_row[c] : (T)0;
+        h[v] = c < n_cols ? half_sq[c] : (T)0;
+    }
+}
+
 // G: (n_rows, n_cols) row-major q.r block; half_sq: (n_cols,) |r|^2 / 2;
 // best_score / best_index: (n_rows, m) running best-m, sorted best first,
 // updated in place. Column c is reference col0 + c; column row + self_offset
@@ -207,8 +221,16 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
         bar_index = seed_index[m];
     }
 
+    // Software pipeline: the next tile's G and |r|^2 / 2 are loaded into
+    // registers before this tile is filtered, so the tile's barrier never
+    // waits on memory and a block keeps two tiles of loads in flight.
+    T g_cur[GPUSMOTE_TOPK_PER_THREAD], h_cur[GPUSMOTE_TOPK_PER_THREAD];
+    gpusmote_load_tile<T>(g_row, half_sq, 0, n_cols, g_cur, h_cur);
     const int lane = threadIdx.x & 31;
     for (long long base = 0; base < n_cols; base += TILE) {
+        T g_next[GPUSMOTE_TOPK_PER_THREAD], h_next[GPUSMOTE_TOPK_PER_THREAD];
+        gpusmote_load_tile<T>(g_row, half_sq, base + TILE, n_cols, g_next, h_next);
+        bool took = false;
 #pragma unroll
         for (int v = 0; v < GPUSMOTE_TOPK_PER_THREAD; ++v) {
             const long long c = base + (long long)(v * GPUSMOTE_TOPK_THREADS) + threadIdx.x;
@@ -216,7 +238,7 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
             const long long gi = col0 + c;
             bool take = false;
             if (c < n_cols && c != self_col) {
-                s = g_row[c] - half_sq[c];
+                s = g_cur[v] - h_cur[v];
                 take = s != neg_inf && gpusmote_better(s, gi, bar_score, bar_index);
             }
             // one atomic per warp: lane 0 reserves the warp's slots, each taker
@@ -234,14 +256,24 @@ gpusmote_topk_update(const T* __restrict__ G, const T* __restrict__ half_sq,
                     pool_index[KB + slot] = gi;
                 }
             }
+            took = took || take;
         }
-        __syncthreads();
-        const int pending = n_pending;
-        __syncthreads();  // all have read n_pending before anyone changes it
-        if (pending > MERGE_AT) {
-            gpusmote_merge<T>(pool_score, pool_index, m, KB + pending, &n_pending);
-            bar_score = pool_score[m - 1];
-            bar_index = pool_index[m - 1];
+        // A tile nobody took from left n_pending as the last check found it
+        // (at most MERGE_AT): one barrier, no shared read. Most tiles of a
+        // long row are such tiles once the bar has risen.
+        if (__syncthreads_or(took)) {
+            const int pending = n_pending;
+            __syncthreads();  // all have read n_pending before anyone changes it
+            if (pending > MERGE_AT) {
+                gpusmote_merge<T>(pool_score, pool_index, m, KB + pending, &n_pending);
+                bar_score = pool_score[m - 1];
+                bar_index = pool_index[m - 1];
+            }
+        }
+#pragma unroll
+        for (int v = 0; v < GPUSMOTE_TOPK_PER_THREAD; ++v) {
+            g_cur[v] = g_next[v];
+            h_cur[v] = h_next[v];
         }
     }
     // n_pending last changed before a barrier: every thread reads the same
