@@ -200,10 +200,13 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     half_sq = (0.5 * x_sq).astype(xp.float32)
 
     # Phase A: approximate best m per query row from the expanded form.
-    score, cand, q_sq_local = _candidates(
-        be, Xc, Qc, half_sq, m, self_search, budget,
-        f"{n_q} queries x {n_ref} references x {n_features} features", bar,
-        direction=None if exact else direction)
+    # (a phase of its own name: its end synchronises, so the GPU work it
+    # queued is not counted in the refine phase that follows)
+    with _timing.phase("neighbours", be):
+        score, cand, q_sq_local = _candidates(
+            be, Xc, Qc, half_sq, m, self_search, budget,
+            f"{n_q} queries x {n_ref} references x {n_features} features", bar,
+            direction=None if exact else direction)
 
     # Phase B: exact distances for the candidates, ordered by (distance, index).
     with _timing.phase("neighbours_refine", be):
