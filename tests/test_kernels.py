@@ -564,3 +564,21 @@ def test_emulated_topk_merges_only_live_slots(emulated):
     S = X[:n_rows] @ X.T - half
     S[np.arange(n_rows), np.arange(n_rows)] = -np.inf
     np.testing.assert_array_equal(index, np.argsort(-S, axis=1, kind="stable")[:, :m])
+
+
+def test_emulated_topk_merges_mid_row_when_the_pending_area_fills(emulated):
+    """Rising scores: every column beats the bar the last merge set, so each
+    512-column tile fills the pending area past its merge point and the pool
+    must merge after every tile, not only at the end of the row (a tile with
+    takers that skipped the check would overflow the 1024-slot pool)."""
+    n_rows, n_cols, m = 2, 6 * 512, 6
+    G = np.broadcast_to(np.arange(n_cols, dtype=np.float32), (n_rows, n_cols)).copy()
+    half = np.zeros(n_cols, dtype=np.float32)
+    score = np.full((n_rows, m), -np.inf, np.float32)
+    index = np.full((n_rows, m), -1, np.int64)
+    _emulation.merge_counts(emulated)  # zero the counters
+    _emulation.topk(emulated, score, index, G, half, 0, None)
+    merges, _ = _emulation.merge_counts(emulated)
+    assert merges == n_rows * 5, merges  # tiles 2..6 each merge; the end finds nothing pending
+    np.testing.assert_array_equal(index, np.tile(np.arange(n_cols - 1, n_cols - 1 - m, -1),
+                                                 (n_rows, 1)))
