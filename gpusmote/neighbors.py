@@ -190,11 +190,11 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
             with np.errstate(over="ignore", invalid="ignore"):  # far queries are reported below
                 Qc, q_sq, q_exact = _scaled(be, Q, centre, inv_scale, budget, exact)
             exact = exact and q_exact
-        if not bool(xp.isfinite(Qc).all()):
-            raise ValueError(
-                "some queries lie so far from X (relative to X's spread) that their "
-                "distances overflow float32 in the search; rescale the data, or query "
-                "with rows on the scale of X.")
+            if not bool(xp.isfinite(Qc).all()):
+                raise ValueError(
+                    "some queries lie so far from X (relative to X's spread) that their "
+                    "distances overflow float32 in the search; rescale the data, or query "
+                    "with rows on the scale of X.")
     # every dot product and partial sum of the GEMM is then an integer below 2**24
     exact = exact and float(x_sq.max()) <= _EXACT_MAX_SQ and float(q_sq.max()) <= _EXACT_MAX_SQ
     half_sq = (0.5 * x_sq).astype(xp.float32)
