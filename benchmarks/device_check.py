@@ -84,6 +84,12 @@ class Checks:
         print(f"  {name}: {'ok' if ok else 'FAILED'} ({time.perf_counter() - t:.2f}s)",
               flush=True)
 
+    def save(self, path) -> int:
+        """Write the results, with the names of the failed parts, as JSON; the exit status."""
+        self.out["failed"] = self.failed
+        write_json(path, self.out)
+        return 1 if self.failed else 0
+
 
 # -- env: versions, NVRTC build of every kernel, smoke test -----------------------------
 
@@ -231,12 +237,11 @@ def cmd_env(args) -> int:
     checks.run("smoke_kneighbors", _smoke_kneighbors)
     checks.run("smoke_interpolate", _smoke_interpolate)
     checks.run("smoke_smote", _smoke_smote)
-    info["failed"] = checks.failed
-    write_json(args.out, info)
+    status = checks.save(args.out)
     print(json.dumps({k: info[k] for k in ("versions", "device") if k in info}, indent=1,
                      default=str))
     print("env: " + ("all ok" if not checks.failed else f"FAILED: {checks.failed}"))
-    return 1 if checks.failed else 0
+    return status
 
 
 # -- bench: workloads through gpusmote.bench, one JSON rewritten after each job ----------

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from device_check import Checks, write_json  # noqa: E402
+from device_check import Checks  # noqa: E402
 
 BUDGETS_MIB = (16, 64, 256, 1024)
 
@@ -229,11 +229,10 @@ def main(argv=None) -> int:
     checks.run("interpolate", interpolate)
     checks.run("outside_kernels", outside_kernels)
     checks.run("exactness", exactness)
-    D["failed"] = checks.failed
-    write_json(args.out, D)
+    status = checks.save(args.out)
     print({k: D[k] for k in ("sampler", "outside_kernels", "exactness")
            if k in D})
-    return 1 if checks.failed else 0
+    return status
 
 
 if __name__ == "__main__":

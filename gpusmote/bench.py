@@ -189,15 +189,16 @@ def measure(fn: Callable[[], object]) -> dict:
 
 # The phases that are the work itself; everything else in a run is overhead
 # (validation, labels, transfers, assembly, Python between the phases).
-# The neighbour search's inner phases (prepare: duplicates, frame, scaling;
-# refine: exact distances and certification; recheck) are its own work too.
-WORK_PHASES = ("neighbours", "neighbours_prepare", "neighbours_refine",
-               "neighbours_recheck", "generation")
+# The neighbour search and its inner phases (prepare: duplicates, frame,
+# scaling; refine: exact distances and certification; recheck) are work too.
+NEIGHBOUR_PHASES = ("neighbours", "neighbours_prepare", "neighbours_refine",
+                    "neighbours_recheck")
+WORK_PHASES = NEIGHBOUR_PHASES + ("generation",)
 
 
 def neighbour_seconds(phases: dict) -> float:
     """The whole neighbour search of one run: ``neighbours`` and its inner phases."""
-    return sum(v for name, v in phases.items() if name.startswith("neighbours"))
+    return sum(phases.get(p, 0.0) for p in NEIGHBOUR_PHASES)
 
 
 def overhead_seconds(seconds: float, phases: dict) -> float | None:

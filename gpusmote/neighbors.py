@@ -196,7 +196,9 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
                     "distances overflow float32 in the search; rescale the data, or query "
                     "with rows on the scale of X.")
     # every dot product and partial sum of the GEMM is then an integer below 2**24
-    exact = exact and float(x_sq.max()) <= _EXACT_MAX_SQ and float(q_sq.max()) <= _EXACT_MAX_SQ
+    # (a self-search's queries are X: one reduction and one sync, not two)
+    exact = (exact and float(x_sq.max()) <= _EXACT_MAX_SQ
+             and (self_search or float(q_sq.max()) <= _EXACT_MAX_SQ))
     half_sq = (0.5 * x_sq).astype(xp.float32)
 
     # Phase A: approximate best m per query row from the expanded form.

@@ -128,14 +128,24 @@ def _host_copy(dst: np.ndarray, src: np.ndarray) -> None:
         f.result()
 
 
-def _pinned_buffers(cp, dtype, chunk: int, n: int) -> list[np.ndarray]:
-    """Up to two pinned staging buffers of ``chunk`` elements (fewer when n fits one)."""
+def _pinned_chunks(cp, dtype, n: int) -> list[tuple[int, int, int, np.ndarray]]:
+    """``(buffer number, start, stop, staging view)`` for each chunk of an
+    n-element copy, the chunks taking up to two pinned buffers in turn (one
+    when n fits in one). The caller waits for a buffer's previous chunk to
+    leave it before reusing it. A list, not a generator: the caller holds it,
+    and with it both buffers, until its last asynchronous copy is done."""
     dtype = np.dtype(dtype)
+    chunk = max(1, _PINNED_CHUNK_BYTES // dtype.itemsize)
     buffers = []
     for _ in range(min(2, -(-n // chunk))):
         mem = cp.cuda.alloc_pinned_memory(chunk * dtype.itemsize)
         buffers.append(np.frombuffer(mem, dtype=dtype, count=chunk))
-    return buffers
+    chunks = []
+    for i, start in enumerate(range(0, n, chunk)):
+        b = i % len(buffers)
+        stop = min(start + chunk, n)
+        chunks.append((b, start, stop, buffers[b][:stop - start]))
+    return chunks
 
 
 def download(x) -> np.ndarray:  # pragma: no cover - needs a GPU (the stand-in runs it)
@@ -155,23 +165,18 @@ def download(x) -> np.ndarray:  # pragma: no cover - needs a GPU (the stand-in r
     x = cp.ascontiguousarray(x)
     out = np.empty(x.shape, dtype=x.dtype)
     src, dst = x.reshape(-1), out.reshape(-1)
-    n = src.size
-    chunk = max(1, _PINNED_CHUNK_BYTES // x.itemsize)
     stream = cp.cuda.get_current_stream()
-    buffers = _pinned_buffers(cp, x.dtype, chunk, n)
-    draining: list[list] = [[] for _ in buffers]
-    for i, start in enumerate(range(0, n, chunk)):
-        b = i % len(buffers)
-        for f in draining[b]:
+    draining: dict[int, list] = {}
+    chunks = _pinned_chunks(cp, x.dtype, src.size)
+    for b, start, stop, staged in chunks:
+        for f in draining.get(b, ()):
             f.result()  # the buffer's previous chunk is in ``out``: it may be overwritten
-        stop = min(start + chunk, n)
-        staged = buffers[b][:stop - start]
         # queued on the stream (after the work that made x); CuPy >= 13 may
         # also wait for it here, which only costs the overlap, not correctness
         src[start:stop].get(stream=stream, out=staged)
         landed = stream.record()
         draining[b] = _submit_copy(dst[start:stop], staged, wait=landed)
-    for futures in draining:
+    for futures in draining.values():
         for f in futures:
             f.result()
     return out
@@ -219,18 +224,13 @@ class CupyBackend:  # pragma: no cover - needs a GPU
         host = np.ascontiguousarray(host)
         out = cp.empty(host.shape, dtype=host.dtype)
         src, dst = host.reshape(-1), out.reshape(-1)
-        n = src.size
-        chunk = max(1, _PINNED_CHUNK_BYTES // host.itemsize)
         # the current stream: later work on it is ordered after the copies
         stream = cp.cuda.get_current_stream()
-        buffers = _pinned_buffers(cp, host.dtype, chunk, n)
-        done = [None] * len(buffers)
-        for i, start in enumerate(range(0, n, chunk)):
-            b = i % len(buffers)
-            if done[b] is not None:
+        done: dict = {}
+        chunks = _pinned_chunks(cp, host.dtype, src.size)
+        for b, start, stop, staged in chunks:
+            if b in done:
                 done[b].synchronize()  # its previous copy has left the buffer
-            stop = min(start + chunk, n)
-            staged = buffers[b][:stop - start]
             _host_copy(staged, src[start:stop])   # several threads; all done on return
             dst[start:stop].set(staged, stream=stream)
             done[b] = stream.record()
