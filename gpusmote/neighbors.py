@@ -245,23 +245,34 @@ def _frame(be, X):
     xp = be.xp
     step = max(1, X.shape[0] // _CENTRE_SAMPLE)
     sample = X[::step]
-    centre = xp.median(sample, axis=0).astype(xp.float64)
+    centre_dev = xp.median(sample, axis=0).astype(xp.float64)
+    # every statistic the decisions below need, in one download (one sync on a
+    # device, where a sync per scalar costs more than this whole computation)
+    stats = be.to_numpy(xp.stack([
+        centre_dev,
+        X.max(axis=0).astype(xp.float64),
+        X.min(axis=0).astype(xp.float64),
+        (sample == xp.rint(sample)).all(axis=0).astype(xp.float64)]))
+    centre, top, bottom, integral = stats
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        top = X.max(axis=0).astype(xp.float64)
-        bottom = X.min(axis=0).astype(xp.float64)
-        spread = float(xp.maximum(top - centre, centre - bottom).max())
-    magnitude = max(spread, float(xp.abs(centre).max()))
-    if not magnitude < _MAX_MAGNITUDE:  # also catches inf and nan
-        raise ValueError(
-            f"X has values of magnitude about {magnitude:.3g}: squared distances would "
-            "overflow float64. Rescale the features first, for example with "
-            "sklearn.preprocessing.StandardScaler.")
-    rounded = xp.rint(centre)
-    if (float(xp.maximum(top - rounded, rounded - bottom).max()) <= _EXACT_MAX_ABS
-            and bool((sample == xp.rint(sample)).all())):
-        return rounded, 1.0, True, None
-    direction = _dominant_direction(be, sample - centre)
-    return centre, (1.0 / spread if spread > 0 else 1.0), False, direction
+        spread = float(np.maximum(top - centre, centre - bottom).max())
+        magnitude = max(spread, float(np.abs(centre).max()))
+        if not magnitude < _MAX_MAGNITUDE:  # also catches inf and nan
+            raise ValueError(
+                f"X has values of magnitude about {magnitude:.3g}: squared distances "
+                "would overflow float64. Rescale the features first, for example with "
+                "sklearn.preprocessing.StandardScaler.")
+        rounded = np.rint(centre)
+        if (float(np.maximum(top - rounded, rounded - bottom).max()) <= _EXACT_MAX_ABS
+                and bool(integral.all())):
+            return xp.rint(centre_dev), 1.0, True, None
+    direction = _dominant_direction(be, sample - centre_dev)
+    return centre_dev, (1.0 / spread if spread > 0 else 1.0), False, direction
+
+
+# Widest data whose sample covariance goes to the host for the power iteration
+# (8 MiB); wider data iterates on the device.
+_HOST_COVARIANCE_MAX_FEATURES = 1024
 
 
 def _dominant_direction(be, S, iterations: int = 12):
@@ -273,24 +284,32 @@ def _dominant_direction(be, S, iterations: int = 12):
     far from any single centre compared with their neighbours, and the float32
     expanded form cancels; ``_candidates`` then sorts the queries along it and
     centres each block on itself. A few power iterations from the widest
-    column suffice: a direction that dominates converges at once.
+    column suffice: a direction that dominates converges at once. They run on
+    the bulk's d x d second-moment matrix: one GEMM on the device, then (for
+    all but very wide data) a few microseconds on the host, instead of dozens
+    of tiny launches and a sync per scalar.
     """
     xp = be.xp
     # the bulk's shape, not a few extreme rows': those would own the variance
+    # (a 0/1 weight, not a boolean index: that would cost a sync on a device)
     norms = xp.sqrt((S * S).sum(axis=1))
-    S = S[norms <= 4 * xp.median(norms)]
-    total = float((S * S).sum())
+    bulk = (norms <= 4 * xp.median(norms)).astype(S.dtype)
+    C = (S * bulk[:, None]).T @ S
+    lin = xp
+    if S.shape[1] <= _HOST_COVARIANCE_MAX_FEATURES:
+        C, lin = be.to_numpy(C), np
+    diagonal = lin.diagonal(C)
+    total = float(diagonal.sum())
     if not total > 0:
         return None
-    v = xp.zeros(S.shape[1], dtype=xp.float64)
-    v[int(xp.argmax((S * S).sum(axis=0)))] = 1.0
+    v = lin.zeros(S.shape[1], dtype=lin.float64)
+    v[int(lin.argmax(diagonal))] = 1.0
     for _ in range(iterations):
-        v = S.T @ (S @ v)
-        v /= xp.sqrt(v @ v)
-    along = S @ v
-    if float(along @ along) < _DOMINANT_SHARE * total:
+        v = C @ v
+        v /= lin.sqrt(v @ v)
+    if float(v @ (C @ v)) < _DOMINANT_SHARE * total:
         return None
-    return v.astype(xp.float32)
+    return be.asarray(v.astype(np.float32))
 
 
 def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, sizes: str,

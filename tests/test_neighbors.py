@@ -288,3 +288,23 @@ def test_numpy_topk_keeps_the_lower_index_among_ties():
     G = np.array([[5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 7.0, 1.0]])
     be.topk_update(state, G, np.zeros(8), 0, None)
     assert sorted(be.topk_result(state)[1][0].tolist()) == [0, 1, 6]
+
+
+@pytest.mark.parametrize("host_limit", [1024, 0])  # covariance on the host / iterated on the device
+def test_dominant_direction_found_where_it_dominates_and_only_there(backend, xp, monkeypatch,
+                                                                   host_limit):
+    import gpusmote.neighbors as nb
+    from gpusmote.backends import get_backend
+
+    monkeypatch.setattr(nb, "_HOST_COVARIANCE_MAX_FEATURES", host_limit)
+    be = get_backend(backend)
+    rng = np.random.default_rng(3)
+    S = rng.standard_normal((800, 6))
+    S[:, 2] *= 1e4                      # 1e8 of variance along column 2 ...
+    S[:4] *= 1e6                        # ... and a few extreme rows, not the bulk, elsewhere
+    S[:4, 2] = 0
+    v = to_numpy(nb._dominant_direction(be, xp.asarray(S)))
+    assert v.dtype == np.float32
+    assert abs(abs(v[2]) - 1) < 1e-6 and np.abs(np.delete(v, 2)).max() < 1e-3
+    assert nb._dominant_direction(be, xp.asarray(rng.standard_normal((800, 6)))) is None
+    assert nb._dominant_direction(be, xp.zeros((50, 6))) is None
