@@ -131,10 +131,14 @@ main() {
     step env 90 -- $PY benchmarks/device_check.py env "$OUT/env.json"
 
     # every gpu-marked test, on real CuPy; environment deprecations shown, not fatal.
-    # 200 s are kept for W3, W2 and the diagnosis.
-    local per_test=()
+    # Time is kept for W3, W2 and the diagnosis, those of them that will run.
+    local per_test=() kept=0 later name secs
     $PY -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 90)
-    step gpu-tests 180 200 -- bash -c 'exec "$@" > "$OUT/gpu-tests.log" 2>&1' _ \
+    for later in "W3 70" "W2 60" "diag 70"; do
+        read -r name secs <<<"$later"
+        [[ $SKIP != *" $name "* ]] && kept=$((kept + secs))
+    done
+    step gpu-tests 180 $kept -- bash -c 'exec "$@" > "$OUT/gpu-tests.log" 2>&1' _ \
         $PY -m pytest -m gpu tests -q -p no:cacheprovider -rfE --durations=15 \
         -o "addopts=--strict-markers" -W default::DeprecationWarning -W default::FutureWarning \
         ${per_test[@]+"${per_test[@]}"}
