@@ -9,6 +9,7 @@ from imblearn.base import BaseSampler as _ImbSampler
 from sklearn.base import clone
 
 from . import _docstrings as docs
+from ._progress import verbosity
 from ._timing import phase
 from ._cleaning import EditedNearestNeighbours, TomekLinks
 from ._smote import SMOTE
@@ -57,6 +58,11 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
             The labels of ``X_resampled``.
         """
         self._validate_params()
+        # both steps (defaults or given ones) show progress when this sampler asks
+        with verbosity(self.verbose):
+            return self._chain(X, y)
+
+    def _chain(self, X, y):
         be = get_backend(self.backend, X)
         smote, cleaner = self._steps(be)
         # a NumPy X on the GPU goes up once and its result comes down once: the

@@ -88,3 +88,17 @@ def test_bad_input(sampler, match):
     X, y = _data()
     with pytest.raises(ValueError, match=match):
         sampler.fit_resample(X, y)
+
+
+@pytest.mark.parametrize("combined", [SMOTETomek, SMOTEENN])
+def test_verbose_shows_progress_for_both_steps_and_false_stays_silent(capfd, combined):
+    # issue 13 item 2: the combined samplers ignored verbose=True
+    X, y = _data(n=300)
+    combined(random_state=0, verbose=True).fit_resample(X, y)
+    err = capfd.readouterr().err
+    assert err.count("neighbours") >= 2  # SMOTE's search and the cleaner's
+    combined(random_state=0).fit_resample(X, y)
+    assert capfd.readouterr().err == ""
+    # given steps follow the combined sampler's verbose too
+    combined(random_state=0, verbose=True, smote=SMOTE(k_neighbors=3)).fit_resample(X, y)
+    assert "neighbours" in capfd.readouterr().err
