@@ -21,8 +21,10 @@ imbalanced-learn reads y on the host: ``type_of_target`` and
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,7 +289,7 @@ def resolve_sampling_strategy(sampling_strategy, labels: Labels, sampling_type: 
                 f"sampling_strategy={sampling_strategy!r} is not a known strategy; pass one "
                 f"of {list(STRATEGY_NAMES)}, a float, a dict or a callable.")
         target = _named(sampling_strategy, labels, sampling_type)
-    elif isinstance(sampling_strategy, dict):
+    elif isinstance(sampling_strategy, Mapping):
         target = _from_dict(sampling_strategy, stats, sampling_type)
     elif isinstance(sampling_strategy, list):
         target = _from_list(sampling_strategy, stats, sampling_type)
@@ -297,8 +299,8 @@ def resolve_sampling_strategy(sampling_strategy, labels: Labels, sampling_type: 
         asked = sampling_strategy(labels.host(), **kwargs)
         target = _from_dict(asked, stats, sampling_type)
     else:
-        raise ValueError(f"sampling_strategy={sampling_strategy!r} is not a str, float, dict, "
-                         "list or callable.")
+        raise TypeError(f"sampling_strategy={sampling_strategy!r} is not a str, float, dict, "
+                        "list or callable; pass one of those (see the sampler's docstring).")
     return OrderedDict(sorted(target.items()))
 
 
@@ -308,9 +310,10 @@ def _named(name: str, labels: Labels, sampling_type: str) -> dict:
     if name == "auto":
         name = "not majority" if over else "not minority"
     if name == "minority" and not over:
+        kind = "a cleaning " if sampling_type == "clean-sampling" else "an under-"
         raise ValueError(
             f"sampling_strategy='minority' asks to remove rows from the smallest class, "
-            f"which a {sampling_type} sampler cannot do; use 'not minority', 'majority' "
+            f"which {kind}sampler cannot do; use 'not minority', 'majority' "
             "or a list of classes.")
     if name == "majority" and over:
         raise ValueError(
@@ -332,17 +335,40 @@ def _named(name: str, labels: Labels, sampling_type: str) -> dict:
 def _missing(asked, stats: dict) -> None:
     missing = [key for key in asked if key not in stats]
     if missing:
+        present = [_scalar(c) for c in list(stats)[:20]]
+        more = f" and {len(stats) - 20} more" if len(stats) > 20 else ""
         raise ValueError(
             f"sampling_strategy names class(es) {sorted(map(_scalar, missing), key=repr)!r} "
-            f"that are not present in y (its classes are "
-            f"{[_scalar(c) for c in list(stats)[:20]]!r}); use labels that occur in y.")
+            f"that are not present in y (its classes are {present!r}{more}); use labels "
+            "that occur in y.")
+
+
+def _whole_counts(asked) -> dict:
+    """The dict's counts as ints; a count that is not a whole number is refused
+    (imbalanced-learn truncates 50.5 to 50 without a word)."""
+    out = {}
+    for label, n in asked.items():
+        shown = f"{{{_scalar(label)!r}: {_scalar(n)!r}}}"
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Real):
+            raise TypeError(
+                f"sampling_strategy asks for {shown}: each class needs a whole number of "
+                f"rows (an int), got {type(n).__name__}.")
+        if not (math.isfinite(n) and float(n) == math.floor(n)):
+            raise ValueError(
+                f"sampling_strategy asks for {shown}: a number of rows must be a whole "
+                f"number; pass an int (for example {math.floor(n) if math.isfinite(n) else 0}).")
+        out[label] = int(n)
+    return out
 
 
 def _from_dict(asked, stats: dict, sampling_type: str) -> dict:
-    if not isinstance(asked, dict):
-        raise ValueError(f"a callable sampling_strategy must return a dict of class -> "
-                         f"number of rows, got {type(asked).__name__}.")
+    if not isinstance(asked, Mapping):
+        raise TypeError(
+            f"a callable sampling_strategy must return a dict {{class label: number of rows "
+            f"after resampling}}, got {type(asked).__name__} {_short(asked)}; return such "
+            "a dict.")
     _missing(asked, stats)
+    asked = _whole_counts(asked)
     negative = {_scalar(k): v for k, v in asked.items() if v < 0}
     if negative:
         raise ValueError(
@@ -372,44 +398,123 @@ def _from_dict(asked, stats: dict, sampling_type: str) -> dict:
     return target
 
 
+def _short(value) -> str:
+    """A repr for messages: NumPy scalars as plain numbers, at most 80 characters."""
+    if isinstance(value, (list, tuple)):
+        text = repr([_scalar(v) for v in value])
+    else:
+        text = repr(_scalar(value))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _from_list(asked: list, stats: dict, sampling_type: str) -> dict:
     if sampling_type != "clean-sampling":
         raise ValueError(
-            f"sampling_strategy as a list ({asked!r}) is for cleaning samplers only; pass "
-            "a dict of class -> number of rows, a float or a strategy name instead.")
+            f"sampling_strategy as a list ({_short(asked)}) is for cleaning samplers only; "
+            "pass a dict of class -> number of rows, a float or a strategy name instead.")
     _missing(asked, stats)
     fewest = min(stats.values())
     return {label: fewest for label in asked}
 
 
+def _smallest_ratio(n_minority: int, n_majority: int) -> float:
+    """The smallest ratio, in 3 significant digits, that adds at least one row
+    (imbalanced-learn's rule: ``int(n_majority * ratio - n_minority) > 0``)."""
+    ratio = (n_minority + 1) / n_majority
+    digits = 2 - math.floor(math.log10(ratio))
+    ratio = math.ceil(ratio * 10 ** digits) / 10 ** digits
+    while int(n_majority * ratio - n_minority) <= 0:  # rounding of the product
+        ratio += 10 ** -digits
+    return round(ratio, digits)
+
+
 def _from_float(ratio: float, labels: Labels, sampling_type: str) -> dict:
+    shown = _short(ratio)
     if ratio <= 0 or ratio > 1:
         raise ValueError(
-            f"sampling_strategy={ratio!r} is out of range: a float must be in (0, 1], "
+            f"sampling_strategy={shown} is out of range: a float must be in (0, 1], "
             "the wanted ratio of the minority to the majority class.")
     if labels.n_classes != 2:
         raise ValueError(
-            f"sampling_strategy={ratio!r}: a float works for two classes only and y has "
+            f"sampling_strategy={shown}: a float works for two classes only and y has "
             f"{labels.n_classes}; pass a dict of class -> number of rows instead.")
     classes, counts = labels.classes, labels.counts
     if sampling_type == "over-sampling":
         biggest = int(np.argmax(counts))
+        small = 1 - biggest
         target = {classes[i]: int(counts[biggest] * ratio - counts[i])
                   for i in range(2) if i != biggest}
         if any(n <= 0 for n in target.values()):
+            n_min, n_maj = int(counts[small]), int(counts[biggest])
+            if n_min + 1 > n_maj:
+                fix = ("the classes are (nearly) balanced already, so no ratio adds rows; "
+                       "leave this data as it is")
+            else:
+                fix = (f"pass a ratio of at least {_smallest_ratio(n_min, n_maj):g} "
+                       "(1 balances the classes)")
             raise ValueError(
-                f"sampling_strategy={ratio!r} would remove rows from the minority class "
-                f"({_scalar(classes[1 - biggest])!r}, {counts[1 - biggest]} rows against "
-                f"{counts[biggest]}); an over-sampler can only add rows: increase the ratio.")
+                f"sampling_strategy={shown} asks for a minority of {ratio:.3g} times the "
+                f"majority, but the minority (class {_scalar(classes[small])!r}, {n_min} "
+                f"rows) is already {100 * n_min / n_maj:.3g} % of the majority (class "
+                f"{_scalar(classes[biggest])!r}, {n_maj} rows), and an over-sampler can "
+                f"only add rows: {fix}.")
         return target
     if sampling_type == "under-sampling":
         smallest = int(np.argmin(counts))
         target = {classes[i]: int(counts[smallest] / ratio) for i in range(2) if i != smallest}
         if any(n > counts[i] for i, n in zip((1 - smallest,), target.values())):
+            n_min, n_maj = int(counts[smallest]), int(counts[1 - smallest])
             raise ValueError(
-                f"sampling_strategy={ratio!r} would add rows to the majority class; an "
-                "under-sampler can only remove rows: increase the ratio.")
+                f"sampling_strategy={shown} would add rows to the majority class: it asks "
+                f"for {n_min / ratio:.0f} of them and there are {n_maj}; an under-sampler "
+                f"can only remove rows: pass a ratio of at least {n_min / n_maj:.3g}.")
         return target
     raise ValueError(
-        f"sampling_strategy={ratio!r}: cleaning samplers take no ratio; pass a strategy "
-        "name or a list of the classes that may lose rows.")
+        f"sampling_strategy={shown}: cleaning samplers take no ratio (they remove the rows "
+        "their rule finds, not a number of rows); pass a strategy name such as 'auto' or "
+        "a list of the classes that may lose rows.")
+
+
+# -- the parameter's type and value, before any data is read ------------------------
+
+def strategy_parameter_message(sampler_name: str, value, sampling_type: str) -> str:
+    """Our wording for a ``sampling_strategy`` that the parameter constraints refuse:
+    scikit-learn's frame (``The 'sampling_strategy' parameter of X must be ...
+    Got ... instead.``), plain words for the forms, and the fix for the value given."""
+    if sampling_type == "clean-sampling":
+        forms = ("one of 'auto' (= 'not minority'), 'majority', 'not minority', "
+                 "'not majority', 'all', a list of the classes that may lose rows, or a "
+                 "callable")
+    else:
+        forms = ("a float in (0, 1] (the wanted ratio minority / majority; two classes "
+                 "only), one of 'auto' (= 'not majority'), 'minority', 'not minority', "
+                 "'not majority', 'all', a dict {class label: number of rows after "
+                 "resampling}, or a callable that returns such a dict")
+    hint = ""
+    over = sampling_type == "over-sampling"
+    if isinstance(value, str):
+        if value == "majority" and over:
+            hint = (" An over-sampler cannot add rows to the largest class; 'not majority' "
+                    "(the default 'auto') over-samples every other class.")
+        elif value == "minority" and not over:
+            hint = (" A cleaning sampler does not remove rows from the smallest class; "
+                    "'auto' cleans every other class.")
+        else:
+            hint = f" {value!r} is not a strategy name."
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if not over:
+            hint = (" Cleaning samplers take no ratio; pass a strategy name or a list of "
+                    "the classes that may lose rows.")
+        elif value > 1:
+            hint = (" A ratio above 1 would make the minority larger than the majority; "
+                    "pass a dict for exact counts.")
+        elif value <= 0:
+            hint = " A ratio must be above 0."
+    elif isinstance(value, (list, tuple)) and over:
+        hint = (" A list of classes is for cleaning samplers; to over-sample only some "
+                "classes, pass a dict {class label: number of rows after resampling}.")
+    elif isinstance(value, Mapping) and not over:
+        hint = (" Cleaning samplers decide how many rows go; pass a list of the classes "
+                "that may lose rows.")
+    return (f"The 'sampling_strategy' parameter of {sampler_name} must be {forms}. "
+            f"Got {_short(value)} instead.{hint}")

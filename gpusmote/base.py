@@ -13,13 +13,14 @@ import numbers
 
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (Interval, InvalidParameterError, StrOptions,
+                                            validate_parameter_constraints)
 from sklearn.utils.validation import _check_feature_names
 
 from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, restore_X, restore_y
-from ._labels import encode_labels, resolve_sampling_strategy
+from ._labels import encode_labels, resolve_sampling_strategy, strategy_parameter_message
 from ._validation import check_X, dense_for_search
 from .backends import BACKEND_NAMES, get_backend
 
@@ -39,6 +40,22 @@ class _ResampleTemplate:
     # labels); otherwise y is where it came (the device for CuPy y on CuPy),
     # and self._labels (gpusmote._labels.Labels) gives rows and codes there.
     _host_labels = False
+
+    def _validate_params(self):
+        # sampling_strategy first, so that a refused value gets our message (plain
+        # words and the fix) rather than the constraint classes' reprs
+        constraints = self._parameter_constraints.get("sampling_strategy")
+        if constraints is not None:
+            try:
+                validate_parameter_constraints(
+                    {"sampling_strategy": constraints},
+                    {"sampling_strategy": self.sampling_strategy},
+                    caller_name=type(self).__name__)
+            except InvalidParameterError:
+                raise InvalidParameterError(strategy_parameter_message(
+                    type(self).__name__, self.sampling_strategy,
+                    self._sampling_type)) from None
+        super()._validate_params()
 
     def fit(self, X, y, **params):
         """Check inputs and compute ``sampling_strategy_`` without resampling.

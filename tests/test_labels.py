@@ -26,7 +26,8 @@ MEANINGS = [
     (r"cannot be a list for samplers which are not cleaning", r"for cleaning samplers only"),
     (r"float only when the type of target is binary", r"a float works for two classes only"),
     (r"should be in the range \(0, 1\]", r"is out of range: a float must be in \(0, 1\]"),
-    (r"remove samples from the minority class", r"would remove rows from the minority class"),
+    (r"remove samples from the minority class",
+     r"is already [\d.]+ % of the majority.*an over-sampler can only add rows"),
     (r"generate new sample in the majority class", r"would add rows to the majority class"),
     (r"do let the user specify the sampling ratio", r"cleaning samplers take no ratio"),
     (r"'majority' cannot be used with over-sampler", r"an over-sampler cannot make"),
@@ -191,3 +192,107 @@ def test_bincount_path_bounds():
         labels = encode_labels(y, 3)
         assert (labels._lut is not None) == (top <= BINCOUNT_MAX_LABEL)
         assert labels.classes.tolist() == [0, top] and labels.counts.tolist() == [1, 2]
+
+
+# -- issue 13 items 5 and 17: every message is ours, names the value and the fix ------
+
+_X = np.random.default_rng(0).standard_normal((60, 3))
+_Y = np.array([0] * 45 + [1] * 15)
+_X_RARE = np.random.default_rng(1).standard_normal((1100, 3))
+_Y_RARE = np.array([0] * 1062 + [1] * 38)
+
+
+def _messages():
+    from gpusmote import SMOTE, SMOTETomek, EditedNearestNeighbours, TomekLinks
+
+    return [
+        # (id, sampler, X, y, error, key phrases)
+        ("cleaner ratio", TomekLinks(sampling_strategy=0.5), _X, _Y, ValueError,
+         r"sampling_strategy=0.5: cleaning samplers take no ratio.*pass a strategy name "
+         r"such as 'auto' or a list of the classes"),
+        ("cleaner ratio above 1", EditedNearestNeighbours(sampling_strategy=1.5), _X, _Y,
+         ValueError, r"Got 1.5 instead. Cleaning samplers take no ratio"),
+        ("ratio below the current one", SMOTE(sampling_strategy=0.01), _X_RARE, _Y_RARE,
+         ValueError, r"sampling_strategy=0.01 asks for a minority of 0.01 times the majority, "
+         r"but the minority \(class 1, 38 rows\) is already 3.58 % of the majority \(class 0, "
+         r"1062 rows\).*pass a ratio of at least 0.0368"),
+        ("ratio below, combined", SMOTETomek(sampling_strategy=np.float64(0.01)), _X_RARE,
+         _Y_RARE, ValueError, r"sampling_strategy=0.01 asks.*at least 0.0368"),
+        ("missing class", SMOTE(sampling_strategy={2: 100}), _X, _Y, ValueError,
+         r"names class\(es\) \[2\] that are not present in y \(its classes are \[0, 1\]\); "
+         r"use labels that occur in y"),
+        ("negative count, NumPy key", SMOTE(sampling_strategy={np.int64(1): np.int64(-3)}),
+         _X, _Y, ValueError, r"negative number of rows: \{1: -3\}"),
+        ("fewer than now, NumPy key", SMOTE(sampling_strategy={np.int64(1): 3}), _X, _Y,
+         ValueError, r"asks for 3 rows of class 1, which has 15.*ask for at least 15"),
+        ("fractional count", SMOTE(sampling_strategy={1: 50.5}), _X, _Y, ValueError,
+         r"asks for \{1: 50.5\}: a number of rows must be a whole number; pass an int"),
+        ("fractional count from a callable", SMOTE(sampling_strategy=lambda y: {1: 50.5}),
+         _X, _Y, ValueError, r"\{1: 50.5\}: a number of rows must be a whole number"),
+        ("count as a string", SMOTE(sampling_strategy={1: "50"}), _X, _Y, TypeError,
+         r"asks for \{1: '50'\}: each class needs a whole number of rows \(an int\), got str"),
+        ("count as a bool", SMOTE(sampling_strategy={1: True}), _X, _Y, TypeError,
+         r"whole number of rows \(an int\), got bool"),
+        ("callable returns a list", SMOTE(sampling_strategy=lambda y: [1]), _X, _Y,
+         TypeError, r"a callable sampling_strategy must return a dict \{class label: number "
+         r"of rows after resampling\}, got list \[1\]"),
+        ("majority for an over-sampler", SMOTE(sampling_strategy="majority"), _X, _Y,
+         ValueError, r"'sampling_strategy' parameter of SMOTE must be .*Got 'majority' "
+         r"instead. An over-sampler cannot add rows to the largest class; 'not majority'"),
+        ("list for an over-sampler", SMOTE(sampling_strategy=[1]), _X, _Y, ValueError,
+         r"Got \[1\] instead. A list of classes is for cleaning samplers; .*pass a dict"),
+        ("dict for a cleaner", TomekLinks(sampling_strategy={1: 3}), _X, _Y, ValueError,
+         r"parameter of TomekLinks must be .*a list of the classes that may lose rows.*"
+         r"Got \{1: 3\} instead. Cleaning samplers decide how many rows go"),
+        ("minority for a cleaner", TomekLinks(sampling_strategy="minority"), _X, _Y,
+         ValueError, r"Got 'minority' instead. A cleaning sampler does not remove rows from "
+         r"the smallest class"),
+        ("unknown name", SMOTE(sampling_strategy="bogus"), _X, _Y, ValueError,
+         r"Got 'bogus' instead. 'bogus' is not a strategy name"),
+        ("ratio above 1", SMOTE(sampling_strategy=1.5), _X, _Y, ValueError,
+         r"Got 1.5 instead. A ratio above 1 would make the minority larger"),
+    ]
+
+
+@pytest.mark.parametrize("case", _messages(), ids=lambda c: c[0])
+def test_strategy_messages_are_ours(case):
+    _, sampler, X, y, error, match = case
+    with pytest.raises(error, match=match) as info:
+        sampler.fit_resample(X, y)
+    text = str(info.value)
+    # none of imbalanced-learn's wording or raw reprs reaches the user
+    for leak in ("np.int64", "np.float64", "collections.abc", "is/are", "do let",
+                 "remove samples", "Mapping"):
+        assert leak not in text, (leak, text)
+
+
+def test_whole_float_counts_are_accepted_as_imblearn_does():
+    from imblearn.over_sampling import SMOTE as ImbSMOTE
+
+    from gpusmote import SMOTE
+
+    ours = SMOTE(sampling_strategy={1: 50.0}, random_state=0)
+    _, y_ours = ours.fit_resample(_X, _Y)
+    _, y_imb = ImbSMOTE(sampling_strategy={1: 50}, random_state=0).fit_resample(_X, _Y)
+    assert ours.sampling_strategy_ == {1: 35}
+    assert np.bincount(y_ours).tolist() == np.bincount(y_imb).tolist() == [45, 50]
+
+
+@pytest.mark.parametrize("n_min, n_maj", [(38, 1062), (1, 3), (15, 45), (99, 100),
+                                          (7, 1_000_003), (333, 1000)])
+def test_the_ratio_suggested_is_the_smallest_that_adds_a_row(n_min, n_maj):
+    from gpusmote._labels import _smallest_ratio
+
+    ratio = _smallest_ratio(n_min, n_maj)
+    assert int(n_maj * ratio - n_min) >= 1
+    digits = len(f"{ratio:.10g}".split(".")[1]) if "." in f"{ratio:.10g}" else 0
+    assert int(n_maj * (ratio - 10 ** -digits) - n_min) <= 0
+
+
+def test_suggested_ratio_works_through_the_sampler():
+    from gpusmote import SMOTE
+
+    with pytest.raises(ValueError, match=r"at least 0.0368"):
+        SMOTE(sampling_strategy=0.0367).fit_resample(_X_RARE, _Y_RARE)
+    _, y_res = SMOTE(sampling_strategy=0.0368, random_state=0).fit_resample(_X_RARE, _Y_RARE)
+    assert np.bincount(y_res)[1] == 39
