@@ -67,13 +67,19 @@ def _is_frame(X) -> bool:
 
 
 def _host_2d(X):
-    """X as a 2-D host array of any dtype, or CuPy as given."""
+    """X as a 2-D host array of any dtype, or CuPy as given.
+
+    Rows given as lists that mix numbers and strings become an object array, not
+    NumPy's string array: the original rows must come back as they went in, numbers
+    as numbers."""
     if is_cupy_array(X):
         out = X
     elif _is_frame(X):
         out = X.to_numpy()
     else:
         out = host_array(X)
+        if isinstance(X, (list, tuple)) and out.dtype.kind in "US":
+            out = np.array(X, dtype=object)
     check_shape(out)
     return out
 
@@ -217,6 +223,10 @@ class SMOTENC(SMOTE):
     categorical_encoder_ : estimator
         The fitted encoder.
 
+    n_features_ : int
+        Number of features (columns of X) seen during ``fit_resample``, as
+        imbalanced-learn's attribute of the same name (equal to ``n_features_in_``).
+
     median_std_ : dict
         Class label -> median standard deviation of its numeric columns.
 
@@ -338,6 +348,7 @@ class SMOTENC(SMOTE):
             raise smotenc_all_categorical(n_features)
         if cat.size == 0:
             raise smotenc_no_categorical()
+        self.n_features_ = int(n_features)
         self.categorical_features_ = cat
         self.continuous_features_ = np.setdiff1d(np.arange(n_features), cat)
         cont = self.continuous_features_

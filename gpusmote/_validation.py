@@ -193,6 +193,8 @@ def check_shrinkage(shrinkage: Any, classes) -> None:
         )
     for label, factor in shrinkage.items():
         if factor < 0:
+            label = label.item() if hasattr(label, "item") else label
+            factor = factor.item() if hasattr(factor, "item") else factor
             raise ValueError(
                 f"The shrinkage factor needs to be >= 0. Got {factor} for class "
                 f"{label!r}; use 0 for no smoothing."

@@ -274,3 +274,34 @@ def test_neighbour_sets_equal_imblearns_on_its_own_encoding(backend, monkeypatch
         num, new = num[:, :2], new[:, :2]
     which, _ = segment_steps(num, new, pairs, atol=1e-9)
     assert (which >= 0).all(), f"{(which < 0).sum()} new rows off imblearn's segments"
+
+
+def test_n_features_is_imblearns_fitted_attribute():
+    # issue 13 item 14
+    X, y, _ = _clustered()
+    ours = SMOTENC(categorical_features=[2], random_state=0)
+    ours.fit_resample(X, y)
+    theirs = ImbSMOTENC(categorical_features=[2], random_state=0)
+    theirs.fit_resample(X, y)
+    assert ours.n_features_ == theirs.n_features_ == ours.n_features_in_ == 3
+    assert "n_features_ : int" in SMOTENC.__doc__
+
+
+def test_list_rows_come_back_as_they_went_in():
+    # issue 13 item 16: numbers of the original rows came back as strings
+    X, y, _ = _clustered()
+    rows = [[float(a), float(b), c] for a, b, c in X]
+    X_res, y_res = SMOTENC(categorical_features=[2], random_state=0).fit_resample(
+        rows, y.tolist())
+    assert isinstance(X_res, list) and X_res[:len(rows)] == rows
+    for row in X_res[len(rows):]:
+        assert isinstance(row[0], float) and isinstance(row[1], float)
+        assert row[2] in ("a", "b", "c")
+    # integer-coded categories in a list stay ints, numbers stay numbers
+    coded = [[a, b, {"a": 0, "b": 1, "c": 2}[c]] for a, b, c in rows]
+    X_res, _ = SMOTENC(categorical_features=[2], random_state=0).fit_resample(coded, y)
+    assert X_res[:len(coded)] == coded
+    # SMOTEN on list rows: the originals come back as given too
+    cats = [[c, "x" if i % 2 else "y"] for i, (_, _, c) in enumerate(rows)]
+    X_res, _ = SMOTEN(random_state=0).fit_resample(cats, y)
+    assert X_res[:len(cats)] == cats
