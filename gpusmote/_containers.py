@@ -53,25 +53,55 @@ def describe(obj: Any) -> Container:
 
 
 def resampled_index(index: Any, n_new: int):
-    """Original labels first, then fresh integer labels for the synthetic rows;
-    the index's name is kept.
+    """Original labels first, then fresh labels for the synthetic rows; the
+    index's name is kept.
 
-    For an integer index the new labels continue after its maximum, so they
-    never collide with an original label; other indexes continue from len().
+    The new labels never equal an original label and never overflow: a numeric
+    index (integers of any width, uint64 ids past 2**63 included, or floats)
+    continues after its maximum, in its own dtype, when that fits; otherwise,
+    and for every other index, the new labels are the smallest non-negative
+    integers (whole floats for a float index) that the index does not hold,
+    from ``len(index)`` up.
     """
     import pandas as pd
 
     if n_new == 0:
         return index
-    if index.dtype.kind in "iu" and len(index):
-        start = int(index.max()) + 1
-    else:
-        start = len(index)
     # the new labels carry the index's name, so append keeps it (pandas drops
     # a name that the two parts do not share)
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
         return pd.RangeIndex(len(index) + n_new, name=index.name)
-    return index.append(pd.RangeIndex(start, start + n_new, name=index.name))
+    return index.append(pd.Index(_fresh_labels(index, n_new), name=index.name))
+
+
+def _fresh_labels(index, n_new: int) -> np.ndarray:
+    """``n_new`` labels that ``index`` does not hold (see ``resampled_index``)."""
+    import pandas as pd
+
+    kind = index.dtype.kind if isinstance(index.dtype, np.dtype) else "O"
+    n = len(index)
+    if kind in ("i", "u"):
+        dtype = np.dtype(np.uint64 if kind == "u" else np.int64)
+        if n:
+            top = int(index.max())  # Python int: no wrap-around
+            if top + n_new <= np.iinfo(dtype).max:
+                return np.arange(n_new, dtype=dtype) + dtype.type(top + 1)
+    elif kind == "f":
+        dtype = np.dtype(np.float64)
+        top = float(index.max()) if n else np.nan
+        # whole floats after the maximum are exact below 2**53
+        if np.isfinite(top) and abs(np.floor(top)) + n_new < 2.0 ** 53:
+            start = np.floor(top) + 1
+            return start + np.arange(n_new, dtype=np.float64)
+    else:
+        dtype = np.dtype(np.int64)
+        if index.inferred_type in ("string", "bytes", "datetime64", "timedelta64",
+                                   "period", "date", "time", "interval"):
+            return np.arange(n, n + n_new, dtype=dtype)  # integers cannot collide
+    # gaps: at most n of the first n + n_new candidates are taken
+    candidates = np.arange(n, 2 * n + n_new, dtype=dtype)
+    free = candidates[~pd.Index(candidates).isin(index)]
+    return free[:n_new]
 
 
 def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):

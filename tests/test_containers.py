@@ -146,3 +146,43 @@ def test_every_sampler_keeps_the_index_and_its_name(sampler, index):
     pd.testing.assert_index_equal(X_res.index, want, exact=False, check_names=True)
     pd.testing.assert_index_equal(y_res.index, want, exact=False, check_names=True)
     assert X_res.index.is_unique and y_res.name == "target"
+
+
+@pytest.mark.parametrize("sampler", [SMOTE(random_state=0), RandomOverSampler(random_state=0),
+                                     SMOTETomek(random_state=0)],
+                         ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("index", [
+    pd.Index(np.arange(300) * 2.0, name="f"),                                  # whole floats
+    pd.Index(np.arange(300, dtype=np.uint64) * 7 + np.uint64(2**63 + 11), name="u"),
+    pd.Index(np.r_[np.arange(299, dtype=np.uint64), np.uint64(2**64 - 1)], name="u_top"),
+    pd.Index(np.r_[np.arange(299), np.iinfo(np.int64).max], name="i_top"),    # int64 max
+    pd.Index(np.r_[np.arange(299) * 3.0, 1e300], name="f_huge"),
+    pd.Index(["a"] + list(range(1, 300)), dtype=object, name="mixed"),
+], ids=["whole floats", "uint64 past 2**63", "uint64 max", "int64 max", "float 1e300",
+        "object ints"])
+def test_synthetic_labels_never_collide_or_overflow(sampler, index):
+    # issue 13 item 15: whole-number float labels collided with the new ones, and
+    # uint64 ids past 2**63 raised OverflowError
+    X, y = _data()
+    df = pd.DataFrame(X, columns=list("abcd"), index=index)
+    X_res, y_res = clone(sampler).fit_resample(df, pd.Series(y, index=index, name="t"))
+    assert X_res.index.is_unique and X_res.index.name == index.name
+    assert len(X_res) > 300 if not isinstance(sampler, SMOTETomek) else True
+    original = X_res.index.isin(index)
+    if not isinstance(sampler, SMOTETomek):  # the originals first, then only new labels
+        assert original[:300].all() and not original[300:].any()
+    pd.testing.assert_index_equal(y_res.index, X_res.index)
+    if index.dtype.kind in "uf":
+        assert X_res.index.dtype == index.dtype  # new labels in the index's own dtype
+
+
+def test_new_labels_continue_after_the_largest_when_they_fit():
+    from gpusmote._containers import resampled_index
+
+    idx = pd.Index(np.array([2**63 + 5, 2**63 + 1], dtype=np.uint64), name="id")
+    out = resampled_index(idx, 3)
+    assert out.tolist() == [2**63 + 5, 2**63 + 1, 2**63 + 6, 2**63 + 7, 2**63 + 8]
+    assert resampled_index(pd.Index([0.0, 2.5, 4.0]), 2).tolist() == [0.0, 2.5, 4.0, 5.0, 6.0]
+    # no room after the maximum: the smallest free labels from len(index) up
+    full = pd.Index(np.array([2**64 - 1, 3, 4], dtype=np.uint64))
+    assert resampled_index(full, 3).tolist()[3:] == [5, 6, 7]
