@@ -145,6 +145,8 @@ class ADASYN(BaseOverSampler):
     imbalanced-learn, so the class totals can differ from
     ``sampling_strategy_`` by the rounding.
 
+    {docs.INTEGER_FEATURES}
+
     Examples
     --------
     >>> from collections import Counter

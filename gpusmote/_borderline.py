@@ -89,6 +89,8 @@ class BorderlineSMOTE(BaseSMOTE):
     uniforms there instead, which has the same range and a different
     distribution.
 
+    {docs.INTEGER_FEATURES}
+
     Examples
     --------
     >>> from collections import Counter

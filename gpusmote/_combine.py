@@ -144,6 +144,11 @@ class SMOTETomek(_SMOTEThenClean):
     imblearn.combine.SMOTETomek : the CPU implementation this mirrors.
     SMOTEENN : SMOTE, then edited nearest neighbours.
 
+    Notes
+    -----
+    The rows come out of SMOTE first, so integer and boolean arrays come back
+    float64 (see SMOTE's notes); a DataFrame keeps its columns' dtypes.
+
     Examples
     --------
     >>> from collections import Counter
@@ -232,6 +237,11 @@ class SMOTEENN(_SMOTEThenClean):
     --------
     imblearn.combine.SMOTEENN : the CPU implementation this mirrors.
     SMOTETomek : SMOTE, then Tomek links.
+
+    Notes
+    -----
+    The rows come out of SMOTE first, so integer and boolean arrays come back
+    float64 (see SMOTE's notes); a DataFrame keeps its columns' dtypes.
 
     Examples
     --------

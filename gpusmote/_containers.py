@@ -139,6 +139,34 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
     return X_res
 
 
+def needs_caller_rows(X: Any, c: Container, X_res: Any) -> bool:
+    """Whether a cleaner's result must be taken from the caller's X rather than
+    from the validated copy: when validation changed the values' type (integer
+    or boolean X became float64), and for DataFrames and lists (their columns
+    and elements come back exactly as given)."""
+    if c.kind in ("dataframe", "list"):
+        return True
+    return c.dtype is not None and np.dtype(c.dtype) != X_res.dtype
+
+
+def select_rows(X: Any, c: Container, keep: Any):
+    """Rows ``keep`` of the caller's X, in the caller's container and dtype (the
+    cleaners' output). CuPy X is indexed on the device, host X on the host."""
+    if c.kind == "cupy":
+        import cupy
+
+        return X[cupy.asarray(keep)]
+    keep = np.asarray(_to_host(keep))
+    if c.kind == "dataframe":
+        return X.iloc[keep]
+    if c.kind == "sparse":
+        rows = X if X.format in ("csr", "csc") else X.tocsr()
+        return rows[keep].asformat(c.sparse_format)
+    if c.kind == "list":
+        return np.asarray(X)[keep].tolist() if len(X) else []
+    return np.asarray(X)[keep]
+
+
 def _to_host(a: Any):
     """A host copy of a CuPy array (large ones through pinned, double-buffered
     chunks: ``backends._cupy.download``); anything else unchanged."""

@@ -48,3 +48,14 @@ FITTED = """sampling_strategy_ : dict
         Class label -> number of rows to add.
 
     """ + FEATURES_AND_BACKEND
+
+INTEGER_FEATURES = """Integer and boolean X: the new rows are interpolated, so a NumPy, CuPy,
+    list or sparse X of integers or booleans comes back as float64, its
+    original rows' values unchanged (imbalanced-learn casts the result back to
+    the input's dtype, truncating each new value towards zero). A DataFrame
+    keeps each column's dtype: integer columns get the new values rounded to
+    the nearest integer. float32 stays float32 and float64 stays float64."""
+
+CLEANER_ROWS = """The kept rows are the caller's own rows, selected: the same container and
+    dtype as X (integers and booleans included, as in imbalanced-learn), with
+    the values exactly as given."""

@@ -97,7 +97,10 @@ class RandomOverSampler(BaseOverSampler):
 
     Notes
     -----
-    float32 X stays float32 with a shrinkage (imbalanced-learn returns
+    Plain copies (``shrinkage=None``) keep X's dtype, whatever it is. With a
+    shrinkage the copies are jittered: integer and boolean arrays come back
+    float64 (as in imbalanced-learn), a DataFrame's integer columns rounded to
+    the nearest integer; float32 X stays float32 (imbalanced-learn returns
     float64 there).
 
     Examples

@@ -137,6 +137,8 @@ class SMOTE(BaseSMOTE):
     are exact (ties go to the lower row index) and found block by block, so
     memory stays bounded for any number of rows.
 
+    {docs.INTEGER_FEATURES}
+
     Examples
     --------
     >>> import numpy as np

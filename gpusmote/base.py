@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_feature_names
 
 from ._progress import verbosity
 from ._timing import phase
-from ._containers import describe, restore_X, restore_y
+from ._containers import describe, needs_caller_rows, restore_X, restore_y, select_rows
 from ._labels import encode_labels, resolve_sampling_strategy, strategy_parameter_message
 from ._validation import check_X, dense_for_search
 from .backends import BACKEND_NAMES, get_backend
@@ -128,7 +128,12 @@ class _ResampleTemplate:
                 y_res = labels.one_vs_all_matrix(y_res)
             keep = (getattr(self, "sample_indices_", None)
                     if self._sampling_type == "clean-sampling" else None)
-            X_out = restore_X(X_res, x_kind, X_arr.shape[0], keep)
+            if keep is not None and needs_caller_rows(X, x_kind, X_res):
+                # a cleaner only selects rows: give the caller's own rows back
+                # (integers, booleans, exact int64 values, a DataFrame's columns)
+                X_out = select_rows(X, x_kind, keep)
+            else:
+                X_out = restore_X(X_res, x_kind, X_arr.shape[0], keep)
             y_out = restore_y(y_res, y_kind, X_out)
         return X_out, y_out
 

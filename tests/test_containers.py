@@ -186,3 +186,95 @@ def test_new_labels_continue_after_the_largest_when_they_fit():
     # no room after the maximum: the smallest free labels from len(index) up
     full = pd.Index(np.array([2**64 - 1, 3, 4], dtype=np.uint64))
     assert resampled_index(full, 3).tolist()[3:] == [5, 6, 7]
+
+
+# -- issue 13 item 8: integer features ------------------------------------------------
+
+def _int_data(dtype):
+    X, y = _data()
+    if dtype == np.bool_:
+        return X > 0, y
+    Xi = np.rint(X * 20).astype(dtype)
+    if dtype == np.int64:
+        Xi[:, 0] += 2**60  # exact only as int64: float64 would round these
+    return Xi, y
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+@pytest.mark.parametrize("cleaner", [TomekLinks(), EditedNearestNeighbours(),
+                                     EditedNearestNeighbours(kind_sel="mode")],
+                         ids=lambda s: f"{type(s).__name__}-{s.kind_sel}"
+                         if hasattr(s, "kind_sel") else type(s).__name__)
+def test_cleaners_give_the_callers_rows_in_its_dtype(backend, xp, cleaner, dtype):
+    X, y = _int_data(dtype)
+    if dtype == np.uint8:
+        X = X - X.min(axis=0)  # wrap-free
+    sampler = clone(cleaner).set_params(backend=backend)
+    X_res, y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
+    assert X_res.dtype == X.dtype and type(X_res) is type(xp.asarray(X))
+    kept = to_numpy(sampler.sample_indices_)
+    assert 0 < len(kept) < len(X)
+    np.testing.assert_array_equal(to_numpy(X_res), X[kept])  # exact, 2**60 + k included
+
+
+def test_cleaners_keep_lists_sparse_and_frames_exact():
+    from scipy import sparse
+
+    X, y = _int_data(np.int64)
+    tl = TomekLinks()
+    X_res, _ = tl.fit_resample(X.tolist(), y.tolist())
+    assert X_res == X[tl.sample_indices_].tolist() and isinstance(X_res[0][0], int)
+    X_res, _ = tl.fit_resample(sparse.csr_matrix(X), y)
+    assert X_res.dtype == np.int64 and X_res.format == "csr"
+    np.testing.assert_array_equal(X_res.toarray(), X[tl.sample_indices_])
+    df = pd.DataFrame(X, columns=list("abcd"))
+    df["d"] = df["d"].astype(np.int16)
+    X_res, _ = tl.fit_resample(df, y)
+    assert dict(X_res.dtypes) == dict(df.dtypes)
+    pd.testing.assert_frame_equal(X_res, df.iloc[tl.sample_indices_])
+
+
+OVER_SAMPLERS = [SMOTE(random_state=0), BorderlineSMOTE(random_state=0),
+                 ADASYN(random_state=0), SMOTETomek(random_state=0), SMOTEENN(random_state=0),
+                 RandomOverSampler(shrinkage=1.0, random_state=0)]
+
+
+@pytest.mark.parametrize("sampler", OVER_SAMPLERS, ids=lambda s: type(s).__name__)
+def test_over_samplers_give_integer_arrays_back_as_float64(sampler):
+    """The rule (docstrings, README): interpolated or jittered rows are not
+    integers, so integer (and boolean) arrays come back float64, the original
+    rows' values unchanged; imbalanced-learn casts back to the input's dtype,
+    truncating each synthetic value towards zero."""
+    X, y = _int_data(np.int32)
+    X_res, y_res = clone(sampler).fit_resample(X, y)
+    assert X_res.dtype == np.float64
+    if not isinstance(sampler, (SMOTETomek, SMOTEENN)):
+        np.testing.assert_array_equal(X_res[:len(X)], X)
+        assert (X_res[len(X):] != np.round(X_res[len(X):])).any()  # not rounded
+    X_res, _ = clone(sampler).fit_resample(X > 0, y)
+    assert X_res.dtype == np.float64
+    assert "float64" in " ".join(type(sampler).__doc__.split())  # the rule is documented
+
+
+def test_plain_random_over_sampling_keeps_the_dtype():
+    X, y = _int_data(np.int64)
+    ros = RandomOverSampler(random_state=0)
+    X_res, _ = ros.fit_resample(X, y)
+    assert X_res.dtype == np.int64
+    np.testing.assert_array_equal(X_res, X[ros.sample_indices_])
+
+
+@pytest.mark.parametrize("sampler", [SMOTE(random_state=0), ADASYN(random_state=0),
+                                     RandomOverSampler(shrinkage=1.0, random_state=0)],
+                         ids=lambda s: type(s).__name__)
+def test_dataframe_integer_columns_stay_integer_rounded_to_nearest(sampler):
+    X, y = _int_data(np.int32)
+    df = pd.DataFrame(X, columns=list("abcd"))
+    df["a"] = df["a"].astype(np.float64) / 7
+    X_res, _ = clone(sampler).fit_resample(df, y)
+    assert dict(X_res.dtypes) == dict(df.dtypes)
+    pd.testing.assert_frame_equal(X_res.iloc[:len(df)], df)
+    # the same sampler on the float array: integer columns are its values, rounded
+    floats, _ = clone(sampler).fit_resample(df.to_numpy(dtype=np.float64), y)
+    np.testing.assert_array_equal(X_res[["b", "c", "d"]].to_numpy(),
+                                  np.rint(floats[:, 1:]).astype(np.int32))
