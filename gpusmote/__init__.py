@@ -5,17 +5,54 @@ A change of import line from imbalanced-learn::
     from gpusmote import SMOTE        # was: from imblearn.over_sampling import SMOTE
 
 Importing gpusmote never imports CuPy; the GPU backend loads on first use.
+The samplers themselves load on first access (PEP 562), so that the command
+line's ``--help`` and ``--version`` do not wait for scikit-learn and SciPy.
 """
 
-from ._adasyn import ADASYN
-from ._borderline import BorderlineSMOTE
-from ._cleaning import EditedNearestNeighbours, TomekLinks
-from ._combine import SMOTEENN, SMOTETomek
-from ._random import RandomOverSampler
-from ._smote import SMOTE
-from ._smote_nc import SMOTEN, SMOTENC
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ._version import __version__
+
+# public name -> the private module that defines it
+_SAMPLERS = {
+    "ADASYN": "._adasyn",
+    "BorderlineSMOTE": "._borderline",
+    "EditedNearestNeighbours": "._cleaning",
+    "TomekLinks": "._cleaning",
+    "SMOTEENN": "._combine",
+    "SMOTETomek": "._combine",
+    "RandomOverSampler": "._random",
+    "SMOTE": "._smote",
+    "SMOTEN": "._smote_nc",
+    "SMOTENC": "._smote_nc",
+}
 
 __all__ = ["ADASYN", "BorderlineSMOTE", "EditedNearestNeighbours", "RandomOverSampler",
            "SMOTE", "SMOTEENN", "SMOTEN", "SMOTENC", "SMOTETomek", "TomekLinks",
            "__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ._adasyn import ADASYN
+    from ._borderline import BorderlineSMOTE
+    from ._cleaning import EditedNearestNeighbours, TomekLinks
+    from ._combine import SMOTEENN, SMOTETomek
+    from ._random import RandomOverSampler
+    from ._smote import SMOTE
+    from ._smote_nc import SMOTEN, SMOTENC
+
+
+def __getattr__(name: str):
+    module = _SAMPLERS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -159,7 +159,8 @@ ERROR_CASES = {
                                "country are categorical .* use --method smotenc"),
     "k too large (sampler ValueError)": (
         lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
-                   "--k-neighbors", "100"], "class 'fraud' has 40 rows.*largest k_neighbors"),
+                   "--k-neighbors", "100"], "class 'fraud' has 40 rows.*largest --k-neighbors that works is 39: "
+                   "pass --k-neighbors 39 or fewer"),
     "unknown class in strategy": (
         lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
                    "--sampling-strategy", "theft=50"], "theft"),

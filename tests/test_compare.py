@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
-from gpusmote import _compare
+from gpusmote.cli import _compare
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gpusmote import _demo
+from gpusmote.cli import _demo
 
 
 def test_make_fraud_data_is_reproducible_and_rare():
@@ -58,7 +58,7 @@ def test_run_demo_float_strategy():
 
 @pytest.mark.parametrize("method", ["smotenc", "smoten", "adasyn", "smote-enn", "tomek"])
 def test_demo_accepts_every_family_method(method):
-    from gpusmote._demo import run_demo
+    from gpusmote.cli._demo import run_demo
 
     report = run_demo(4000, 0.03, method=method, classifier="logreg", seed=1)
     assert report["metrics"] and report["n_resampled"] > 0

@@ -6,8 +6,8 @@ import pytest
 
 mpimg = pytest.importorskip("matplotlib.image")
 
-from gpusmote import _compare, _demo  # noqa: E402
-from gpusmote._plots import plot_compare  # noqa: E402
+from gpusmote.cli import _compare, _demo  # noqa: E402
+from gpusmote.cli._plots import compare_figure, plot_compare  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

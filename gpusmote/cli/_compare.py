@@ -5,6 +5,10 @@ classifier) scored by ``sklearn.model_selection.cross_validate``, so the
 sampler only ever sees the training folds and every score comes from rows it
 never touched. ``class_weight="balanced"`` is the no-resampling alternative
 that any resampler has to beat.
+
+A method that cannot run on the data (ADASYN where no minority row has a
+neighbour of another class, a class smaller than ``k_neighbors``) does not stop
+the comparison: its row says ``failed`` and why, and the others are compared.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
-from ._demo import METRIC_LABELS, METRICS
+from ._models import limited_threads, make_classifier, model_threads
+from ._registry import (COMPARE_FLAGS, METRIC_LABELS, METRICS, SAMPLER_ERRORS, CLIError,
+                        cli_message, make_sampler, sampler_class)
 
 # compare name -> CLI method name (None: no sampler)
 COMPARE_METHODS: dict[str, str | None] = {
@@ -53,7 +60,8 @@ class TimedSampler(BaseEstimator):
     """Wraps a sampler and records how long its ``fit_resample`` took.
 
     A Pipeline step like any sampler; after fitting, ``seconds_`` holds the
-    resampling time and ``n_samples_out_`` the number of rows it returned.
+    resampling time, ``n_samples_out_`` the number of rows it returned and
+    ``warnings_`` the messages of the warnings the sampler raised.
 
     Parameters
     ----------
@@ -82,9 +90,12 @@ class TimedSampler(BaseEstimator):
         X_resampled, y_resampled : the wrapped sampler's output
         """
         self.sampler_ = clone(self.sampler)
-        start = time.perf_counter()
-        X_res, y_res = self.sampler_.fit_resample(X, y)
-        self.seconds_ = time.perf_counter() - start
+        # recorded under the filters in force (a test's "error" filters included)
+        with warnings.catch_warnings(record=True) as caught:
+            start = time.perf_counter()
+            X_res, y_res = self.sampler_.fit_resample(X, y)
+            self.seconds_ = time.perf_counter() - start
+        self.warnings_ = list(dict.fromkeys(str(w.message) for w in caught))
         self.n_samples_out_ = len(y_res)
         return X_res, y_res
 
@@ -106,21 +117,6 @@ class RatioStrategy:
 
     def __repr__(self) -> str:
         return f"RatioStrategy({self.ratio})"
-
-
-def _classifier(name: str, seed: int, balanced: bool):
-    weight = "balanced" if balanced else None
-    if name == "logreg":
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(max_iter=1000, class_weight=weight)
-    if name == "hgb":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        return HistGradientBoostingClassifier(max_iter=100, early_stopping=False,
-                                              l2_regularization=1.0, min_samples_leaf=100,
-                                              class_weight=weight, random_state=seed)
-    raise ValueError(f"classifier must be 'logreg' or 'hgb', got {name!r}.")
 
 
 def _scorers(y: np.ndarray, positive: Any) -> dict:
@@ -151,7 +147,7 @@ def _scorers(y: np.ndarray, positive: Any) -> dict:
 def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
                 ratios: Sequence[float] = DEFAULT_RATIOS, folds: int = 5,
                 backend: str = "auto", seed: int = 0, classifier: str = "logreg",
-                quiet: bool = True) -> dict:
+                quiet: bool = True, threads: Any = "auto") -> dict:
     """Cross-validate every method at every ratio, resampling inside the training folds.
 
     Parameters
@@ -176,19 +172,21 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
         The model after the sampler (features are standardised first).
     quiet : bool, default=True
         When False, a progress bar on stderr.
+    threads : int, "auto" or None, default="auto"
+        OpenMP threads for the classifier fits (see ``gpusmote.cli._models``).
 
     Returns
     -------
     result : dict
         ``rows`` (one per configuration, each metric as ``{"mean", "std",
-        "folds"}``, plus ``resample_s`` and ``fit_s``), ``notes`` (skipped
-        configurations and why) and the settings used.
+        "folds"}``, plus ``resample_s``, ``fit_s`` and the sampler's
+        ``warnings``; a configuration that failed has ``error``, its one-line
+        reason, and None for the metrics), ``notes`` (skipped configurations
+        and why) and the settings used.
     """
     from imblearn.pipeline import Pipeline
     from sklearn.model_selection import StratifiedKFold, cross_validate
     from sklearn.preprocessing import StandardScaler
-
-    from .cli import CLIError, make_sampler, sampler_class
 
     X = X.to_numpy(dtype=np.float64) if hasattr(X, "to_numpy") else np.asarray(X)
     y = np.asarray(y)
@@ -235,6 +233,7 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scoring = _scorers(y, positive)
     rows = []
+    threads = model_threads() if threads == "auto" else threads
     bar = None
     if not quiet and sys.stderr.isatty():
         try:
@@ -253,10 +252,23 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
                 sampler = make_sampler(COMPARE_METHODS[method], sampling_strategy=strategy,
                                        backend=backend, seed=seed)
                 steps.append(("resample", TimedSampler(sampler)))
-            steps.append(("clf", _classifier(classifier, seed, method == "balanced")))
-            cvres = cross_validate(Pipeline(steps), X, y, cv=cv, scoring=scoring,
-                                   return_estimator=True, error_score="raise")
+            weight = "balanced" if method == "balanced" else None
+            steps.append(("clf", make_classifier(classifier, seed, class_weight=weight)))
             row: dict[str, Any] = {"method": method, "ratio": ratio}
+            try:
+                with limited_threads(threads):
+                    cvres = cross_validate(Pipeline(steps), X, y, cv=cv, scoring=scoring,
+                                           return_estimator=True, error_score="raise")
+            except SAMPLER_ERRORS as exc:
+                if COMPARE_METHODS[method] is None:
+                    raise  # no sampler: a problem of the data or the classifier
+                row.update({m: None for m in METRICS})
+                row.update(resample_s=None, train_rows_after=None, fit_s=None, warnings=[],
+                           error=cli_message(exc, COMPARE_FLAGS))
+                rows.append(row)
+                if bar is not None:
+                    bar.update()
+                continue
             for metric in METRICS:
                 vals = np.asarray(cvres[f"test_{metric}"], dtype=float)
                 row[metric] = {"mean": float(vals.mean()), "std": float(vals.std()),
@@ -268,6 +280,8 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
             row["train_rows_after"] = float(np.mean([r.n_samples_out_ for r in resample])) \
                 if resample else None
             row["fit_s"] = float(np.mean(cvres["fit_time"]))
+            row["warnings"] = list(dict.fromkeys(w for r in resample for w in r.warnings_))
+            row["error"] = None
             rows.append(row)
             if bar is not None:
                 bar.update()
@@ -277,7 +291,8 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
 
     return {
         "folds": folds, "seed": seed, "backend": backend,
-        "classifier": "StandardScaler + " + type(_classifier(classifier, seed, False)).__name__,
+        "classifier": "StandardScaler + " + type(make_classifier(classifier, seed)).__name__,
+        "model_threads": threads,
         "n_rows": int(len(y)), "n_features": int(X.shape[1]),
         "classes": {str(k): int(v) for k, v in zip(labels, counts)},
         "positive_class": None if positive is None else str(positive),
@@ -289,20 +304,30 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
 def format_table(result: dict) -> str:
     """The comparison as a text table: mean ± std across folds, mean resampling time."""
     head = ["method", "ratio"] + [METRIC_LABELS[m] for m in METRICS] + ["resample s"]
-    body = []
-    for r in result["rows"]:
+    body, failed = [], {}
+    last_error: dict[str, str] = {}
+    for i, r in enumerate(result["rows"]):
         cells = [r["method"], "-" if r["ratio"] is None else f"{r['ratio']:g}"]
+        if r.get("error"):
+            # the reason once per method; its other ratios say "as above"
+            same = last_error.get(r["method"]) == r["error"]
+            failed[i] = "failed: " + ("as above" if same else r["error"])
+            last_error[r["method"]] = r["error"]
+            body.append(cells)
+            continue
         cells += [f"{r[m]['mean']:.3f} ± {r[m]['std']:.3f}" for m in METRICS]
         cells.append("-" if r["resample_s"] is None else f"{r['resample_s']:.3f}")
         body.append(cells)
-    widths = [max(len(str(c)) for c in col) for col in zip(head, *body)]
+    full = [c for c in body if len(c) == len(head)]
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *full)]
     fmt = ["<", "<"] + [">"] * (len(head) - 2)
 
     def line(cells):
         return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(cells, fmt, widths))
 
     out = [line(head), "-" * len(line(head))]
-    out += [line(c) for c in body]
+    for i, cells in enumerate(body):
+        out.append(line(cells) + ("  " + failed[i] if i in failed else ""))
     if result.get("average") == "macro":
         out.append("(multiclass: recall, precision, F1 and PR-AUC are macro averages)")
     else:
@@ -318,10 +343,11 @@ def to_frame(result: dict):
     for r in result["rows"]:
         row = {"method": r["method"], "ratio": r["ratio"]}
         for m in METRICS:
-            row[f"{m}_mean"] = r[m]["mean"]
-            row[f"{m}_std"] = r[m]["std"]
+            row[f"{m}_mean"] = None if r[m] is None else r[m]["mean"]
+            row[f"{m}_std"] = None if r[m] is None else r[m]["std"]
         row["resample_s"] = r["resample_s"]
         row["fit_s"] = r["fit_s"]
+        row["error"] = r.get("error")
         flat.append(row)
     return pd.DataFrame(flat)
 

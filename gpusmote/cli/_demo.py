@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-METRICS = ("recall", "precision", "f1", "mcc", "pr_auc")
-METRIC_LABELS = {"recall": "recall", "precision": "precision", "f1": "F1", "mcc": "MCC",
-                 "pr_auc": "PR-AUC"}
+from ._models import limited_threads, model_threads
+from ._models import make_classifier as _base_classifier
+from ._registry import METRIC_LABELS, METRICS, make_sampler
 
 
 def make_fraud_data(n_rows: int = 500_000, positive_rate: float = 0.004, *,
@@ -91,23 +91,17 @@ def bin_columns(X: np.ndarray, columns: list[int], n_bins: int = 6) -> np.ndarra
 
 
 def make_classifier(name: str, seed: int = 0):
-    """The demo's classifiers: fast on a 2-core CPU at several hundred thousand rows."""
-    if name == "hgb":
-        from sklearn.ensemble import HistGradientBoostingClassifier
+    """The demo's classifiers: fast on a 2-core CPU at several hundred thousand rows.
 
-        # Early stopping off: with a few hundred positives its 10 % validation
-        # split is too noisy. Regularised leaves keep the unresampled baseline
-        # stable at this imbalance, so the comparison is fair to it.
-        return HistGradientBoostingClassifier(max_iter=100, early_stopping=False,
-                                              l2_regularization=1.0, min_samples_leaf=100,
-                                              random_state=seed)
+    ``"logreg"`` standardises the features first (a Pipeline); ``"hgb"`` needs no scaling.
+    """
+    clf = _base_classifier(name, seed)
     if name == "logreg":
-        from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    raise ValueError(f"classifier must be 'hgb' or 'logreg', got {name!r}.")
+        return make_pipeline(StandardScaler(), clf)
+    return clf
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray) -> dict:
@@ -160,7 +154,7 @@ def _imblearn_twin(sampler):
 def run_demo(n_rows: int = 500_000, positive_rate: float = 0.004, *, method: str = "smote",
              sampling_strategy: Any = "auto", backend: str = "auto", seed: int = 0,
              classifier: str = "hgb", test_size: float = 0.3, plot: str | None = None,
-             log: Callable[[str], None] | None = None) -> dict:
+             log: Callable[[str], None] | None = None, threads: Any = "auto") -> dict:
     """Run the demo and return its report.
 
     Parameters
@@ -183,6 +177,10 @@ def run_demo(n_rows: int = 500_000, positive_rate: float = 0.004, *, method: str
         Path of a PNG with class counts before/after and a 2-D view.
     log : callable or None
         Receives progress messages (the CLI sends them to stderr).
+    threads : int, "auto" or None, default="auto"
+        OpenMP threads for the classifier fits: ``"auto"`` is
+        ``gpusmote.cli._models.model_threads()`` (at most 4, one core left
+        free, ``OMP_NUM_THREADS`` respected), None sets no limit.
 
     Returns
     -------
@@ -194,8 +192,7 @@ def run_demo(n_rows: int = 500_000, positive_rate: float = 0.004, *, method: str
     from sklearn.base import clone
     from sklearn.model_selection import train_test_split
 
-    from .backends import cupy_unavailable_reason
-    from .cli import make_sampler
+    from ..backends import cupy_unavailable_reason
 
     say = log or (lambda message: None)
     t_start = time.perf_counter()
@@ -220,12 +217,14 @@ def run_demo(n_rows: int = 500_000, positive_rate: float = 0.004, *, method: str
                                                            ("clf", clone(clf))]),
     }
     rows = {}
+    threads = model_threads() if threads == "auto" else threads
     for name, model in models.items():
         say(f"fitting {name} on {len(y_train):,} training rows ...")
-        start = time.perf_counter()
-        model.fit(X_train, y_train)
-        fit_s = time.perf_counter() - start
-        proba = model.predict_proba(X_test)[:, 1]
+        with limited_threads(threads):
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            fit_s = time.perf_counter() - start
+            proba = model.predict_proba(X_test)[:, 1]
         rows[name] = {**score(y_test, (proba >= 0.5).astype(y_test.dtype), proba),
                       "fit_s": fit_s}
 
@@ -265,7 +264,8 @@ def run_demo(n_rows: int = 500_000, positive_rate: float = 0.004, *, method: str
         "backend": getattr(fitted, "backend_", backend),
         "n_resampled": int(len(y_res)),
         "counts_before": _counts(y_train), "counts_after": _counts(y_res),
-        "classifier": _describe(clf), "metrics": rows, "timings": timings,
+        "classifier": _describe(clf), "model_threads": threads, "metrics": rows,
+        "timings": timings,
     }
     if plot:
         say(f"drawing {plot} ...")
@@ -290,6 +290,12 @@ def _describe(clf) -> str:
     return type(clf).__name__
 
 
+def _threads_text(threads) -> str:
+    if threads is None:
+        return "threads as OMP_NUM_THREADS or the machine sets them"
+    return f"{threads} thread{'s' if threads != 1 else ''}"
+
+
 def format_report(report: dict) -> str:
     """The demo report as text: sizes, the metrics table and the timings."""
     r = report
@@ -298,8 +304,8 @@ def format_report(report: dict) -> str:
         f"positives ({r['n_positive'] / r['n_rows']:.2%}), seed {r['seed']}",
         f"split first (stratified): train {r['n_train']:,} ({r['n_train_positive']:,} "
         f"positives), test {r['n_test']:,} ({r['n_test_positive']:,} positives, untouched)",
-        f"classifier: {r['classifier']}; resampling runs inside the Pipeline, on the "
-        "training split only",
+        f"classifier: {r['classifier']} ({_threads_text(r.get('model_threads'))}); "
+        "resampling runs inside the Pipeline, on the training split only",
         f"resampler: {r['sampler']} on {r['backend']}",
         f"training class counts: {r['counts_before']} -> {r['counts_after']} "
         f"({r['n_train']:,} -> {r['n_resampled']:,} rows)",

@@ -9,195 +9,26 @@ failure ends in one line, ``gpusmote: error: ...``, with exit status 2.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
 import time
+import warnings
 from typing import Any, Sequence
 
-EXIT_ERROR = 2
-
-# Method name -> (class exported by gpusmote, fixed constructor arguments).
-# Aliases point at the same class; the classes are looked up lazily so that
-# methods still being written do not break the ones that exist.
-METHODS: dict[str, tuple[str, dict]] = {
-    "smote": ("SMOTE", {}),
-    "borderline-smote": ("BorderlineSMOTE", {"kind": "borderline-1"}),
-    "borderline1": ("BorderlineSMOTE", {"kind": "borderline-1"}),
-    "borderline2": ("BorderlineSMOTE", {"kind": "borderline-2"}),
-    "adasyn": ("ADASYN", {}),
-    "smotenc": ("SMOTENC", {"categorical_features": "auto"}),
-    "smoten": ("SMOTEN", {}),
-    "random": ("RandomOverSampler", {}),
-    "ros": ("RandomOverSampler", {}),
-    "tomek": ("TomekLinks", {}),
-    "enn": ("EditedNearestNeighbours", {}),
-    "smote-tomek": ("SMOTETomek", {}),
-    "smote-enn": ("SMOTEENN", {}),
-}
-
-# Methods that take categorical columns as they are.
-CATEGORICAL_METHODS = ("smotenc", "smoten")
+from ._registry import (CATEGORICAL_METHODS, COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS,
+                        RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message, make_sampler,
+                        need, one_line, sampler_class)
+from ._tables import (file_kind, id_hint, read_table, resolve_columns, row_sources, same_file,
+                      write_table)
 
 STRATEGY_WORDS = ("auto", "minority", "not minority", "not majority", "all")
 
-READ_EXTENSIONS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
-
-class CLIError(Exception):
-    """An expected failure: printed as one line, exit status 2."""
-
-
-# --------------------------------------------------------------------------
-# the method registry
-# --------------------------------------------------------------------------
-def sampler_class(method: str) -> type:
-    """The gpusmote class behind a method name of the command line.
-
-    Parameters
-    ----------
-    method : str
-        A key of ``METHODS`` (case-insensitive), for example ``"smote"``.
-
-    Returns
-    -------
-    cls : type
-        The sampler class, imported from ``gpusmote``.
-
-    Raises
-    ------
-    CLIError
-        Unknown method, or one this build of gpusmote does not export.
-    """
-    import gpusmote
-
-    key = method.lower()
-    if key not in METHODS:
-        raise CLIError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
-    class_name, _ = METHODS[key]
-    cls = getattr(gpusmote, class_name, None)
-    if cls is None:
-        raise CLIError(f"method {method!r} needs gpusmote.{class_name}, which this "
-                       "version of gpusmote does not provide")
-    return cls
-
-
-def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: int | None = None,
-                 backend: str = "auto", seed: int | None = None):
-    """Build the sampler for a method name with the options the command line knows.
-
-    Options a sampler does not take are left out (a cleaner has no
-    ``random_state``), except ``k_neighbors``, which is an error there because
-    the user asked for it. For ``enn`` it sets ``n_neighbors``; for the
-    combined samplers it configures their inner SMOTE.
-
-    Parameters
-    ----------
-    method : str
-        A key of ``METHODS``.
-    sampling_strategy : str, float, dict or callable, default="auto"
-        imbalanced-learn's ``sampling_strategy``.
-    k_neighbors : int or None, default=None
-        Neighbour count; None keeps the class default.
-    backend : {"auto", "numpy", "cupy"}, default="auto"
-        Where the work runs.
-    seed : int or None, default=None
-        ``random_state`` for samplers that draw random numbers.
-
-    Returns
-    -------
-    sampler : estimator
-        An unfitted gpusmote sampler.
-    """
-    cls = sampler_class(method)
-    _, fixed = METHODS[method.lower()]
-    accepted = set(cls._get_param_names())  # from the signature: SMOTENC has a required arg
-    params: dict[str, Any] = dict(fixed)
-    wanted = {"sampling_strategy": sampling_strategy, "backend": backend, "random_state": seed}
-    params.update({k: v for k, v in wanted.items() if k in accepted})
-    if k_neighbors is not None:
-        if "k_neighbors" in accepted:
-            params["k_neighbors"] = k_neighbors
-        elif "n_neighbors" in accepted:
-            params["n_neighbors"] = k_neighbors
-        elif "smote" in accepted:
-            # SMOTETomek / SMOTEENN: k belongs to the SMOTE step they run first
-            import gpusmote
-
-            params["smote"] = gpusmote.SMOTE(sampling_strategy=sampling_strategy,
-                                             k_neighbors=k_neighbors, backend=backend,
-                                             random_state=seed)
-        else:
-            raise CLIError(f"method {method!r} has no neighbours to set; drop --k-neighbors")
-    return cls(**params)
+# Sampler parameter -> flag, for the messages of each command (see cli_message).
+COMMAND_FLAGS = {"resample": RESAMPLE_FLAGS, "demo": DEMO_FLAGS, "compare": COMPARE_FLAGS}
 
 
 # --------------------------------------------------------------------------
 # helpers shared by the subcommands
 # --------------------------------------------------------------------------
-def _one_line(exc: BaseException) -> str:
-    """An exception's message on one line (samplers may wrap long messages)."""
-    text = " ".join(str(exc).split())
-    return text or exc.__class__.__name__
-
-
-def _need(module: str, command: str):
-    """Import an optional dependency of a subcommand, or fail with the extra to install."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise CLIError(f"the {command} command needs {module.split('.')[0]}; "
-                       "install it with `pip install gpusmote[cli]`") from None
-
-
-def _file_kind(path: str, role: str) -> str:
-    low = path.lower()
-    for ext, kind in sorted(READ_EXTENSIONS.items(), key=lambda kv: -len(kv[0])):
-        if low.endswith(ext):
-            return kind
-    raise CLIError(f"{role} {path!r} has an unknown extension; use one of: "
-                   f"{', '.join(READ_EXTENSIONS)}")
-
-
-def read_table(path: str):
-    """Read a CSV or Parquet file (chosen by extension) into a DataFrame."""
-    pd = _need("pandas", "resample")
-    kind = _file_kind(path, "input")
-    if not os.path.exists(path):
-        raise CLIError(f"input file {path!r} does not exist")
-    if os.path.isdir(path):
-        raise CLIError(f"input {path!r} is a directory, not a file")
-    try:
-        if kind == "parquet":
-            _need("pyarrow", "resample")
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except CLIError:
-        raise
-    except Exception as exc:  # parsers raise many kinds; all mean "unreadable"
-        raise CLIError(f"could not read {path!r} as {kind.upper()}: {_one_line(exc)}") from None
-
-
-def write_table(df, path: str) -> None:
-    """Write a DataFrame as CSV or Parquet (chosen by extension), without the index."""
-    kind = _file_kind(path, "output")
-    try:
-        if kind == "parquet":
-            df.to_parquet(path, index=False)
-        else:
-            df.to_csv(path, index=False)
-    except Exception as exc:
-        raise CLIError(f"could not write {path!r}: {_one_line(exc)}") from None
-
-
-def _same_file(a: str, b: str) -> bool:
-    if os.path.exists(a) and os.path.exists(b):
-        return os.path.samefile(a, b)
-    return os.path.realpath(a) == os.path.realpath(b)
-
-
 def parse_label(text: str, y) -> Any:
     """A class label typed on the command line, as a value of ``y``'s dtype.
 
@@ -311,9 +142,9 @@ def _counts_table(before, after) -> str:
 # --------------------------------------------------------------------------
 def cmd_resample(args: argparse.Namespace) -> int:
     """Resample a CSV/Parquet file and write the result."""
-    _file_kind(args.input, "input")
-    _file_kind(args.output, "output")
-    if _same_file(args.input, args.output):
+    file_kind(args.input, "input")
+    file_kind(args.output, "output")
+    if same_file(args.input, args.output):
         raise CLIError("output path is the input file; choose another -o so the input "
                        "is not overwritten")
     cls = sampler_class(args.method)  # fail on an unknown method before reading
@@ -322,18 +153,23 @@ def cmd_resample(args: argparse.Namespace) -> int:
     try:
         df = read_table(args.input)
         bar.update()
-        if args.target not in df.columns:
-            cols = [str(c) for c in df.columns]
-            shown = ", ".join(cols[:30]) + (f", ... ({len(cols)} in all)" if len(cols) > 30 else "")
-            raise CLIError(f"target column {args.target!r} is not in {args.input}; "
-                           f"available columns: {shown}")
-        y = df[args.target]
-        X = df.drop(columns=[args.target])
+        cols = resolve_columns(df, args.input, args.target, index_col=args.index_col,
+                               exclude=args.exclude, categorical=args.categorical)
+        hint = id_hint(df, cols)
+        if hint and not args.quiet:
+            print(f"gpusmote: hint: {hint}", file=sys.stderr)
+        frame = df.set_index(cols.index) if cols.index is not None else df
+        y = frame[cols.target]
+        X = frame.drop(columns=[cols.target] + cols.exclude)
         if X.shape[1] == 0:
-            raise CLIError(f"{args.input} has no feature columns besides {args.target!r}")
+            raise CLIError(f"{args.input} has no feature columns besides "
+                           f"{', '.join(repr(str(c)) for c in cols.not_features)}")
         if y.isna().any():
             raise CLIError(f"target column {args.target!r} has {int(y.isna().sum())} missing "
                            "value(s); drop those rows first")
+        given_dtypes = {c: X[c].dtype for c in cols.categorical}
+        for c in cols.categorical:
+            X[c] = X[c].astype("category")
         categorical = _categorical_columns(X)
         if categorical and args.method.lower() not in CATEGORICAL_METHODS:
             shown = ", ".join(map(str, categorical[:10]))
@@ -349,12 +185,11 @@ def cmd_resample(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         try:
             X_res, y_res = sampler.fit_resample(X, y)
-        except (ValueError, TypeError) as exc:
-            raise CLIError(_one_line(exc)) from None
+        except SAMPLER_ERRORS as exc:
+            raise CLIError(cli_message(exc, RESAMPLE_FLAGS)) from None
         seconds = time.perf_counter() - start
         bar.update()
-        out = X_res.copy() if hasattr(X_res, "copy") else X_res
-        out.insert(df.columns.get_loc(args.target), args.target, _as_series(y_res, y))
+        out = _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes)
         bar.set_description_str("writing")
         write_table(out, args.output)
         bar.update()
@@ -363,12 +198,29 @@ def cmd_resample(args: argparse.Namespace) -> int:
 
     if not args.quiet:
         before = y.value_counts(sort=False)
-        after = out[args.target].value_counts(sort=False)
+        after = out[cols.target].value_counts(sort=False)
         backend = getattr(sampler, "backend_", args.backend)
         print(f"{cls.__name__} on {backend}: {len(df)} -> {len(out)} rows in "
               f"{seconds:.2f} s; wrote {args.output}")
         print(_counts_table(before, after))
     return 0
+
+
+def _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes):
+    """The table to write: the file's columns in its order, the index column and the
+    pass-through columns filled in for every row (see ``row_sources``)."""
+    out = X_res.copy()
+    for c, dtype in given_dtypes.items():  # --categorical columns: back to the file's type
+        out[c] = out[c].astype(dtype)
+    out[cols.target] = _as_series(y_res, y)
+    if cols.exclude:
+        sources = row_sources(sampler, X, y, X_res, y_res)
+        kept = df[cols.exclude].iloc[sources]
+        for c in cols.exclude:
+            out[c] = kept[c].array
+    if cols.index is not None:
+        out[cols.index] = out.index.array
+    return out.reset_index(drop=True)[cols.order]
 
 
 def _categorical_columns(X) -> list:
@@ -390,26 +242,24 @@ def _as_series(y_res, y):
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the fraud-style demo and print its report."""
-    _need("pandas", "demo")
     from . import _demo
 
     if args.plot:
-        _need("matplotlib", "demo")
+        need("matplotlib", "demo", extra="demo")
     try:
         report = _demo.run_demo(n_rows=args.rows, positive_rate=args.positive_rate,
                                 method=args.method, backend=args.backend, seed=args.seed,
                                 sampling_strategy=_plain_strategy(args.sampling_strategy),
                                 classifier=args.classifier, plot=args.plot,
                                 log=None if args.quiet else _stderr_log)
-    except (ValueError, TypeError) as exc:
-        raise CLIError(_one_line(exc)) from None
+    except SAMPLER_ERRORS as exc:
+        raise CLIError(cli_message(exc, COMMAND_FLAGS.get(args.command, {}))) from None
     print(_demo.format_report(report))
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Cross-validated comparison of methods and ratios."""
-    pd = _need("pandas", "compare")
     from . import _compare
 
     if args.demo == bool(args.input):
@@ -428,7 +278,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.folds < 2:
         raise CLIError("--folds must be at least 2")
     for path in (args.plot, args.json, args.csv):
-        if path and args.input and _same_file(path, args.input):
+        if path and args.input and same_file(path, args.input):
             raise CLIError(f"output path {path!r} is the input file; choose another")
 
     if args.demo:
@@ -437,12 +287,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         if not args.target:
             raise CLIError("compare INPUT needs --target COL")
-        df = read_table(args.input)
-        if args.target not in df.columns:
-            raise CLIError(f"target column {args.target!r} is not in {args.input}; "
-                           f"available columns: {', '.join(map(str, df.columns[:30]))}")
-        y = df[args.target]
-        X = df.drop(columns=[args.target])
+        df = read_table(args.input, "compare")
+        cols = resolve_columns(df, args.input, args.target, index_col=args.index_col,
+                               exclude=args.exclude)
+        hint = id_hint(df, cols)
+        if hint and not args.quiet:
+            print(f"gpusmote: hint: {hint}", file=sys.stderr)
+        y = df[cols.target]
+        X = df.drop(columns=cols.not_features)
+        if X.shape[1] == 0:
+            raise CLIError(f"{args.input} has no feature columns besides "
+                           f"{', '.join(repr(str(c)) for c in cols.not_features)}")
         categorical = _categorical_columns(X)
         if categorical:
             raise CLIError(f"compare needs numeric features; column(s) "
@@ -453,8 +308,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         result = _compare.run_compare(X, y, methods=methods, ratios=ratios, folds=args.folds,
                                       backend=args.backend, seed=args.seed,
                                       classifier=args.classifier, quiet=args.quiet)
-    except (ValueError, TypeError) as exc:
-        raise CLIError(_one_line(exc)) from None
+    except SAMPLER_ERRORS as exc:
+        raise CLIError(cli_message(exc, COMMAND_FLAGS.get(args.command, {}))) from None
+    for row in result["rows"]:  # the samplers' warnings, once each
+        for message in row.get("warnings") or []:
+            _warn_line(f"{row['method']}: {cli_message(message, COMPARE_FLAGS)}")
     print(f"{args.folds}-fold stratified CV on {source}, resampling inside the training "
           f"folds; classifier {result['classifier']}")
     print(_compare.format_table(result))
@@ -467,12 +325,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _compare.to_frame(result).to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
     if args.plot:
-        _need("matplotlib", "compare")
+        need("matplotlib", "compare", extra="cli")
         from . import _plots
 
         _plots.plot_compare(result, args.plot)
         print(f"wrote {args.plot}")
-    del pd
     return 0
 
 
@@ -484,9 +341,9 @@ def _comma_list(text: str, case=str.lower) -> list[str]:
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run benchmark workloads through ``gpusmote.bench``."""
     try:
-        from . import bench
+        from .. import bench
     except ImportError as exc:
-        raise CLIError(f"the benchmark module cannot be loaded: {_one_line(exc)}") from None
+        raise CLIError(f"the benchmark module cannot be loaded: {one_line(exc)}") from None
     workloads = _comma_list(args.workloads, str.upper) if args.workloads \
         else list(bench.DEFAULT_WORKLOADS)
     if "STRESS" in workloads:  # the whole stress set, in place
@@ -512,7 +369,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             working_memory=args.working_memory, with_imblearn=not args.without_imblearn,
             imblearn_repeat=args.imblearn_repeat)
     except (ValueError, TypeError) as exc:
-        raise CLIError(_one_line(exc)) from None
+        raise CLIError(cli_message(exc, COMMAND_FLAGS.get(args.command, {}))) from None
     print(bench.format_table(results))
     print(f"results: {json_path}")
     return 0
@@ -539,7 +396,7 @@ def _stderr_log(message: str) -> None:
 # --------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``gpusmote`` command."""
-    from ._version import __version__
+    from .._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="gpusmote",
@@ -553,8 +410,26 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=seed_default,
                        help=f"random seed (default: {seed_default})")
         p.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress on stderr" + (" and no summary" if p.prog.endswith(
-                           "resample") else ""))
+                       help="no progress or hints on stderr" + (
+                           " and no summary" if p.prog.endswith("resample") else "")
+                       + "; warnings and errors still show")
+
+    def columns(p, *, categorical: bool):
+        p.add_argument("--index-col", metavar="COL",
+                       help="read COL as the row index, not a feature (e.g. 'Unnamed: 0', "
+                            "the index pandas writes to CSV)" + (
+                                "; written back in its place, new rows get new labels"
+                                if categorical else ""))
+        p.add_argument("--exclude", metavar="COLS",
+                       help="comma-separated columns that are not features" + (
+                           ", passed through unchanged: original rows keep theirs, a new "
+                           "row copies them from its source row (the row it was drawn "
+                           "from, or for interpolated rows the nearest original of its "
+                           "class)" if categorical else ""))
+        if categorical:
+            p.add_argument("--categorical", metavar="COLS",
+                           help="comma-separated columns to treat as categorical (integer "
+                                "codes, say); they need --method smotenc or smoten")
 
     p = sub.add_parser("resample", help="resample a CSV or Parquet file",
                        description="Resample INPUT (CSV or Parquet) and write OUTPUT. "
@@ -570,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(binary targets), or class=count,... (default: auto)")
     p.add_argument("--k-neighbors", type=int, default=None, metavar="K",
                    help="neighbours per row (default: the method's own)")
+    columns(p, categorical=True)
     common(p)
     p.set_defaults(func=cmd_resample)
 
@@ -611,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PATH.png", help="write metric vs ratio per method")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")
     p.add_argument("--csv", metavar="PATH", help="write the results table as CSV")
+    columns(p, categorical=False)
     common(p)
     p.set_defaults(func=cmd_compare)
 
@@ -661,8 +538,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
+    flags = COMMAND_FLAGS.get(args.command, {})
     try:
-        with _quiet_warnings(getattr(args, "quiet", False)):
+        with _warnings_as_lines(flags):
             return int(args.func(args) or 0)
     except CLIError as exc:
         print(f"gpusmote: error: {exc}", file=sys.stderr)
@@ -672,13 +550,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-@contextlib.contextmanager
-def _quiet_warnings(quiet: bool):
-    if not quiet:
-        yield
-        return
-    import warnings
+_shown_warnings: set = set()
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+
+def _warn_line(message: str) -> None:
+    """``gpusmote: warning: ...`` on stderr, once per message and run."""
+    if message not in _shown_warnings:
+        _shown_warnings.add(message)
+        print(f"gpusmote: warning: {message}", file=sys.stderr, flush=True)
+
+
+class _warnings_as_lines:
+    """Show each warning raised inside as one line, ``gpusmote: warning: ...``.
+
+    A sampler's warning (BorderlineSMOTE finding no row in danger, say) tells
+    the user the result is not what they asked for, so it is shown even with
+    --quiet, in the words of the command's flags. The filters in force are
+    kept (what Python or a test ignores or turns into errors stays so); only
+    how a shown warning is printed changes.
+    """
+
+    def __init__(self, flags):
+        self.flags = flags
+
+    def __enter__(self):
+        self._saved = warnings.catch_warnings()
+        self._saved.__enter__()
+        _shown_warnings.clear()
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            text = cli_message(str(message), self.flags)
+            if category is not UserWarning:
+                text = f"{text} ({category.__name__})"
+            _warn_line(text)
+
+        warnings.showwarning = show
+        return self
+
+    def __exit__(self, *exc):
+        return self._saved.__exit__(*exc)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._registry import METRIC_LABELS
+
 MAJORITY_COLOR = "#8c8c8c"
 MINORITY_COLOR = "#d62728"
 SYNTHETIC_COLOR = "#ff9f1c"
@@ -134,31 +136,63 @@ def plot_demo(X: np.ndarray, y: np.ndarray, X_res: np.ndarray, y_res: np.ndarray
     return path
 
 
-def plot_compare(result: dict, path: str, *,
-                 metrics: tuple = ("recall", "precision", "f1", "mcc", "pr_auc")) -> str:
-    """One panel per metric: cross-validated mean (± std band) against the ratio.
+# Markers by method, so that lines of different methods stay apart even where
+# they cross; coinciding methods also get hollow markers over filled ones.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+# Coinciding curves are moved apart by this factor on the log ratio axis
+# (about 4 %: visibly apart, still clearly at their ratio).
+COINCIDENT_SHIFT = 1.04
 
-    Methods without a ratio (no resampling, class weights) are drawn as
-    horizontal dashed lines so every panel shows what resampling must beat.
 
-    Parameters
-    ----------
-    result : dict
-        What ``gpusmote._compare.run_compare`` returns.
-    path : str
-        Where to write the PNG.
-    metrics : tuple of str
-        Which metrics to draw, in order.
+def _same(a: list, b: list, tol: float = 1e-12) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= tol for x, y in zip(a, b))
+
+
+def coinciding(result: dict, metrics: tuple) -> dict:
+    """Methods whose every plotted number equals an earlier method's.
 
     Returns
     -------
-    path : str
-        The path written.
+    same_as : dict
+        method -> the first earlier method with the same ratios and the same
+        mean in every metric (methods that coincide with nothing are absent).
     """
-    from ._demo import METRIC_LABELS
+    series = {}
+    for method in dict.fromkeys(r["method"] for r in result["rows"]):
+        mine = sorted((r for r in result["rows"] if r["method"] == method and not r.get("error")),
+                      key=lambda r: -1.0 if r["ratio"] is None else r["ratio"])
+        if mine:
+            series[method] = ([r["ratio"] for r in mine],
+                              [r[m]["mean"] for m in metrics for r in mine])
+    same_as = {}
+    names = list(series)
+    for i, method in enumerate(names):
+        for earlier in names[:i]:
+            if earlier in same_as:
+                continue
+            if series[earlier][0] == series[method][0] and \
+                    _same(series[earlier][1], series[method][1]):
+                same_as[method] = earlier
+                break
+    return same_as
 
+
+def compare_figure(result: dict, *,
+                   metrics: tuple = ("recall", "precision", "f1", "mcc", "pr_auc")):
+    """The figure of ``plot_compare`` (a matplotlib Figure, not yet saved).
+
+    Methods whose numbers coincide in a panel would hide each other (SMOTE
+    under SMOTE-Tomek when Tomek links remove nothing): there, each further
+    coinciding curve is shifted right by 4 % on the ratio axis and drawn with
+    hollow markers, and coinciding reference lines get their own dash
+    pattern. A method equal to an earlier one in every panel says so in the
+    legend ("smote-tomek (= smote)"). Methods that failed on the data are
+    listed in the legend as failed.
+    """
     plt = _pyplot()
-    rows = result["rows"]
+    rows = [r for r in result["rows"] if not r.get("error")]
+    failed = [m for m in dict.fromkeys(r["method"] for r in result["rows"])
+              if all(r.get("error") for r in result["rows"] if r["method"] == m)]
     n = len(metrics)
     ncols = 3 if n > 4 else n
     nrows = -(-n // ncols)
@@ -167,26 +201,37 @@ def plot_compare(result: dict, path: str, *,
     methods = list(dict.fromkeys(r["method"] for r in rows))
     cmap = plt.get_cmap("tab10")
     colors = {m: cmap(i % 10) for i, m in enumerate(methods)}
+    markers = {m: MARKERS[i % len(MARKERS)] for i, m in enumerate(methods)}
+    same_as = coinciding(result, metrics)
+    labels = {m: f"{m} (= {same_as[m]})" if m in same_as else m for m in methods}
     ratios = sorted({r["ratio"] for r in rows if r["ratio"] is not None})
     # With many methods the ± std bands overlap into a smear; draw them only
     # for a few (the JSON/CSV output keeps every std).
     bands = sum(1 for m in methods if any(r["method"] == m and r["ratio"] is not None
                                           for r in rows)) <= 3
+    dashes = [(4, 2), (1, 1.5), (6, 2, 1, 2), (2, 3)]
     for ax, metric in zip(axes.flat, metrics):
+        drawn: list[tuple[list, list]] = []  # (xs, means) already in this panel
         for method in methods:
             mine = [r for r in rows if r["method"] == method]
-            if mine[0]["ratio"] is None:
-                mean = mine[0][metric]["mean"]
-                ax.axhline(mean, color=colors[method], ls="--", lw=1.4, label=method)
+            mine.sort(key=lambda r: -1.0 if r["ratio"] is None else r["ratio"])
+            xs = [r["ratio"] for r in mine]
+            mean = [r[metric]["mean"] for r in mine]
+            # how many curves with exactly these numbers are already drawn here
+            k = sum(1 for dx, dm in drawn if dx == xs and _same(dm, mean))
+            drawn.append((xs, mean))
+            if xs[0] is None:
+                ax.axhline(mean[0], color=colors[method], lw=1.4, label=labels[method],
+                           dashes=dashes[k % len(dashes)])
                 continue
-            mine.sort(key=lambda r: r["ratio"])
-            xs = np.array([r["ratio"] for r in mine])
-            mean = np.array([r[metric]["mean"] for r in mine])
+            x = np.array(xs, dtype=float) * COINCIDENT_SHIFT ** k
             std = np.array([r[metric]["std"] for r in mine])
-            ax.plot(xs, mean, marker="o", ms=4, color=colors[method], label=method)
+            ax.plot(x, mean, marker=markers[method], ms=5 if k == 0 else 7,
+                    mfc=colors[method] if k == 0 else "none", color=colors[method],
+                    label=labels[method])
             if bands:
-                ax.fill_between(xs, mean - std, mean + std, color=colors[method],
-                                alpha=0.12, lw=0)
+                ax.fill_between(x, np.array(mean) - std, np.array(mean) + std,
+                                color=colors[method], alpha=0.12, lw=0)
         ax.set_title(METRIC_LABELS.get(metric, metric))
         ax.set_xlabel("minority/majority ratio after resampling")
         if ratios:
@@ -197,17 +242,47 @@ def plot_compare(result: dict, path: str, *,
         ax.spines[["top", "right"]].set_visible(False)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    for method in failed:
+        handles.append(plt.Line2D([], [], color="none"))
+        names.append(f"{method}: failed (see the table)")
     if n < axes.size:
         # the spare panel holds the legend
-        list(axes.flat)[n].legend(handles, labels, loc="center", frameon=False, fontsize=10)
+        list(axes.flat)[n].legend(handles, names, loc="center", frameon=False, fontsize=10)
     else:
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5),
+        fig.legend(handles, names, loc="lower center", ncol=min(len(names), 5),
                    frameon=False)
     fig.suptitle(f"{result['folds']}-fold stratified CV, resampling inside the training "
                  f"folds ({result['classifier']})" + ("; bands: ± 1 std" if bands else
                                                        "; mean across folds"))
     fig.tight_layout()
+    return fig
+
+
+def plot_compare(result: dict, path: str, *,
+                 metrics: tuple = ("recall", "precision", "f1", "mcc", "pr_auc")) -> str:
+    """One panel per metric: cross-validated mean (± std band) against the ratio.
+
+    Methods without a ratio (no resampling, class weights) are drawn as
+    horizontal dashed lines so every panel shows what resampling must beat;
+    methods with identical numbers are drawn apart (see ``compare_figure``).
+
+    Parameters
+    ----------
+    result : dict
+        What ``gpusmote.cli._compare.run_compare`` returns.
+    path : str
+        Where to write the PNG.
+    metrics : tuple of str
+        Which metrics to draw, in order.
+
+    Returns
+    -------
+    path : str
+        The path written.
+    """
+    plt = _pyplot()
+    fig = compare_figure(result, metrics=metrics)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -1,0 +1,286 @@
+"""Files and columns for ``resample`` and ``compare``: reading and writing
+tables, the roles of columns (target, index, pass-through, categorical), hints
+about columns that look like ids, and the pass-through values of resampled rows.
+
+pandas and NumPy are imported inside the functions (``--help`` needs neither);
+this module is below the commands
+and imports only ``_registry`` from the tool layer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._registry import CLIError, need, one_line
+
+READ_EXTENSIONS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+# Column names that usually hold a row number or an identifier, not a feature:
+# pandas' own name for an index written to CSV ("Unnamed: 0"), id, index, *_id.
+_ID_NAME = re.compile(r"^(unnamed: \d+|id|index|row|row_?id|.*[_ ]id|id[_ ].*)$", re.I)
+# An integer column with a distinct value per row looks like an id only when
+# there are enough rows for that to mean something.
+_ID_MIN_ROWS = 20
+
+
+def file_kind(path: str, role: str) -> str:
+    """``"csv"`` or ``"parquet"``, from the extension of ``path``."""
+    low = path.lower()
+    for ext, kind in sorted(READ_EXTENSIONS.items(), key=lambda kv: -len(kv[0])):
+        if low.endswith(ext):
+            return kind
+    raise CLIError(f"{role} {path!r} has an unknown extension; use one of: "
+                   f"{', '.join(READ_EXTENSIONS)}")
+
+
+def same_file(a: str, b: str) -> bool:
+    """True when two paths name the same file (existing or not)."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def read_table(path: str, command: str = "resample"):
+    """Read a CSV or Parquet file (chosen by extension) into a DataFrame.
+
+    A file without rows (a CSV with only its header line) is an error here,
+    before its empty columns could be mistaken for anything else.
+    """
+    pd = need("pandas", command)
+    kind = file_kind(path, "input")
+    if not os.path.exists(path):
+        raise CLIError(f"input file {path!r} does not exist")
+    if os.path.isdir(path):
+        raise CLIError(f"input {path!r} is a directory, not a file")
+    try:
+        if kind == "parquet":
+            need("pyarrow", command)
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path)
+    except CLIError:
+        raise
+    except Exception as exc:  # parsers raise many kinds; all mean "unreadable"
+        raise CLIError(f"could not read {path!r} as {kind.upper()}: {one_line(exc)}") from None
+    if len(df) == 0:
+        what = "only a header line" if kind == "csv" else "no data"
+        raise CLIError(f"{path} has no rows ({what}, {df.shape[1]} column(s)); "
+                       "there is nothing to resample")
+    return df
+
+
+def write_table(df, path: str) -> None:
+    """Write a DataFrame as CSV or Parquet (chosen by extension), without the index."""
+    kind = file_kind(path, "output")
+    try:
+        if kind == "parquet":
+            df.to_parquet(path, index=False)
+        else:
+            df.to_csv(path, index=False)
+    except Exception as exc:
+        raise CLIError(f"could not write {path!r}: {one_line(exc)}") from None
+
+
+def column_list(text: str | None) -> list[str]:
+    """The names of a comma-separated column option, stripped, empty items dropped."""
+    if not text:
+        return []
+    return list(dict.fromkeys(item.strip() for item in text.split(",") if item.strip()))
+
+
+def _shown(columns, limit: int = 30) -> str:
+    cols = [str(c) for c in columns]
+    return ", ".join(cols[:limit]) + (f", ... ({len(cols)} in all)" if len(cols) > limit
+                                      else "")
+
+
+@dataclass
+class Columns:
+    """The role of each column of an input table, from the command-line options."""
+
+    target: Any
+    index: Any = None
+    exclude: list = field(default_factory=list)
+    categorical: list = field(default_factory=list)
+    order: list = field(default_factory=list)  # the file's column order
+
+    @property
+    def not_features(self) -> list:
+        return [self.target] + ([self.index] if self.index is not None else []) + self.exclude
+
+
+def resolve_columns(df, path: str, target: str, *, index_col: str | None = None,
+                    exclude: str | None = None, categorical: str | None = None) -> Columns:
+    """Check the column options against the file and give each column its role.
+
+    Names are matched as written in the file (for Parquet, by their text).
+    A column may have one role only.
+    """
+    by_text = {str(c): c for c in df.columns}
+
+    def find(name: str, flag: str):
+        if name not in by_text:
+            what = "target column" if flag == "--target" else f"{flag} column"
+            raise CLIError(f"{what} {name!r} is not in {path}; available columns: "
+                           f"{_shown(df.columns)}")
+        return by_text[name]
+
+    cols = Columns(target=find(target, "--target"), order=list(df.columns))
+    if index_col:
+        cols.index = find(index_col, "--index-col")
+    cols.exclude = [find(c, "--exclude") for c in column_list(exclude)]
+    cols.categorical = [find(c, "--categorical") for c in column_list(categorical)]
+    roles: dict[Any, str] = {cols.target: "--target"}
+    for flag, names in (("--index-col", [cols.index] if cols.index is not None else []),
+                        ("--exclude", cols.exclude), ("--categorical", cols.categorical)):
+        for name in names:
+            if name in roles:
+                raise CLIError(f"column {str(name)!r} is given to both {roles[name]} and "
+                               f"{flag}; a column has one role")
+            roles[name] = flag
+    return cols
+
+
+def id_like_columns(df, columns) -> list:
+    """The columns among ``columns`` that look like a row number or an id.
+
+    A name such as ``Unnamed: 0`` (pandas' name for an index written to CSV),
+    ``id``, ``index`` or ``customer_id``, or an integer column with a distinct
+    value in every row (0..n-1 among them).
+    """
+    import pandas as pd
+
+    found = []
+    for col in columns:
+        values = df[col]
+        if _ID_NAME.match(str(col)):
+            found.append(col)
+        elif (pd.api.types.is_integer_dtype(values.dtype)
+              and not pd.api.types.is_bool_dtype(values.dtype)
+              and len(values) >= _ID_MIN_ROWS and values.is_unique):
+            found.append(col)
+    return found
+
+
+def id_hint(df, cols: Columns) -> str | None:
+    """A one-line hint naming feature columns that look like an index or an id, or None."""
+    features = [c for c in df.columns if c not in cols.not_features]
+    suspects = id_like_columns(df, features)
+    if not suspects:
+        return None
+    names = ", ".join(repr(str(c)) for c in suspects)
+    if len(suspects) == 1:
+        col = shlex.quote(str(suspects[0]))
+        return (f"column {names} looks like a row number or an id and is used as a "
+                f"feature; pass --index-col {col} to keep it as the index, or "
+                f"--exclude {col} to pass it through unchanged")
+    cols = shlex.quote(",".join(str(c) for c in suspects))
+    return (f"columns {names} look like row numbers or ids and are used as features; "
+            f"pass --exclude {cols} to pass them through unchanged (or --index-col "
+            "for the one that is the index)")
+
+
+# --------------------------------------------------------------------------
+# where each resampled row comes from
+# --------------------------------------------------------------------------
+def _host(a):
+    import numpy as np
+
+    return np.asarray(a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else a)
+
+
+def row_sources(sampler, X, y, X_res, y_res):
+    """For each row of the sampler's output, the original row it copies pass-through
+    values from.
+
+    An original row is its own source. A row drawn from one original
+    (``RandomOverSampler``: ``sample_indices_``) has that row as its source.
+    A row interpolated between originals (SMOTE and its variants, which do not
+    record their base rows) has the nearest original row of its class, in the
+    feature columns (numeric columns standardised, a differing category counting
+    as 1): that is its base row or the neighbour it was drawn towards, whichever
+    it lies closer to.
+
+    Parameters
+    ----------
+    sampler : fitted gpusmote sampler
+    X, y : DataFrame and Series
+        What the sampler was given.
+    X_res, y_res : DataFrame and Series
+        What it returned.
+
+    Returns
+    -------
+    sources : ndarray of int64, shape (len(y_res),)
+        Positions in ``X``.
+    """
+    import numpy as np
+
+    n, n_out = len(y), len(y_res)
+    smote = getattr(sampler, "smote_", None)
+    cleaner = getattr(sampler, "tomek_", None) or getattr(sampler, "enn_", None)
+    indices = getattr(sampler, "sample_indices_", None)
+    if smote is not None and cleaner is not None:
+        # SMOTETomek / SMOTEENN: the cleaner kept these rows of SMOTE's output,
+        # whose first n rows are the originals
+        pos = _host(cleaner.sample_indices_).astype(np.int64)
+    elif indices is not None:
+        # a cleaner's kept rows, or RandomOverSampler's drawn rows
+        return _host(indices).astype(np.int64)
+    else:
+        pos = np.arange(n_out, dtype=np.int64)
+    if len(pos) != n_out:  # pragma: no cover - a sampler outside these rules
+        raise CLIError(f"cannot tell where the rows of {type(sampler).__name__}'s output "
+                       "come from; drop --exclude")
+    sources = pos.copy()
+    new = np.flatnonzero(pos >= n)
+    if new.size:
+        sources[new] = _nearest_original(X, y, X_res.iloc[new], np.asarray(y_res)[new])
+    return sources
+
+
+def _encode(X, ref):
+    """Numeric matrix (standardised by ``ref``) and category codes of a frame's columns."""
+    import numpy as np
+    import pandas as pd
+
+    numeric = [c for c in ref.columns if pd.api.types.is_numeric_dtype(ref[c].dtype)
+               and not isinstance(ref[c].dtype, pd.CategoricalDtype)]
+    other = [c for c in ref.columns if c not in numeric]
+    R = ref[numeric].to_numpy(dtype=np.float64)
+    mean, std = R.mean(axis=0), R.std(axis=0)
+    std[std == 0] = 1.0
+    num = (X[numeric].to_numpy(dtype=np.float64) - mean) / std
+    codes = np.empty((len(X), len(other)), dtype=np.int64)
+    for j, c in enumerate(other):
+        cats = pd.Index(pd.unique(ref[c].astype(object)))
+        codes[:, j] = cats.get_indexer(X[c].astype(object))  # -1: a value not in ref
+    return num, codes
+
+
+def _nearest_original(X, y, Q, q_labels, block: int = 1 << 22) -> np.ndarray:
+    """Position in X of the nearest row of the same class, for each row of Q
+    (ties to the lower position)."""
+    import numpy as np
+
+    X_num, X_cat = _encode(X, X)
+    Q_num, Q_cat = _encode(Q, X)
+    y = np.asarray(y)
+    out = np.empty(len(Q), dtype=np.int64)
+    for label in np.unique(q_labels):
+        members = np.flatnonzero(y == label)
+        queries = np.flatnonzero(q_labels == label)
+        R_num, R_cat = X_num[members], X_cat[members]
+        r_sq = (R_num ** 2).sum(axis=1)
+        step = max(1, block // max(1, len(members)))
+        for start in range(0, len(queries), step):
+            q = queries[start:start + step]
+            d2 = r_sq[None, :] - 2.0 * Q_num[q] @ R_num.T
+            for j in range(R_cat.shape[1]):
+                d2 += Q_cat[q, j][:, None] != R_cat[None, :, j]
+            out[q] = members[np.argmin(d2, axis=1)]
+    return out
