@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 from scipy import sparse
 from sklearn.base import clone
@@ -14,6 +15,10 @@ from ._generate import ClassPlan
 from ._smote import BaseSMOTE
 from ._validation import check_class_size, check_enough_rows
 from .base import neighbours_among_all
+
+
+def _plain(label):
+    return label.item() if hasattr(label, "item") else label
 
 
 def rows_of(be, X, idx):
@@ -134,9 +139,37 @@ class BorderlineSMOTE(BaseSMOTE):
         self.in_danger_indices = {}
         self._codes = self._labels.codes(be)
         try:
-            return super()._fit_resample(be, X, y)
+            X_res, y_res = super()._fit_resample(be, X, y)
         finally:
             del self._codes
+        self._warn_if_no_danger()
+        return X_res, y_res
+
+    def _warn_if_no_danger(self) -> None:
+        """imbalanced-learn returns the input silently when no row is in danger;
+        say so, and what to do."""
+        asked = [label for label, n in self.sampling_strategy_.items() if n > 0]
+        empty = [label for label in asked if label not in self.in_danger_indices]
+        if not empty:
+            return
+        m = (int(self.m_neighbors) if isinstance(self.m_neighbors, numbers.Integral)
+             else int(self.nn_m_.n_neighbors) - 1)
+        labels = self._labels
+        rows = ", ".join(
+            f"class {_plain(label)!r}: {int(labels.counts[labels.code_of(label)])} rows"
+            for label in empty)
+        rule = (f"no row has at least half, but not all, of its m_neighbors={m} nearest "
+                "rows in other classes")
+        if len(empty) == len(asked):
+            outcome = "so it made no new rows and returned the input unchanged"
+        else:
+            which = "that class" if len(empty) == 1 else "those classes"
+            outcome = (f"so it made no new rows for {which} (the other classes were "
+                       "over-sampled)")
+        warnings.warn(
+            f"BorderlineSMOTE found no minority row in danger ({rows}; {rule}), "
+            f"{outcome}. The classes are separated (or the minority rows sit inside "
+            "other classes); use SMOTE for this data, or try another m_neighbors.", UserWarning, stacklevel=4)
 
     def _danger(self, be, X, rows, code):
         """Boolean mask over ``rows``: at least half, not all, neighbours of other classes."""

@@ -90,7 +90,8 @@ def test_a_class_without_danger_rows_gets_no_new_rows_as_in_imblearn():
     X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(50, 1, (20, 2))])
     y = np.array([0] * 100 + [1] * 20)
     ours = BorderlineSMOTE(random_state=0)
-    X_res, y_res = ours.fit_resample(X, y)
+    with pytest.warns(UserWarning, match="no minority row in danger"):  # see below
+        X_res, y_res = ours.fit_resample(X, y)
     _, y_imb = ImbBorderlineSMOTE(random_state=0).fit_resample(X, y)
     assert ours.in_danger_indices == {}
     assert len(y_res) == len(y_imb) == len(y)
@@ -117,3 +118,44 @@ def test_bad_input(params, n, error, match):
     X, y = _data(n=n)
     with pytest.raises(error, match=match):
         BorderlineSMOTE(**params).fit_resample(X, y)
+
+
+def _separated(seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.r_[rng.normal(0, 1, (100, 2)), rng.normal(50, 1, (20, 2)),
+              rng.normal(0, 1, (30, 2))]
+    y = np.r_[[0] * 100, [1] * 20, [2] * 30]
+    return X, y
+
+
+def test_no_row_in_danger_warns_and_returns_the_input(backend, xp):
+    # issue 13 item 6: the input came back silently
+    X, y = _separated()
+    X, y = X[:120], y[:120]  # classes 0 and 1, far apart
+    sampler = BorderlineSMOTE(random_state=0, backend=backend)
+    with pytest.warns(UserWarning, match=r"BorderlineSMOTE found no minority row in danger "
+                      r"\(class 1: 20 rows; no row has at least half, but not all, of its "
+                      r"m_neighbors=10 nearest rows in other classes\), so it made no new rows "
+                      r"and returned the input unchanged.*use SMOTE for this data, or try "
+                      r"another m_neighbors"):
+        X_res, y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
+    np.testing.assert_array_equal(to_numpy(X_res), X)
+    assert sampler.in_danger_indices == {}
+
+
+def test_a_class_without_danger_is_named_while_the_others_are_over_sampled():
+    X, y = _separated()  # class 2 overlaps class 0; class 1 is far away
+    with pytest.warns(UserWarning, match=r"no minority row in danger \(class 1: 20 rows; .*"
+                      r"m_neighbors=4.*no new rows for that class \(the other classes were "
+                      r"over-sampled\)"):
+        _, y_res = BorderlineSMOTE(m_neighbors=4, random_state=0).fit_resample(X, y)
+    assert Counter(y_res.tolist()) == {0: 100, 1: 20, 2: 100}
+
+
+def test_no_warning_when_rows_are_in_danger():
+    import warnings
+
+    X, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BorderlineSMOTE(random_state=0).fit_resample(X, y)
