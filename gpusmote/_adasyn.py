@@ -14,7 +14,7 @@ from ._borderline import neighbours_from_estimator, rows_of
 from ._generate import ClassPlan, generate, seed_from
 from ._timing import phase
 from ._validation import (adasyn_no_other_class, adasyn_nothing_generated, dense_for_search,
-                          check_class_size, check_enough_rows)
+                          check_class_size, check_enough_rows, check_interpolation_range)
 from .base import BaseOverSampler, neighbours_among_all
 from .neighbors import kneighbors
 
@@ -215,6 +215,10 @@ class ADASYN(BaseOverSampler):
         self._validate_estimator()
         labels = self._labels
         self._codes = labels.codes(be)
+        check_interpolation_range(
+            be, X, ((label, be.asarray(labels.rows(label)))
+                    for label, n_new in self.sampling_strategy_.items() if n_new),
+            "ADASYN", getattr(self, "feature_names_in_", None))
         plans = []
         with phase("neighbours", be):
             for label, n_new in self.sampling_strategy_.items():

@@ -145,6 +145,10 @@ class BorderlineSMOTE(BaseSMOTE):
         self._warn_if_no_danger()
         return X_res, y_res
 
+    def _interpolation_rows(self, be, label):
+        # borderline-2 steps towards rows of any class
+        return None if self.kind == "borderline-2" else super()._interpolation_rows(be, label)
+
     def _warn_if_no_danger(self) -> None:
         """imbalanced-learn returns the input silently when no row is in danger;
         say so, and what to do."""

@@ -15,8 +15,9 @@ RANDOM_STATE = """random_state : int, RandomState instance or None, default=None
 BACKEND = """backend : {'auto', 'numpy', 'cupy'}, default='auto'
         Where to compute. ``'auto'`` uses the GPU for CuPy input, and for
         large host input when CuPy and a device are usable; NumPy otherwise.
-        The choice made is stored in ``backend_``. ``'cupy'`` needs
-        ``pip install gpusmote[cuda12]`` (or ``[cuda13]``).
+        The choice made is stored in ``backend_``. ``'cupy'`` needs CuPy:
+        ``pip install -e ".[cuda12]"`` (or ``".[cuda13]"``) from the gpusmote
+        checkout, or ``pip install cupy-cuda12x`` (gpusmote is not on an index).
 
     working_memory : float, default=None
         Cap, in MiB, on the temporaries of one block of the neighbour search
@@ -54,7 +55,14 @@ INTEGER_FEATURES = """Integer and boolean X: the new rows are interpolated, so a
     original rows' values unchanged (imbalanced-learn casts the result back to
     the input's dtype, truncating each new value towards zero). A DataFrame
     keeps each column's dtype: integer columns get the new values rounded to
-    the nearest integer. float32 stays float32 and float64 stays float64."""
+    the nearest integer. float32 stays float32 and float64 stays float64.
+
+    Values near the dtype's largest: when, in some column, the rows a class
+    is interpolated between span more than the dtype can hold (float32 rows
+    at -3e38 and +3e38, say), the difference of two rows would overflow and
+    new rows would be inf; ``fit_resample`` refuses such data with a
+    ValueError naming the column and the class, before any work is done
+    (imbalanced-learn returns the inf rows)."""
 
 CLEANER_ROWS = """The kept rows are the caller's own rows, selected: the same container and
     dtype as X (integers and booleans included, as in imbalanced-learn), with

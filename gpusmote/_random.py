@@ -103,6 +103,12 @@ class RandomOverSampler(BaseOverSampler):
     the nearest integer; float32 X stays float32 (imbalanced-learn returns
     float64 there).
 
+    The smoothed bootstrap is refused (ValueError naming the column and the
+    class) when a class's largest magnitude plus ten noise scales would pass
+    the dtype's largest value; the spread of values past 1e150 is taken on
+    the column scaled by its largest magnitude, so it does not overflow
+    (imbalanced-learn's does, and gives inf rows).
+
     Examples
     --------
     >>> from collections import Counter
@@ -211,6 +217,45 @@ class RandomOverSampler(BaseOverSampler):
             X = X.astype(np.float64)
         return X
 
+    @staticmethod
+    def _std(be, X_class, top):
+        """Per-column standard deviation in float64. Squares of values past 1e154
+        overflow float64: such columns are scaled by their largest magnitude first."""
+        xp = be.xp
+        if float(top.max()) <= 1e150:  # the usual case: as computed before
+            return xp.std(X_class, axis=0, dtype=xp.float64)
+        scale = xp.where(top > 0, top, 1).astype(xp.float64)
+        return xp.std(X_class / scale, axis=0, dtype=xp.float64) * scale
+
+    def _check_noise_range(self, be, dtype, label, top, std, h) -> None:
+        """Refuse a class whose jittered copies would overflow X's dtype: its
+        spread (std) overflows, or its largest magnitude plus ten noise scales
+        passes the dtype's largest value (larger noise has odds below 1e-22)."""
+        fmax = float(np.finfo(dtype).max)
+        with np.errstate(over="ignore", invalid="ignore"):
+            noise = float(self.shrinkage_[label]) * h * be.to_numpy(std).astype(np.float64)
+            reach = be.to_numpy(top).astype(np.float64) + 10 * noise
+            bad = np.flatnonzero(~(reach <= fmax))
+        if not bad.size:
+            return
+        col = int(bad[0])
+        names = getattr(self, "feature_names_in_", None)
+        name = repr(str(names[col])) if names is not None else str(col)
+        more = f" (and {bad.size - 1} more column(s))" if bad.size > 1 else ""
+        label = label.item() if hasattr(label, "item") else label
+        dtype = np.dtype(dtype).name
+        fix = ("pass X as float64 (X.astype(np.float64)), rescale that column"
+               if dtype == "float32" else "rescale that column (for example divide it by "
+               "a power of ten)")
+        spread = (f"a noise scale of {noise[col]:.3g} (shrinkage * h * std)"
+                  if np.isfinite(noise[col]) else
+                  "a spread (standard deviation) that itself overflows float64")
+        raise ValueError(
+            f"RandomOverSampler: column {name}{more} of class {label!r} holds values up to "
+            f"{float(be.to_numpy(top)[col]):.3g} in magnitude with {spread}; the smoothed "
+            f"bootstrap would overflow {dtype} (largest {fmax:.3g}) and give inf rows. To "
+            f"resample this data, {fix}, or use shrinkage=None (plain copies).")
+
     def _smoothed(self, be, X, picks, rng):
         """Copies plus Gaussian noise scaled by each class's spread."""
         xp = be.xp
@@ -219,12 +264,19 @@ class RandomOverSampler(BaseOverSampler):
         parts = []
         for label, rows, boot in picks:
             if sparse.issparse(X):
-                _, var = mean_variance_axis(X[be.to_numpy(rows)], axis=0)
-                scale = np.sqrt(var).astype(X.dtype)
+                X_class = X[be.to_numpy(rows)]
+                with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                    _, var = mean_variance_axis(X_class, axis=0)
+                std = np.sqrt(var)
+                top = np.asarray(abs(X_class).max(axis=0).todense()).ravel()
                 base = X[be.to_numpy(boot)].toarray()
             else:
-                scale = xp.std(X[rows], axis=0, dtype=xp.float64).astype(X.dtype)
+                X_class = X[rows]
+                top = xp.abs(X_class).max(axis=0)
+                std = self._std(be, X_class, top)
                 base = X[boot]
+            self._check_noise_range(be, X.dtype, label, top, std, h)
+            scale = std.astype(X.dtype)
             noise = rng.standard_normal((boot.shape[0], d), dtype=X.dtype)
             if sparse.issparse(X):
                 noise = be.to_numpy(noise)

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from . import _docstrings as docs
 from ._timing import phase
 from ._generate import ClassPlan, generate, seed_from
-from ._validation import check_class_size, dense_for_search
+from ._validation import check_class_size, check_interpolation_range, dense_for_search
 from .base import BaseOverSampler
 from .neighbors import kneighbors
 
@@ -80,6 +80,10 @@ class BaseSMOTE(BaseOverSampler):
     def _fit_resample(self, be, X, y):
         self._validate_estimator()
         labels = self._labels
+        check_interpolation_range(
+            be, X, ((label, self._interpolation_rows(be, label))
+                    for label, n_new in self.sampling_strategy_.items() if n_new),
+            type(self).__name__, getattr(self, "feature_names_in_", None))
         plans = []
         with phase("neighbours", be):
             for label, n_new in self.sampling_strategy_.items():
@@ -93,6 +97,10 @@ class BaseSMOTE(BaseOverSampler):
             # where y is: CuPy fills the new labels on the device
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res
+
+    def _interpolation_rows(self, be, label):
+        """The rows new rows of ``label`` are interpolated between: its own."""
+        return be.asarray(self._labels.rows(label))
 
     @abstractmethod
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:

@@ -23,7 +23,7 @@ from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._generate import ClassPlan, draw, generate, seed_from
 from ._timing import phase
 from ._validation import (categorical_feature_problem, check_categorical_finite,
-                          check_class_size, host_array, non_numeric_columns,
+                          check_class_size, check_interpolation_range, host_array, non_numeric_columns,
                           smotenc_all_categorical,
                           smotenc_encoder_columns, smotenc_no_categorical)
 from .backends import is_cupy_array
@@ -404,6 +404,12 @@ class SMOTENC(SMOTE):
         table = X
         self._validate_estimator()
         self.median_std_ = {}
+        names = getattr(self, "feature_names_in_", None)
+        cont = self.continuous_features_
+        check_interpolation_range(
+            be, table.numeric, ((label, be.asarray(np.flatnonzero(y == label)))
+                                for label, n_new in self.sampling_strategy_.items() if n_new),
+            type(self).__name__, list(names[cont]) if names is not None else list(cont))
         plans = []
         k = self._n_neighbors()
         with phase("neighbours", be):

@@ -117,7 +117,9 @@ def _check_sparse(X, sampler_name: str, accept_sparse: bool):
 def _check_finite(xp, X) -> None:
     # The sum is finite for almost every clean array: one cheap pass. Only when
     # it is not do we look for the culprit (the sum may also just overflow).
-    if bool(xp.isfinite(X.sum(dtype=xp.float64))):
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is looked into
+        total = X.sum(dtype=xp.float64)
+    if bool(xp.isfinite(total)):
         return
     bad = ~xp.isfinite(X)
     if not bool(bad.any()):
@@ -268,3 +270,77 @@ def dense_for_search(X, sampler_name: str):
             "or, for SMOTE, pass a neighbours estimator that accepts sparse input as "
             "k_neighbors (for example NearestNeighbors(n_neighbors=6)).")
     return X.toarray()
+
+
+# -- generation: differences that would overflow the dtype ------------------------
+
+# A relative margin below the dtype's largest value: x + u * (x_nn - x) rounds
+# (and may be fused) in the kernels, so a span a few ulps under the maximum is
+# refused too.
+_SPAN_MARGIN = 1e-6
+
+
+def _column_extremes(be, X, rows):
+    """Per column, the smallest and largest value of rows ``rows`` of X (all rows
+    when None), as float64 host arrays (sparse X counts its implicit zeros)."""
+    if rows is None:
+        part = X
+        if sparse.issparse(X):
+            lo = np.asarray(part.min(axis=0).todense()).ravel()
+            hi = np.asarray(part.max(axis=0).todense()).ravel()
+        else:
+            lo, hi = be.to_numpy(part.min(axis=0)), be.to_numpy(part.max(axis=0))
+        return lo.astype(np.float64), hi.astype(np.float64)
+    if sparse.issparse(X):
+        part = X[be.to_numpy(rows)]
+        lo = np.asarray(part.min(axis=0).todense()).ravel()
+        hi = np.asarray(part.max(axis=0).todense()).ravel()
+    else:
+        part = X[be.asarray(rows)]
+        lo, hi = be.to_numpy(part.min(axis=0)), be.to_numpy(part.max(axis=0))
+    return lo.astype(np.float64), hi.astype(np.float64)
+
+
+def check_interpolation_range(be, X, groups, sampler_name: str, columns=None) -> None:
+    """Refuse, before any search or draw, a class whose rows span more than X's
+    dtype can hold in some column: the step ``x_nn - x`` of the interpolation
+    would overflow and the new rows would be inf (imbalanced-learn returns them
+    silently).
+
+    ``groups`` are ``(label, rows)`` pairs: the rows (on the backend) that the
+    class's new rows are interpolated between, or None for all rows of X
+    (BorderlineSMOTE-2 steps towards any class). One min and one max over X
+    settle almost every data set; only when X as a whole spans that much is
+    each class looked at column by column.
+    """
+    if X.shape[0] == 0:
+        return
+    limit = float(np.finfo(X.dtype).max) * (1 - _SPAN_MARGIN)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if float(X.max()) - float(X.min()) <= limit:  # Python floats: inf when it overflows
+            return
+        for label, rows in groups:
+            lo, hi = _column_extremes(be, X, rows)
+            bad = np.flatnonzero(~(hi - lo <= limit))
+            if bad.size:
+                raise _span_overflow(sampler_name, columns, bad, label, lo, hi, X.dtype)
+
+
+def _span_overflow(sampler_name, columns, bad, label, lo, hi, dtype) -> ValueError:
+    col = int(bad[0])
+    name = col if columns is None else columns[col]
+    name = repr(name.item() if hasattr(name, "item") else name) if columns is not None \
+        else str(col)
+    more = f" (and {bad.size - 1} more column(s))" if bad.size > 1 else ""
+    label = label.item() if hasattr(label, "item") else label
+    kind = np.dtype(dtype).name
+    fix = ("pass X as float64 (X.astype(np.float64)) or rescale that column"
+           if kind == "float32" else
+           "rescale that column (for example divide it by a power of ten, or use "
+           "sklearn.preprocessing.StandardScaler)")
+    return ValueError(
+        f"{sampler_name}: column {name}{more} of class {label!r} holds values from "
+        f"{lo[col]:.3g} to {hi[col]:.3g}; the difference of two such rows, along which "
+        f"new rows are interpolated, overflows {kind} (largest "
+        f"{np.finfo(dtype).max:.3g}), so new rows would be inf. To resample this data, "
+        f"{fix}.")

@@ -138,3 +138,79 @@ def test_all_float32_dataframe_is_computed_in_float32(monkeypatch):
     df["d"] = df["d"].astype(np.float64)
     SMOTE(random_state=0).fit_resample(df, y)
     assert seen[-1] == np.float64
+
+
+# -- issue 13 item 19: values near the dtype's largest value -------------------------
+
+def _huge_float32(seed=0, same_sign=False):
+    """float32 rows whose column 1 is +-3.3e38 (the sign at random, or all +): the
+    difference of two rows of opposite sign overflows float32."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((120, 3)).astype(np.float32)
+    sign = np.ones(120) if same_sign else rng.choice([-1.0, 1.0], 120)
+    X[:, 1] = (sign * rng.uniform(3.2e38, 3.3e38, 120)).astype(np.float32)
+    y = np.r_[[0] * 80, [1] * 40]
+    return X, y
+
+
+@pytest.mark.parametrize("sampler", [
+    SMOTE(random_state=0), ADASYN(random_state=0), BorderlineSMOTE(random_state=0),
+    BorderlineSMOTE(kind="borderline-2", random_state=0),
+], ids=["SMOTE", "ADASYN", "Borderline-1", "Borderline-2"])
+def test_overflowing_differences_are_refused_naming_the_column(backend, xp, sampler):
+    from sklearn.base import clone
+
+    X, y = _huge_float32()
+    name = type(sampler).__name__
+    with pytest.raises(ValueError, match=rf"{name}: column 1 of class 1 holds values from "
+                       r"-3.\d+e\+38 to 3.\d+e\+38; .*overflows float32 \(largest 3.4e\+38\), "
+                       r"so new rows would be inf.*X.astype\(np.float64\)"):
+        clone(sampler).set_params(backend=backend).fit_resample(xp.asarray(X), xp.asarray(y))
+    # the fix the message gives works, and gives finite rows
+    X_res, _ = clone(sampler).set_params(backend=backend).fit_resample(
+        xp.asarray(X.astype(np.float64)), xp.asarray(y))
+    assert np.isfinite(to_numpy(X_res)).all()
+
+
+def test_the_message_names_dataframe_and_smotenc_columns():
+    from gpusmote import SMOTENC
+
+    X, y = _huge_float32()
+    df = pd.DataFrame(X, columns=["amount", "balance", "age"])
+    with pytest.raises(ValueError, match=r"SMOTE: column 'balance' of class 1"):
+        SMOTE(random_state=0).fit_resample(df, y)
+    df["city"] = np.where(X[:, 0] > 0, "a", "b")
+    with pytest.raises(ValueError, match=r"SMOTENC: column 'balance' of class 1"):
+        SMOTENC(categorical_features=["city"], random_state=0).fit_resample(df, y)
+
+
+def test_huge_values_that_cannot_overflow_are_resampled():
+    from sklearn.neighbors import NearestNeighbors
+
+    # one sign only: every difference fits, and every new row is finite
+    X, y = _huge_float32(same_sign=True)
+    X[:, 1] /= 2
+    X_res, _ = SMOTE(random_state=0).fit_resample(X, y)
+    assert X_res.dtype == np.float32 and np.isfinite(X_res).all()
+    # opposite signs in different classes: SMOTE interpolates within a class only
+    # (a scikit-learn search here: this test is about generation, not our search)
+    X, y = _huge_float32(same_sign=True)
+    X[y == 0, 1] *= -1
+    X_res, _ = SMOTE(k_neighbors=NearestNeighbors(n_neighbors=6),
+                     random_state=0).fit_resample(X, y)
+    assert np.isfinite(X_res).all() and len(X_res) == 160
+    # ... but BorderlineSMOTE-2 steps towards other classes too
+    with pytest.raises(ValueError, match=r"BorderlineSMOTE: column 1 of class 1"):
+        BorderlineSMOTE(kind="borderline-2", k_neighbors=NearestNeighbors(n_neighbors=6),
+                        m_neighbors=NearestNeighbors(n_neighbors=11)).fit_resample(X, y)
+
+
+def test_a_users_neighbour_estimator_on_float64_is_checked_too():
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    X[:, 0] = rng.choice([-1.0, 1.0], 60) * 1.5e308
+    y = np.r_[[0] * 40, [1] * 20]
+    with pytest.raises(ValueError, match=r"column 0 of class 1 .*overflows float64.*rescale"):
+        SMOTE(k_neighbors=NearestNeighbors(n_neighbors=6), random_state=0).fit_resample(X, y)

@@ -113,3 +113,49 @@ def test_bad_input(params, X_kind, error, match):
         X = X[:, 0]
     with pytest.raises(error, match=match):
         RandomOverSampler(**params).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("dtype, value, shrinkage", [(np.float64, 1.5e308, 10.0),
+                                                     (np.float32, 3.3e38, 1.0)])
+@pytest.mark.parametrize("container", ["numpy", "frame", "csr"])
+def test_smoothed_bootstrap_that_would_overflow_is_refused(backend, xp, dtype, value,
+                                                           shrinkage, container):
+    # issue 13 item 19: shrinkage near the float maximum gave inf rows
+    if container != "numpy" and backend != "numpy":
+        pytest.skip("host containers")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3)).astype(dtype)
+    y = np.r_[[0] * 45, [1] * 15]
+    X[45:, 2] = (rng.uniform(0.9, 1.0, 15) * value).astype(dtype)
+    X_in = {"numpy": lambda: xp.asarray(X),
+            "frame": lambda: pd.DataFrame(X, columns=["a", "b", "c"]),
+            "csr": lambda: sparse.csr_matrix(X)}[container]()
+    name = "'c'" if container == "frame" else "2"
+    with pytest.raises(ValueError, match=rf"RandomOverSampler: column {name} of class 1 holds "
+                       rf"values up to .*smoothed bootstrap would overflow "
+                       rf"{np.dtype(dtype).name}.*shrinkage=None"):
+        RandomOverSampler(shrinkage=shrinkage, random_state=0, backend=backend).fit_resample(
+            X_in, xp.asarray(y) if container == "numpy" else y)
+    # plain copies and a small enough shrinkage are fine
+    X_res, _ = RandomOverSampler(random_state=0, backend=backend).fit_resample(
+        xp.asarray(X), xp.asarray(y))
+    assert np.isfinite(to_numpy(X_res)).all()
+    X[45:, 2] /= 1e6
+    X_res, _ = RandomOverSampler(shrinkage=1.0, random_state=0, backend=backend).fit_resample(
+        xp.asarray(X), xp.asarray(y))
+    assert np.isfinite(to_numpy(X_res)).all()
+
+
+def test_spread_of_values_near_the_float64_maximum_does_not_overflow():
+    # imbalanced-learn squares the values for the std: inf noise, inf rows; the
+    # std is taken on the column scaled by its largest magnitude here
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = np.r_[[0] * 45, [1] * 15]
+    X[45:, 2] = rng.uniform(0.9, 1.0, 15) * 1.5e308
+    with np.errstate(all="ignore"):
+        X_imb, _ = ImbRandomOverSampler(shrinkage=1.0, random_state=0).fit_resample(X, y)
+    assert not np.isfinite(X_imb).all()
+    X_res, _ = RandomOverSampler(shrinkage=1.0, random_state=0).fit_resample(X, y)
+    assert np.isfinite(X_res).all()
+    np.testing.assert_allclose(np.std(X_res[45:60, 2] / 1e308), np.std(X[45:, 2] / 1e308))
