@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# `make demo` installs only what the demo needs (the demo extra); `make test`
+# the test extra (pytest, hypothesis, Jupyter for the notebook, ...).
+DEMO_STAMP := $(VENV)/.installed-demo
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench clean gpu-wheels
@@ -9,12 +12,19 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[demo]"
+	touch $(DEMO_STAMP)
+
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The model fits use at most min(4, cores - 1) OpenMP threads unless
+# OMP_NUM_THREADS is set (gpusmote/cli/_models.py says why).
+demo: $(DEMO_STAMP)
 	$(BIN)/gpusmote demo
 
 # the suite without the tests marked slow (the notebook, the GPU check's dry run);

@@ -27,11 +27,13 @@ This notebook walks through the usual job on a fraud-style data set (well under 
 `gpusmote.SMOTE` is a drop-in for `imblearn.over_sampling.SMOTE`. It runs on the GPU (CuPy)
 when one is usable and on the CPU (NumPy) otherwise.
 
-On Colab or another cloud notebook, install it first (pick the CUDA extra that matches the
-runtime, or leave it out on a CPU runtime):"""),
+gpusmote is not on PyPI yet: install it from a checkout of its repository, with the
+extras this notebook uses (`cli`: pandas and matplotlib; `cuda12` or `cuda13`: the CuPy
+that matches the runtime's CUDA, left out on a CPU runtime). Run the cell from the
+repository root, or put the checkout's path in place of `.`:"""),
     ("code", """\
-# %pip install "gpusmote[cli,cuda12]"   # GPU runtime with CUDA 12
-# %pip install "gpusmote[cli]"          # CPU-only runtime"""),
+# %pip install -e ".[cli,cuda12]"   # GPU runtime with CUDA 12
+# %pip install -e ".[cli]"          # CPU-only runtime"""),
     ("code", """\
 import time
 

@@ -70,3 +70,47 @@ def test_bad_input_messages():
         _compare.run_compare(X, y, methods=["none"])
     with pytest.raises(ValueError, match="one class"):
         _compare.run_compare(X[:, 1:], np.zeros(100), methods=["none"])
+
+
+def _apart(n=600, seed=0):
+    """Two classes far apart: no minority row has a majority neighbour (ADASYN fails)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = (np.arange(n) % 10 == 0).astype(int)
+    X[y == 1] += 50
+    return X, y
+
+
+def test_a_method_that_fails_is_reported_in_its_row():
+    X, y = _apart()
+    result = _compare.run_compare(X, y, methods=["smote", "adasyn", "balanced"],
+                                  ratios=[0.5, 1.0], folds=2)
+    rows = {(r["method"], r["ratio"]): r for r in result["rows"]}
+    assert len(rows) == 5
+    for ratio in (0.5, 1.0):
+        failed = rows[("adasyn", ratio)]
+        assert failed["error"].startswith("ADASYN: no row of class 1 has a neighbour")
+        assert "\n" not in failed["error"] and failed["pr_auc"] is None
+        assert rows[("smote", ratio)]["error"] is None
+        assert rows[("smote", ratio)]["pr_auc"]["mean"] == pytest.approx(1.0)
+    text = _compare.format_table(result)
+    assert "failed: ADASYN: no row of class 1" in text and "failed: as above" in text
+    frame = _compare.to_frame(result)
+    assert frame["error"].notna().tolist() == [False, False, True, True, False]
+    assert json.loads(json.dumps(result))["rows"][2]["error"]  # JSON-clean
+
+
+def test_sampler_warnings_are_kept_per_row(monkeypatch):
+    import warnings
+
+    import gpusmote
+
+    class Warns(gpusmote.SMOTE):
+        def fit_resample(self, X, y, **params):
+            warnings.warn("nothing in danger", UserWarning)
+            return super().fit_resample(X, y, **params)
+
+    monkeypatch.setattr(gpusmote, "SMOTE", Warns)
+    X, y = make_classification(400, weights=[0.9], random_state=0)
+    result = _compare.run_compare(X, y, methods=["none", "smote"], ratios=[1.0], folds=2)
+    assert [r["warnings"] for r in result["rows"]] == [[], ["nothing in danger"]]

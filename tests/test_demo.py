@@ -64,3 +64,59 @@ def test_demo_accepts_every_family_method(method):
     assert report["metrics"] and report["n_resampled"] > 0
     assert report["timings"][0]["backend"] == "numpy"
     assert report["timings"][0]["seconds"] is not None
+
+
+# -- the model fits' threads (issue 13 item 13) -----------------------------------
+@pytest.mark.parametrize("cores, env, expected", [
+    (1, {}, 1), (2, {}, 1), (3, {}, 2), (8, {}, 4), (64, {}, 4),
+    (8, {"OMP_NUM_THREADS": "6"}, None),  # the user's setting is respected
+])
+def test_model_threads(cores, env, expected):
+    from gpusmote.cli._models import model_threads
+
+    assert model_threads(cores, environ=env) == expected
+
+
+def test_demo_fits_run_under_the_thread_cap(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+    from sklearn.linear_model import LogisticRegression
+
+    seen = []
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y, **kw):
+            seen.append([i["num_threads"] for i in threadpoolctl.threadpool_info()
+                         if i["user_api"] == "openmp"])
+            return super().fit(X, y, **kw)
+
+    if not any(i["user_api"] == "openmp" for i in threadpoolctl.threadpool_info()):
+        pytest.skip("no OpenMP runtime loaded")
+    outside = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+               if i["user_api"] == "openmp"]
+    monkeypatch.setattr(_demo, "_base_classifier", lambda name, seed: Recording())
+    report = _demo.run_demo(3000, 0.03, classifier="logreg", threads=1)
+    assert report["model_threads"] == 1
+    assert len(seen) == 2 and all(n == [1] * len(outside) for n in seen)
+    assert "(1 thread)" in _demo.format_report(report)
+    # and the limit ends with the fits
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()
+            if i["user_api"] == "openmp"] == outside
+
+
+# -- `make demo` installs the demo extra, not the test extra (item 12) ------------
+def test_make_demo_installs_only_the_demo_extra():
+    import re
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    repo = Path(__file__).resolve().parents[1]
+    extras = tomllib.loads((repo / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    names = {re.split(r"[<>=!~ \[]", dep)[0] for dep in extras["demo"]}
+    assert names == {"pandas", "matplotlib"}
+    makefile = (repo / "Makefile").read_text()
+    demo_stamp = re.search(r"^demo: (\S+)", makefile, re.M).group(1)
+    recipe = re.search(rf"^{re.escape(demo_stamp)}:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    assert '-e ".[demo]"' in recipe and "test" not in recipe

@@ -17,3 +17,27 @@ def test_cupy_arrays_are_recognised_without_importing_cupy():
 
     assert not is_cupy_array(np.zeros(3))
     assert not is_cupy_array([1, 2])
+
+
+def test_samplers_load_on_first_use():
+    """`import gpusmote` is light (PEP 562): the samplers, and scikit-learn and SciPy
+    with them, load when a sampler is first named."""
+    code = (
+        "import sys, gpusmote\n"
+        "heavy = lambda: sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'sklearn', 'scipy', 'imblearn'})\n"
+        "assert heavy() == [], heavy()\n"
+        "assert set(gpusmote.__all__) <= set(dir(gpusmote))\n"
+        "from gpusmote import SMOTE, SMOTENC, TomekLinks\n"
+        "assert SMOTE.__name__ == 'SMOTE' and gpusmote.SMOTE is SMOTE\n"
+        "assert heavy() == ['imblearn', 'scipy', 'sklearn'], heavy()\n"
+        "try:\n    gpusmote.NoSuchSampler\nexcept AttributeError as exc:\n"
+        "    assert 'NoSuchSampler' in str(exc)\nelse:\n    raise AssertionError\n"
+        "for name in gpusmote.__all__:\n    getattr(gpusmote, name)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_python_m_gpusmote_version():
+    out = subprocess.run([sys.executable, "-m", "gpusmote", "--version"], check=True,
+                         capture_output=True, text=True).stdout
+    assert out.startswith("gpusmote ")

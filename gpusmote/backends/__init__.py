@@ -21,9 +21,11 @@ BACKEND_NAMES = ("auto", "numpy", "cupy")
 # CPU: the transfer and kernel launches cost more than they save.
 AUTO_GPU_MIN_VALUES = 2_000_000
 
+# gpusmote is installed from its checkout (it is not on a package index), so
+# the hint names what works today: the extra from the checkout, or CuPy itself.
 _INSTALL_HINT = (
-    "install the CUDA extra that matches your driver, "
-    "`pip install gpusmote[cuda12]` or `pip install gpusmote[cuda13]`, "
+    "install CuPy for your CUDA driver: `pip install -e \".[cuda12]\"` (or \".[cuda13]\") "
+    "from the gpusmote checkout, or `pip install cupy-cuda12x` (or cupy-cuda13x); "
     "or pass backend='numpy'"
 )
 

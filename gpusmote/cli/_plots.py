@@ -142,6 +142,8 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 # Coinciding curves are moved apart by this factor on the log ratio axis
 # (about 4 %: visibly apart, still clearly at their ratio).
 COINCIDENT_SHIFT = 1.04
+# Line styles of methods without a ratio (dashed), one more per coinciding line.
+REFERENCE_STYLES = ("--", ":", "-.", (0, (6, 2, 1, 2)))
 
 
 def _same(a: list, b: list, tol: float = 1e-12) -> bool:
@@ -183,7 +185,7 @@ def compare_figure(result: dict, *,
 
     Methods whose numbers coincide in a panel would hide each other (SMOTE
     under SMOTE-Tomek when Tomek links remove nothing): there, each further
-    coinciding curve is shifted right by 4 % on the ratio axis and drawn with
+    coinciding curve is shifted right by 4 % on the ratio axis and drawn dashed with
     hollow markers, and coinciding reference lines get their own dash
     pattern. A method equal to an earlier one in every panel says so in the
     legend ("smote-tomek (= smote)"). Methods that failed on the data are
@@ -209,7 +211,6 @@ def compare_figure(result: dict, *,
     # for a few (the JSON/CSV output keeps every std).
     bands = sum(1 for m in methods if any(r["method"] == m and r["ratio"] is not None
                                           for r in rows)) <= 3
-    dashes = [(4, 2), (1, 1.5), (6, 2, 1, 2), (2, 3)]
     for ax, metric in zip(axes.flat, metrics):
         drawn: list[tuple[list, list]] = []  # (xs, means) already in this panel
         for method in methods:
@@ -222,12 +223,13 @@ def compare_figure(result: dict, *,
             drawn.append((xs, mean))
             if xs[0] is None:
                 ax.axhline(mean[0], color=colors[method], lw=1.4, label=labels[method],
-                           dashes=dashes[k % len(dashes)])
+                           ls=REFERENCE_STYLES[k % len(REFERENCE_STYLES)])
                 continue
             x = np.array(xs, dtype=float) * COINCIDENT_SHIFT ** k
             std = np.array([r[metric]["std"] for r in mine])
             ax.plot(x, mean, marker=markers[method], ms=5 if k == 0 else 7,
                     mfc=colors[method] if k == 0 else "none", color=colors[method],
+                    ls="-" if k == 0 else REFERENCE_STYLES[(k - 1) % len(REFERENCE_STYLES)],
                     label=labels[method])
             if bands:
                 ax.fill_between(x, np.array(mean) - std, np.array(mean) + std,

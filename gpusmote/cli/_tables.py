@@ -74,8 +74,16 @@ def read_table(path: str, command: str = "resample"):
 
 
 def write_table(df, path: str) -> None:
-    """Write a DataFrame as CSV or Parquet (chosen by extension), without the index."""
+    """Write a DataFrame as CSV or Parquet (chosen by extension), without the index.
+
+    In a CSV, a column that pandas named ``Unnamed: i`` at position ``i`` had an
+    empty header (pandas writes its index that way); it gets its empty header back.
+    """
     kind = file_kind(path, "output")
+    if kind == "csv":
+        names = ["" if str(c) == f"Unnamed: {i}" else c for i, c in enumerate(df.columns)]
+        if names != list(df.columns):
+            df = df.set_axis(names, axis=1)
     try:
         if kind == "parquet":
             df.to_parquet(path, index=False)
