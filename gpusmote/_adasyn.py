@@ -143,7 +143,8 @@ class ADASYN(BaseOverSampler):
     The number of new rows per seed is ``rint(n_new * r_i / sum(r))`` with
     ``r_i`` the share of other-class neighbours, exactly as in
     imbalanced-learn, so the class totals can differ from
-    ``sampling_strategy_`` by the rounding.
+    ``sampling_strategy_`` by the rounding; the counts equal imbalanced-learn's
+    wherever the neighbours do. {docs.NEIGHBOUR_RULE}
 
     {docs.INTEGER_FEATURES}
 

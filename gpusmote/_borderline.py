@@ -94,6 +94,9 @@ class BorderlineSMOTE(BaseSMOTE):
     uniforms there instead, which has the same range and a different
     distribution.
 
+    The danger set equals imbalanced-learn's wherever the neighbours do.
+    {docs.NEIGHBOUR_RULE}
+
     {docs.INTEGER_FEATURES}
 
     Examples

@@ -67,3 +67,11 @@ INTEGER_FEATURES = """Integer and boolean X: the new rows are interpolated, so a
 CLEANER_ROWS = """The kept rows are the caller's own rows, selected: the same container and
     dtype as X (integers and booleans included, as in imbalanced-learn), with
     the values exactly as given."""
+
+NEIGHBOUR_RULE = """Neighbours over all rows leave the row itself out by its index and give
+    equal distances to the lower index. imbalanced-learn drops the first of
+    k + 1 neighbours from scikit-learn as "the row itself", which with
+    duplicate rows may be a copy of it (the row then counts itself), and
+    orders equal distances as scikit-learn's search happens to. On data
+    without duplicate rows or distance ties both pick the same neighbours;
+    with them, the results may differ, and ours follow the exact rule."""
