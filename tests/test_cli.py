@@ -207,13 +207,20 @@ ERROR_CASES = {
         lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
                    "--exclude", "amount,age,score"],
         "no feature columns besides 'label', 'amount', 'age', 'score'"),
+    "--m-neighbors of 0": (
+        lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
+                   "--method", "borderline2", "--m-neighbors", "0"],
+        r"--m-neighbors must be an int in the range \[1, inf\); got 0$"),
+    "--m-neighbors with smote": (
+        lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
+                   "--m-neighbors", "3"], "--m-neighbors is for the borderline methods"),
     "--categorical with smote": (
         lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
                    "--categorical", "age"], "column\\(s\\) age are categorical .*smotenc"),
 }
 
 # what a command-line user must never read (item 5)
-LIBRARY_WORDS = re.compile(r"k_neighbors|n_neighbors|sampling_strategy|random_state|np\.")
+LIBRARY_WORDS = re.compile(r"[kmn]_neighbors|sampling_strategy|random_state|np\.")
 
 
 @pytest.fixture(scope="module")
@@ -379,8 +386,8 @@ def test_main_in_process_returns_2_on_error(tmp_path, capsys):
     ("flag np.True_ and np.float64(0.5)", {}, "flag True and 0.5"),
     # a parameter the command has no flag for stays as it is
     ("use a larger n_neighbors", cli._registry.COMPARE_FLAGS, "use a larger n_neighbors"),
-    ("m_neighbors=3 and\n  sampling_strategy_ stay", cli._registry.RESAMPLE_FLAGS,
-     "m_neighbors=3 and sampling_strategy_ stay"),
+    ("shrinkage=3 and\n  sampling_strategy_ stay", cli._registry.RESAMPLE_FLAGS,
+     "shrinkage=3 and sampling_strategy_ stay"),
 ])
 def test_cli_message(message, flags, expected):
     assert cli._registry.cli_message(message, flags) == expected
@@ -412,6 +419,24 @@ def test_sampler_warnings_are_one_line_each(tmp_path, monkeypatch, quiet):
         "gpusmote: warning: found nothing to do for --k-neighbors 5; returning the input",
         "gpusmote: warning: a future change (RuntimeWarning)"]
     assert out.exists()
+
+
+def test_borderline_without_danger_says_so(error_dir, tmp_path):
+    """The library's warning (BorderlineSMOTE returning its input) through the CLI:
+    one line in the flags' words, exit status 0."""
+    proc = main_cli("resample", error_dir / "apart.csv", "--target", "label", "-o",
+                    tmp_path / "o.csv", "--method", "borderline-smote", "--m-neighbors", "8",
+                    "-q")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gpusmote: warning: BorderlineSMOTE")
+    assert "--m-neighbors 8" in lines[0] and not LIBRARY_WORDS.search(lines[0])
+
+
+def test_registry_m_neighbors():
+    assert cli.make_sampler("borderline2", m_neighbors=4).m_neighbors == 4
+    with pytest.raises(cli.CLIError, match="--m-neighbors is for the borderline methods"):
+        cli.make_sampler("adasyn", m_neighbors=4)
 
 
 # -- column roles: --index-col, --exclude, --categorical, id hints (item 7) -----

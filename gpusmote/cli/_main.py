@@ -180,7 +180,7 @@ def cmd_resample(args: argparse.Namespace) -> int:
         strategy = parse_sampling_strategy(args.sampling_strategy, y)
         sampler = make_sampler(args.method, sampling_strategy=strategy,
                                k_neighbors=args.k_neighbors, backend=args.backend,
-                               seed=args.seed)
+                               seed=args.seed, m_neighbors=args.m_neighbors)
         bar.set_description_str(f"resampling with {cls.__name__}")
         start = time.perf_counter()
         try:
@@ -445,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(binary targets), or class=count,... (default: auto)")
     p.add_argument("--k-neighbors", type=int, default=None, metavar="K",
                    help="neighbours per row (default: the method's own)")
+    p.add_argument("--m-neighbors", type=int, default=None, metavar="M",
+                   help="borderline methods: neighbours of the danger test (default: 10)")
     columns(p, categorical=True)
     common(p)
     p.set_defaults(func=cmd_resample)

@@ -85,7 +85,8 @@ def sampler_class(method: str) -> type:
 
 
 def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: int | None = None,
-                 backend: str = "auto", seed: int | None = None):
+                 backend: str = "auto", seed: int | None = None,
+                 m_neighbors: int | None = None):
     """Build the sampler for a method name with the options the command line knows.
 
     Options a sampler does not take are left out (a cleaner has no
@@ -105,6 +106,8 @@ def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: i
         Where the work runs.
     seed : int or None, default=None
         ``random_state`` for samplers that draw random numbers.
+    m_neighbors : int or None, default=None
+        BorderlineSMOTE's neighbour count for the danger test; None keeps its default.
 
     Returns
     -------
@@ -131,6 +134,11 @@ def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: i
                                              random_state=seed)
         else:
             raise CLIError(f"method {method!r} has no neighbours to set; drop --k-neighbors")
+    if m_neighbors is not None:
+        if "m_neighbors" not in accepted:
+            raise CLIError(f"--m-neighbors is for the borderline methods, not {method!r}; "
+                           "drop it")
+        params["m_neighbors"] = m_neighbors
     return cls(**params)
 
 
@@ -160,6 +168,7 @@ def need(module: str, command: str, extra: str = "cli"):
 # Sampler parameter -> the flag that sets it, per command. `resample` sets a
 # cleaner's or ADASYN's n_neighbors from --k-neighbors too (see make_sampler).
 RESAMPLE_FLAGS = {"k_neighbors": "--k-neighbors", "n_neighbors": "--k-neighbors",
+                  "m_neighbors": "--m-neighbors",
                   "sampling_strategy": "--sampling-strategy", "random_state": "--seed",
                   "backend": "--backend"}
 DEMO_FLAGS = {"sampling_strategy": "--sampling-strategy", "random_state": "--seed",
