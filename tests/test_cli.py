@@ -581,3 +581,16 @@ def test_version_and_help_do_not_import_the_library(flag):
                           env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "gpusmote" in proc.stdout
+
+
+def test_compare_leaves_index_and_excluded_columns_out(tmp_path):
+    src, js = tmp_path / "in.csv", tmp_path / "r.json"
+    _with_ids().to_csv(src)  # an 'Unnamed: 0' index column and account_id
+    proc = main_cli("compare", src, "--target", "label", "--folds", "2", "--ratios", "1",
+                    "--methods", "none", "--index-col", "Unnamed: 0", "--exclude",
+                    "account_id", "--json", js, "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(js.read_text())["n_features"] == 3
+    hinted = main_cli("compare", src, "--target", "label", "--folds", "2", "--ratios", "1",
+                      "--methods", "none")
+    assert "gpusmote: hint: columns 'Unnamed: 0', 'account_id' look like" in hinted.stderr
