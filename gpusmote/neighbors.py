@@ -15,6 +15,12 @@ How a search runs (the same code for both backends; only ``be.topk_*`` differs):
              still fail (true near-ties) get every reference inside the bound
              re-checked exactly.
 
+Small searches (at most ``_DIRECT_MAX_PAIRS`` query x reference pairs) take a
+direct path instead (``_direct``): float64 scores of every pair, a strip of
+queries at a time, on one thread; any k references bound each row's k-th
+distance, and every reference whose score reaches that bound is measured
+exactly. Exact by construction: no certification, no re-check, few launches.
+
 Memory: candidates are n_queries x m with m = k + a small margin; every
 temporary is a block sized from ``working_memory``. No n x n matrix is made.
 """
@@ -47,6 +53,26 @@ _EXACT_MAX_SQ = 2.0**22
 # Share of the variance along one direction above which query blocks are
 # sorted along it and centred on themselves (``_dominant_direction``).
 _DOMINANT_SHARE = 0.5
+# Searches of at most this many query x reference pairs take the direct path
+# (``_direct``): below it the blocked search's fixed costs (frame, threads,
+# float32 candidates, refine, certification) cost more than scoring every
+# pair in float64 on one thread (measured on abalone rows, 2 busy cores: 32 x
+# 4 174 pairs 2.4 ms direct vs 2.7 ms blocked, 100 x 100 0.37 vs 0.48 ms; at
+# 500 x 500 the blocked search wins, 2.5 vs 3.1 ms).
+_DIRECT_MAX_PAIRS = 1 << 17
+# The backends whose small searches take the direct path. It is written
+# against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
+# until a device run has measured where it pays (one block, few launches).
+_DIRECT_BACKENDS = frozenset({"numpy"})
+# On the CPU, searches in at most this many features (scikit-learn's own limit
+# for a k-d tree) whose candidates a k-d tree finds faster than brute force:
+# above _DIRECT_MAX_PAIRS, SciPy's cKDTree proposes candidates that are then
+# measured exactly and certified (``_tree``). The GPU searches by brute force.
+_TREE_MAX_FEATURES = 15
+# With at most this many neighbours the direct path finds its k bounding
+# references by k passes of argmax (one SIMD pass each; fewer launches than a
+# sort on a device); with more, by argpartition.
+_DIRECT_ARGMAX_MAX_K = 16
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
@@ -112,8 +138,12 @@ def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
     if verbose is None:
         verbose = verbose_default()
     with progress_bar(verbose, Q.shape[0], "neighbours") as bar:
-        d2, idx = _search(be, X, Q, int(k), self_search,
-                          budget_bytes(working_memory, be.free_bytes()), bar)
+        try:
+            d2, idx = _search(be, X, Q, int(k), self_search,
+                              budget_bytes(working_memory, be.free_bytes()), bar)
+        except _NotFinite:
+            _check_finite(be, X, "X")  # names the first NaN or infinity, if there is one
+            raise
     if not return_distance:
         return idx
     xp = be.xp
@@ -127,6 +157,11 @@ def _as_float_matrix(be, A, name: str, dtype=None):
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {A.shape}.")
     if A.shape[0] == 0 or A.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {A.shape}); pass at least one row and column.")
+    if A.dtype.kind == "c":
+        # casting would drop the imaginary part without a word (scikit-learn refuses too)
+        raise ValueError(
+            f"{name} is complex ({A.dtype}); the neighbour search needs real numbers. "
+            f"Pass {name}.real, or abs({name}), if that is what you mean.")
     if dtype is None:
         dtype = A.dtype if A.dtype in (xp.float32, xp.float64) else xp.float64
     return xp.ascontiguousarray(A, dtype=dtype)
@@ -170,6 +205,12 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     xp = be.xp
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
+    if n_q * n_ref <= _DIRECT_MAX_PAIRS and be.name in _DIRECT_BACKENDS:
+        _timing.count("query_rows", n_q)
+        _timing.count("direct_rows", n_q)
+        return _direct(be, X, Q, k, self_search, budget, bar)
+    if n_features <= _TREE_MAX_FEATURES and be.name == "numpy":
+        return _tree(be, X, Q, k, self_search, budget, bar)
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
 
@@ -191,6 +232,7 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
                 Qc, q_sq, q_exact = _scaled(be, Q, centre, inv_scale, budget, exact)
             exact = exact and q_exact
             if not bool(xp.isfinite(Qc).all()):
+                _check_finite(be, Q, "queries")
                 raise ValueError(
                     "some queries lie so far from X (relative to X's spread) that their "
                     "distances overflow float32 in the search; rescale the data, or query "
@@ -231,6 +273,166 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     return d2, idx
 
 
+def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None):
+    """Exact k nearest neighbours of a small search, every pair scored in float64.
+
+    For a strip of queries at a time (one strip when it fits the budget, in
+    cache-sized strips on a CPU): the scores ``q.r - |r|^2/2`` of every
+    reference on data centred on a median, any k references with high scores
+    (their exact distances bound the k-th nearest from above), then every
+    reference whose score reaches that bound less the rounding bound of the
+    expanded form is measured exactly and the k nearest kept, ordered by
+    (distance, index). A true neighbour's score cannot fall below the bound,
+    so the answer is exact without a certification pass; ties at the k-th
+    distance are all measured, and the lower index wins. Runs on one thread:
+    at these sizes threads cost more than they save. ``own``, for queries that
+    are rows of X (a re-check of some rows of a self-search), gives each
+    query's own row in X, which is left out.
+    """
+    xp = be.xp
+    n_ref, n_features = X.shape
+    n_q = Q.shape[0]
+    eps = float(np.finfo(np.float64).eps)
+    with _timing.phase("neighbours_prepare", be):
+        centre = _statistics(be, X)[0]
+        # -|r|^2/2 as one more reference column and 1 as one more query column:
+        # the GEMM then yields the scores (one pass over the strip less)
+        Xc = xp.empty((n_ref, n_features + 1), dtype=xp.float64)
+        Xc[:, :-1] = X
+        Xc[:, :-1] -= centre
+        x_sq = xp.einsum("ij,ij->i", Xc[:, :-1], Xc[:, :-1])
+        Xc[:, -1] = -0.5 * x_sq
+        if self_search:
+            Qc, q_sq = xp.concatenate([Xc[:, :-1], xp.ones((n_q, 1))], axis=1), x_sq
+        else:
+            Qc = xp.ones((n_q, n_features + 1), dtype=xp.float64)
+            with np.errstate(over="ignore", invalid="ignore"):  # reported below
+                Qc[:, :-1] = Q
+                Qc[:, :-1] -= centre
+                q_sq = xp.einsum("ij,ij->i", Qc[:, :-1], Qc[:, :-1])
+            if not bool(xp.isfinite(q_sq).all()):
+                _check_finite(be, Q, "queries")
+                raise ValueError(
+                    "some queries lie so far from X that their squared distances overflow "
+                    "float64; rescale the data, or query with rows on the scale of X.")
+    d2_out = xp.empty((n_q, k), dtype=xp.float64)
+    idx_out = xp.empty((n_q, k), dtype=xp.int64)
+    # a strip's scores, its hit mask and a copy of the k bounding columns
+    rows = rows_per_block(n_ref * 8 * 2, min(budget, be.refine_bytes * 2), n_q)
+    with _timing.phase("neighbours", be), be.serial():
+        for q0 in block_starts(n_q, rows):
+            q1 = min(q0 + rows, n_q)
+            S = Qc[q0:q1] @ Xc.T
+            local = xp.arange(q1 - q0)
+            if self_search:
+                S[local, local + q0] = -xp.inf
+            elif own is not None:
+                S[local, own[q0:q1]] = -xp.inf
+            some = _some_high(be, S, k)
+            d2_some = _exact_d2(xp, X, Q, local + q0, some)
+            t_k, err = _kth_and_margin(xp, d2_some.max(axis=1), q_sq[q0:q1], 1.0, eps,
+                                       n_features)
+            r, c = xp.nonzero(S >= -(t_k + 2 * err)[:, None])
+            d2_out[q0:q1], idx_out[q0:q1] = _k_nearest_pairs(be, X, Q, local + q0, r, c,
+                                                             k, budget)
+            if bar is not None:
+                bar.update(q1 - q0)
+    return d2_out, idx_out
+
+
+def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
+    """Exact k nearest neighbours on the CPU from a k-d tree's candidates.
+
+    SciPy's cKDTree proposes the ``m = k + margin`` nearest of each query by
+    its own float64 distances; they are measured exactly and ordered by
+    (distance, index). A row is certified when its k-th exact distance lies
+    below the tree's m-th distance (a lower bound for every reference it did
+    not return) by more than the rounding of either sum of squares; the rows
+    left (ties at the k-th distance: grids, counts) are searched directly.
+    """
+    from scipy.spatial import cKDTree
+
+    n_ref, n_features = X.shape
+    n_q = Q.shape[0]
+    n_avail = n_ref - (1 if self_search else 0)
+    m = min(n_avail, k + max(2, min(k, 8)))
+    with _timing.phase("neighbours_prepare", be):
+        _statistics(be, X)  # refuses non-finite and overflowing values
+        if not self_search and not bool(np.isfinite(Q).all()):
+            _check_finite(be, Q, "queries")
+        tree = cKDTree(X, copy_data=False)
+    with _timing.phase("neighbours", be):
+        width = m + (1 if self_search else 0)
+        dist, cand = tree.query(Q, [*range(1, width + 1)])
+        bound = dist[:, -1]                       # every reference not returned is this far
+        if self_search:
+            # drop each row itself, or the last one where more than m rows tie at 0
+            is_self = cand == np.arange(n_q)[:, None]
+            drop = np.where(is_self.any(axis=1), np.argmax(is_self, axis=1), m)
+            keep = np.arange(width)[None, :] != drop[:, None]
+            cand = cand[keep].reshape(n_q, m)
+    with _timing.phase("neighbours_refine", be):
+        d2, idx = _refine(be, X, Q, cand, k, budget)
+        if m == n_avail:
+            doubtful = np.zeros(0, dtype=np.int64)
+        else:
+            # each sum of d squares is within d * eps of the true one (relative):
+            # a generous margin for both, and for the tree's square root
+            slack = 4 * (n_features + 4) * float(np.finfo(np.float64).eps)
+            doubtful = np.flatnonzero(~(d2[:, k - 1] * (1 + slack) < bound**2 * (1 - slack)))
+    _timing.count("query_rows", n_q)
+    _timing.count("tree_rows", n_q)
+    if doubtful.size:
+        _timing.count("doubtful_rows", doubtful.size)
+        with _timing.phase("neighbours_recheck", be):
+            d2[doubtful], idx[doubtful] = _direct(
+                be, X, Q[doubtful], k, False, budget, own=doubtful if self_search else None)
+    if bar is not None:
+        bar.update(n_q)
+    return d2, idx
+
+
+def _some_high(be, S, k: int):
+    """Indices of k columns per row whose scores are among the highest (ties in
+    any order): k passes of argmax for small k, argpartition otherwise.
+    ``S`` is left as it was."""
+    xp = be.xp
+    if k > _DIRECT_ARGMAX_MAX_K:
+        return xp.argpartition(S, S.shape[1] - k, axis=1)[:, -k:]
+    rows = xp.arange(S.shape[0])
+    picked = xp.empty((S.shape[0], k), dtype=xp.int64)
+    saved = xp.empty((S.shape[0], k), dtype=S.dtype)
+    for j in range(k):
+        col = xp.argmax(S, axis=1)
+        picked[:, j] = col
+        saved[:, j] = S[rows, col]
+        S[rows, col] = -xp.inf
+    for j in range(k):
+        S[rows, picked[:, j]] = saved[:, j]
+    return picked
+
+
+def _k_nearest_pairs(be, X, Q, q_rows, r, c, k: int, budget: int):
+    """From pairs (local query row ``r``, reference ``c``), every row's k nearest
+    by exact distance, ties to the lower index: (d2, idx) of shape (rows, k).
+    Every row must have at least k pairs."""
+    xp = be.xp
+    n_rows = q_rows.shape[0]
+    d2 = xp.empty(r.shape[0], dtype=xp.float64)
+    pairs = rows_per_block(X.shape[1] * 8 * 2 * 2, budget, max(r.shape[0], 1))
+    for p0 in block_starts(r.shape[0], pairs):
+        p1 = min(p0 + pairs, r.shape[0])
+        diff = X[c[p0:p1]].astype(xp.float64) - Q[q_rows[r[p0:p1]]].astype(xp.float64)
+        d2[p0:p1] = xp.einsum("ij,ij->i", diff, diff)
+    # group by row, then (distance, index) inside a row; keep the first k
+    order = xp.lexsort(xp.stack([c.astype(xp.float64), d2, r.astype(xp.float64)]))
+    r_sorted = r[order]
+    first = xp.searchsorted(r_sorted, xp.arange(n_rows))
+    rank = xp.arange(r_sorted.size) - first[r_sorted]
+    keep = order[rank < k]
+    return d2[keep].reshape(n_rows, k), c[keep].reshape(n_rows, k)
+
+
 def _frame(be, X):
     """Centre, inverse scale, whether the search may be exact, and the dominant
     direction of the data if it has one (``_dominant_direction``).
@@ -243,11 +445,29 @@ def _frame(be, X):
     over integers stays exact (``_scaled`` then checks every row).
     """
     xp = be.xp
+    centre_dev, centre, top, bottom, integral, spread, sample = _statistics(be, X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded = np.rint(centre)
+        if (float(np.maximum(top - rounded, rounded - bottom).max()) <= _EXACT_MAX_ABS
+                and bool(integral.all())):
+            return xp.rint(centre_dev), 1.0, True, None
+    direction = _dominant_direction(be, sample - centre_dev)
+    return centre_dev, (1.0 / spread if spread > 0 else 1.0), False, direction
+
+
+def _statistics(be, X):
+    """The centre of a search (device and host copies), the columns' max and min,
+    which sampled columns hold integers, the spread, and the sample; refuses
+    non-finite values and values whose squares would overflow float64.
+
+    The centre is the per-column median of (at most) ``_CENTRE_SAMPLE``
+    evenly spaced rows. Every statistic comes down in one download (one sync
+    on a device, where a sync per scalar costs more than this computation).
+    """
+    xp = be.xp
     step = max(1, X.shape[0] // _CENTRE_SAMPLE)
     sample = X[::step]
     centre_dev = xp.median(sample, axis=0).astype(xp.float64)
-    # every statistic the decisions below need, in one download (one sync on a
-    # device, where a sync per scalar costs more than this whole computation)
     stats = be.to_numpy(xp.stack([
         centre_dev,
         X.max(axis=0).astype(xp.float64),
@@ -258,16 +478,38 @@ def _frame(be, X):
         spread = float(np.maximum(top - centre, centre - bottom).max())
         magnitude = max(spread, float(np.abs(centre).max()))
         if not magnitude < _MAX_MAGNITUDE:  # also catches inf and nan
-            raise ValueError(
+            # (X may be the distinct rows of the caller's X: ``kneighbors``
+            # names the cell in the caller's rows)
+            raise (ValueError if np.isfinite(magnitude) else _NotFinite)(
                 f"X has values of magnitude about {magnitude:.3g}: squared distances "
                 "would overflow float64. Rescale the features first, for example with "
                 "sklearn.preprocessing.StandardScaler.")
-        rounded = np.rint(centre)
-        if (float(np.maximum(top - rounded, rounded - bottom).max()) <= _EXACT_MAX_ABS
-                and bool(integral.all())):
-            return xp.rint(centre_dev), 1.0, True, None
-    direction = _dominant_direction(be, sample - centre_dev)
-    return centre_dev, (1.0 / spread if spread > 0 else 1.0), False, direction
+    return centre_dev, centre, top, bottom, integral, spread, sample
+
+
+class _NotFinite(ValueError):
+    """A statistic of X came out inf or NaN: X may hold non-finite values."""
+
+
+def _check_finite(be, A, name: str) -> None:
+    """Raise, naming the first cell, when ``A`` holds NaN or infinity (run only
+    once a statistic has come out non-finite: a pass over A costs time)."""
+    xp = be.xp
+    bad = be.to_numpy(xp.argwhere(~xp.isfinite(A))[:1])
+    if bad.shape[0] == 0:
+        return
+    row, col = (int(v) for v in bad[0])
+    value = float(be.to_numpy(A[row, col]))
+    n_bad = int(be.to_numpy((~xp.isfinite(A)).sum()))
+    what = "NaN" if np.isnan(value) else "infinity"
+    more = f" (and {n_bad - 1} more non-finite value{'s' if n_bad > 2 else ''})" if n_bad > 1 else ""
+    fix = ("impute or drop the missing values first, for example with "
+           "sklearn.impute.SimpleImputer" if what == "NaN"
+           else "replace or drop the infinite values first")
+    verb = "contain" if name == "queries" else "contains"
+    raise ValueError(
+        f"{name} {verb} {what} at row {row}, column {col}{more}; the neighbour search "
+        f"needs finite values: {fix}.")
 
 
 # Widest data whose sample covariance goes to the host for the power iteration
@@ -575,8 +817,6 @@ def _exhaustive(be, X, Q, Xc, Qc, half_sq, q_rows, limit, k: int, self_search: b
     # that even then its hits (row, column, distance: 24 bytes each) fit.
     # two chunks may be in flight at once (threads on the CPU)
     chunk = max(1, min(rows_blk, budget // (n_ref * 24 * 2)))
-    # exact distances of the hits, a bounded number of them at a time
-    pairs = rows_per_block(n_features * 8 * 2 * 2, budget, max(n_ref, 1))
     d2_out = xp.empty((n_rows, k), dtype=xp.float64)
     idx_out = xp.empty((n_rows, k), dtype=xp.int64)
 
@@ -597,19 +837,7 @@ def _exhaustive(be, X, Q, Xc, Qc, half_sq, q_rows, limit, k: int, self_search: b
             hit_rows.append(r)
             hit_cols.append(c + c0)
         r, c = xp.concatenate(hit_rows), xp.concatenate(hit_cols)
-        d2 = xp.empty(r.shape[0], dtype=xp.float64)
-        for p0 in block_starts(r.shape[0], pairs):
-            p1 = min(p0 + pairs, r.shape[0])
-            diff = X[c[p0:p1]].astype(xp.float64) - Q[rows[r[p0:p1]]].astype(xp.float64)
-            d2[p0:p1] = xp.einsum("ij,ij->i", diff, diff)
-        # group by row, then (distance, index) inside a row; keep the first k
-        order = xp.lexsort(xp.stack([c.astype(xp.float64), d2, r.astype(xp.float64)]))
-        r_sorted = r[order]
-        first = xp.searchsorted(r_sorted, xp.arange(r1 - r0))
-        rank = xp.arange(r_sorted.size) - first[r_sorted]
-        keep = order[rank < k]
-        d2_out[r0:r1] = d2[keep].reshape(r1 - r0, k)
-        idx_out[r0:r1] = c[keep].reshape(r1 - r0, k)
+        d2_out[r0:r1], idx_out[r0:r1] = _k_nearest_pairs(be, X, Q, rows, r, c, k, budget)
 
     be.map_blocks(solve_chunk, block_starts(n_rows, chunk))
     return d2_out, idx_out

@@ -4,14 +4,43 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
+import gpusmote.neighbors as nb
+from gpusmote import _timing
 from gpusmote.neighbors import kneighbors
 from tests._helpers import brute_knn, to_numpy
+
+# Each search path, forced whatever the size: the blocked search (float32
+# candidates, certification, re-check), the direct path of small searches,
+# and the k-d tree of the CPU for few features (the GPU has no tree: there
+# "tree" runs the blocked search).
+PATHS = {"blocked": {"_DIRECT_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 0},
+         "direct": {"_DIRECT_MAX_PAIRS": 1 << 62, "_TREE_MAX_FEATURES": 0,
+                    "_DIRECT_BACKENDS": frozenset({"numpy", "cupy"})},
+         "tree": {"_DIRECT_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30}}
+
+
+def force_path(monkeypatch, path: str) -> None:
+    for name, value in PATHS[path].items():
+        monkeypatch.setattr(nb, name, value)
+
+
+@pytest.fixture(params=list(PATHS))
+def search_path(request, monkeypatch) -> str:
+    force_path(monkeypatch, request.param)
+    return request.param
+
+
+@pytest.fixture
+def blocked(monkeypatch) -> None:
+    """Tests of the blocked search's own defences run it on small data too."""
+    force_path(monkeypatch, "blocked")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, d, k", [(300, 5, 5), (257, 30, 10), (400, 1, 3), (120, 500, 7)])
 @pytest.mark.parametrize("working_memory", [None, 0.002])  # tiny cap: many blocks, merges
-def test_matches_sklearn_on_random_data(backend, xp, dtype, n, d, k, working_memory):
+def test_matches_sklearn_on_random_data(backend, xp, dtype, n, d, k, working_memory,
+                                        search_path):
     rng = np.random.default_rng(n + d)
     X = rng.standard_normal((n, d)).astype(dtype)
     dist, idx = kneighbors(xp.asarray(X), k, backend=backend, working_memory=working_memory)
@@ -23,7 +52,7 @@ def test_matches_sklearn_on_random_data(backend, xp, dtype, n, d, k, working_mem
     assert to_numpy(idx).dtype == np.int64
 
 
-def test_queries_against_other_rows(backend, xp):
+def test_queries_against_other_rows(backend, xp, search_path):
     rng = np.random.default_rng(1)
     X = rng.standard_normal((500, 8))
     Q = rng.standard_normal((77, 8))
@@ -41,7 +70,7 @@ def test_queries_that_are_rows_of_X_keep_themselves(backend, xp):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_duplicates_and_ties_go_to_the_lower_index(backend, xp, dtype):
+def test_duplicates_and_ties_go_to_the_lower_index(backend, xp, dtype, search_path):
     # many exact duplicates and equidistant points: only the lower index rule decides
     base = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
     X = np.repeat(base, 7, axis=0)
@@ -53,14 +82,14 @@ def test_duplicates_and_ties_go_to_the_lower_index(backend, xp, dtype):
     np.testing.assert_allclose(to_numpy(dist) ** 2, ref_d2, atol=1e-6)
 
 
-def test_integer_grid_ties(backend, xp):
+def test_integer_grid_ties(backend, xp, search_path):
     g = np.stack(np.meshgrid(np.arange(12), np.arange(12)), -1).reshape(-1, 2).astype(float)
     _, idx = kneighbors(xp.asarray(g), 8, backend=backend, working_memory=0.001)
     np.testing.assert_array_equal(to_numpy(idx), brute_knn(g, 8)[1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_large_offset_does_not_cancel(backend, xp, dtype):
+def test_large_offset_does_not_cancel(backend, xp, dtype, search_path):
     # 1e6 + small noise: the expanded form |q|^2 + |r|^2 - 2 q.r loses every digit
     # without centring; the neighbour sets must still be exact
     rng = np.random.default_rng(4)
@@ -69,7 +98,7 @@ def test_large_offset_does_not_cancel(backend, xp, dtype):
     np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 5)[1])
 
 
-def test_tiny_clusters_far_from_origin(backend, xp):
+def test_tiny_clusters_far_from_origin(backend, xp, search_path):
     # each cluster is far tighter than its distance to the origin and to the others
     rng = np.random.default_rng(5)
     centres = rng.uniform(-1e4, 1e4, size=(20, 6))
@@ -79,7 +108,7 @@ def test_tiny_clusters_far_from_origin(backend, xp):
     np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 4)[1])
 
 
-def test_k_equal_to_all_other_rows(backend, xp):
+def test_k_equal_to_all_other_rows(backend, xp, search_path):
     X = np.random.default_rng(6).standard_normal((9, 2))
     _, idx = kneighbors(xp.asarray(X), 8, backend=backend)
     np.testing.assert_array_equal(to_numpy(idx), brute_knn(X, 8)[1])
@@ -115,7 +144,7 @@ def test_bad_shapes(X, queries, match):
         kneighbors(X, 1, queries=queries, backend="numpy")
 
 
-def test_never_builds_an_n_by_n_matrix(monkeypatch):
+def test_never_builds_an_n_by_n_matrix(monkeypatch, blocked):
     # every GEMM block must stay within the working-memory cap
     import gpusmote.backends._numpy as numpy_backend
 
@@ -136,28 +165,63 @@ def test_never_builds_an_n_by_n_matrix(monkeypatch):
 @pytest.mark.parametrize("X, queries, match", [
     (np.full((20, 2), 1e200) * np.arange(20)[:, None], None, r"magnitude.*StandardScaler"),
     (np.full((20, 2), 1e308) * np.sign(np.arange(20) - 9.5)[:, None], None, r"overflow float64"),
-    (np.random.default_rng(0).normal(size=(50, 2)) * 1e-10, np.array([[1e35, 0.0]]),
-     r"queries lie so far"),
 ])
-def test_values_too_large_to_square_get_a_clear_error(X, queries, match):
+def test_values_too_large_to_square_get_a_clear_error(X, queries, match, search_path):
     with pytest.raises(ValueError, match=match):
         kneighbors(X, 3, queries=queries, backend="numpy")
 
 
-def test_one_outlier_does_not_send_every_row_to_the_exhaustive_check(monkeypatch):
-    # the rounding bound is per row: far rows cannot compete, whatever their norm
-    import gpusmote.neighbors as nb
+FAR = (np.random.default_rng(0).normal(size=(50, 2)) * 1e-10, np.array([[1e35, 0.0]]))
 
-    seen = []
-    original = nb._exhaustive
-    monkeypatch.setattr(nb, "_exhaustive",
-                        lambda *a, **kw: seen.append(len(a[6])) or original(*a, **kw))
-    rng = np.random.default_rng(10)
-    X = rng.normal(size=(2000, 10)).astype(np.float32)
-    X[0] = 1e4
-    _, idx = kneighbors(X, 5, backend="numpy")
-    np.testing.assert_array_equal(idx, brute_knn(X, 5)[1])
-    assert sum(seen) <= 20
+
+def test_queries_too_far_for_float32_get_a_clear_error(blocked):
+    with pytest.raises(ValueError, match="queries lie so far"):
+        kneighbors(FAR[0], 3, queries=FAR[1], backend="numpy")
+
+
+@pytest.mark.parametrize("path", ["direct", "tree"])
+def test_queries_far_from_X_are_answered_exactly_in_float64(monkeypatch, path):
+    # the blocked search's float32 overflows there; the float64 paths do not
+    force_path(monkeypatch, path)
+    idx = kneighbors(FAR[0], 3, queries=FAR[1], backend="numpy")[1]
+    np.testing.assert_array_equal(idx, brute_knn(FAR[0], 3, FAR[1])[1])
+
+
+# -- issue 13 item 18: non-finite and complex input named for what it is --------
+def _with(X, row, col, value):
+    X = X.copy()
+    X[row, col] = value
+    return X
+
+
+_FINITE = np.random.default_rng(11).normal(size=(40, 3))
+
+
+@pytest.mark.parametrize("X, queries, match", [
+    (_with(_FINITE, 7, 2, np.inf), None, r"X contains infinity at row 7, column 2; "),
+    (_with(_FINITE, 7, 2, -np.inf), None, r"X contains infinity at row 7, column 2"),
+    (_with(_with(_FINITE, 3, 1, np.nan), 9, 0, np.inf), None,
+     r"X contains NaN at row 3, column 1 \(and 1 more non-finite value\).*SimpleImputer"),
+    (_FINITE, _with(_FINITE[:5], 4, 0, np.nan), r"queries contain NaN at row 4, column 0"),
+    (_FINITE, _with(_FINITE[:5], 2, 1, np.inf), r"queries contain infinity at row 2, column 1"),
+    (_FINITE + 1j, None, r"X is complex \(complex128\).*real numbers"),
+    (_FINITE, _FINITE[:5] * (1 + 1j), r"queries is complex"),
+])
+def test_non_finite_and_complex_input_is_named(backend, xp, X, queries, match, search_path):
+    if backend == "cupy" and np.iscomplexobj(X if queries is None else queries):
+        pytest.skip("the device stand-in holds real numbers only")
+    with pytest.raises(ValueError, match=match):
+        kneighbors(xp.asarray(X), 3, queries=None if queries is None else xp.asarray(queries),
+                   backend=backend)
+
+
+def test_infinity_in_a_repeated_row_is_named_by_its_own_index():
+    # duplicates are collapsed before the search: the message must still name
+    # the caller's row, not the row of the distinct copy
+    X = np.vstack([_FINITE[:5], _FINITE[:5], _FINITE[5:]])
+    X[[2, 7]] = np.inf
+    with pytest.raises(ValueError, match="row 2, column 0"):
+        kneighbors(X, 3, backend="numpy")
 
 
 # -- the hard inputs of fraud data: heavy tails, duplicates, ties -------------
@@ -196,7 +260,7 @@ HARD = ["rows_scaled_1e6", "one_value_1e7", "column_1e9", "one_row_repeated",
 
 @pytest.mark.parametrize("name", HARD)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_hard_inputs_match_brute_force_exactly(backend, xp, name, dtype):
+def test_hard_inputs_match_brute_force_exactly(backend, xp, name, dtype, search_path):
     X = _hard(name, 400).astype(dtype)
     Q = _hard(name, 90, seed=1).astype(dtype)
     for queries, wm in [(None, None), (None, 0.002), (Q, 0.002)]:
@@ -216,7 +280,7 @@ def _fallback_counts(X, k=5, queries=None, backend="numpy"):
     return phases.counts
 
 
-def test_integers_are_searched_exactly_without_a_recheck():
+def test_integers_are_searched_exactly_without_a_recheck(blocked):
     # binary and one-hot data tie everywhere; on integers the search is exact
     X = _hard("binary", 3000, d=30)
     counts = _fallback_counts(X)
@@ -224,7 +288,7 @@ def test_integers_are_searched_exactly_without_a_recheck():
     assert counts["doubtful_rows"] == 0
 
 
-def test_duplicates_are_searched_once():
+def test_duplicates_are_searched_once(blocked):
     X = _hard("rows_repeated", 3000)
     counts = _fallback_counts(X)
     assert counts["duplicate_rows"] == len(X) - len(np.unique(X, axis=0))
@@ -232,13 +296,13 @@ def test_duplicates_are_searched_once():
     assert counts["exhaustive_rows"] == 0
 
 
-def test_a_few_extreme_rows_leave_the_others_certified():
+def test_a_few_extreme_rows_leave_the_others_certified(blocked):
     # the centre is a median: 0.5 % of rows at 1e6 do not move it
     counts = _fallback_counts(_hard("rows_scaled_1e6", 4000, d=30))
     assert counts["doubtful_rows"] <= 40
 
 
-def test_a_dominant_column_is_searched_in_self_centred_blocks():
+def test_a_dominant_column_is_searched_in_self_centred_blocks(blocked):
     # a 1e9 column next to 1e-3 ones: around one global centre float32 cannot
     # rank neighbours 1e5 apart; sorted along that column, blocks centred on
     # themselves can
@@ -246,7 +310,7 @@ def test_a_dominant_column_is_searched_in_self_centred_blocks():
     assert counts["doubtful_rows"] <= 30
 
 
-def test_cancellation_is_settled_in_float64_not_exhaustively(monkeypatch):
+def test_cancellation_is_settled_in_float64_not_exhaustively(monkeypatch, blocked):
     # without the self-centred blocks nearly every row is doubtful, and the
     # float64 pass, not the exhaustive one, must settle them
     import gpusmote.neighbors as nb
@@ -262,7 +326,7 @@ def test_cancellation_is_settled_in_float64_not_exhaustively(monkeypatch):
 
 
 @pytest.mark.parametrize("self_search", [True, False])
-def test_tied_duplicate_groups_interleave_by_index(backend, xp, self_search):
+def test_tied_duplicate_groups_interleave_by_index(backend, xp, self_search, search_path):
     # four groups of copies on the unit circle, their members' indices
     # interleaved: around the origin every group ties, so the answer takes
     # the lowest indices across groups, not whole groups in turn
@@ -308,3 +372,100 @@ def test_dominant_direction_found_where_it_dominates_and_only_there(backend, xp,
     assert abs(abs(v[2]) - 1) < 1e-6 and np.abs(np.delete(v, 2)).max() < 1e-3
     assert nb._dominant_direction(be, xp.asarray(rng.standard_normal((800, 6)))) is None
     assert nb._dominant_direction(be, xp.zeros((50, 6))) is None
+
+
+# -- which path runs: the rule, and agreement of the paths ------------------------
+def _counts(X, k, queries=None, backend="numpy", xp=np):
+    with _timing.record() as phases:
+        kneighbors(xp.asarray(X), k, queries=None if queries is None else xp.asarray(queries),
+                   backend=backend)
+    return phases.counts
+
+
+def test_each_search_takes_the_path_its_size_and_width_call_for(backend, xp, monkeypatch):
+    # (on a GPU the direct path is off until measured there: switched on here)
+    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy", "cupy"}))
+    rng = np.random.default_rng(12)
+    small = rng.normal(size=(300, 20))                  # 90 000 pairs: direct
+    counts = _counts(small, 4, backend=backend, xp=xp)
+    assert counts["direct_rows"] == 300 and counts["tree_rows"] == 0
+    narrow = rng.normal(size=(1000, 8))                 # 10^6 pairs in 8 features
+    counts = _counts(narrow, 4, backend=backend, xp=xp)
+    assert counts["direct_rows"] == 0
+    assert counts["tree_rows"] == (1000 if backend == "numpy" else 0)  # no tree on a GPU
+    wide = rng.normal(size=(1000, 20))                  # 10^6 pairs in 20 features: blocked
+    counts = _counts(wide, 4, backend=backend, xp=xp)
+    assert counts["direct_rows"] == counts["tree_rows"] == 0
+    assert counts["query_rows"] == 1000
+    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy"}))
+    assert _counts(small, 4, backend=backend, xp=xp)["direct_rows"] == (
+        300 if backend == "numpy" else 0)
+    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy", "cupy"}))
+    # the rule's edge: at most _DIRECT_MAX_PAIRS query x reference pairs go direct
+    queries = rng.normal(size=(7, 20))
+    monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 7 * 1000)
+    assert _counts(wide, 4, queries, backend, xp)["direct_rows"] == 7
+    monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 7 * 1000 - 1)
+    assert _counts(wide, 4, queries, backend, xp)["direct_rows"] == 0
+
+
+@pytest.mark.parametrize("name", HARD + ["grid"])
+@pytest.mark.parametrize("queries", [False, True])
+def test_the_paths_agree_exactly_on_hard_inputs(monkeypatch, name, queries):
+    # duplicates, ties, outliers, cancellation: the same indices and the same
+    # float64 distances from every path
+    def data(n, seed):
+        if name == "grid":  # every distance a square root of an integer: ties everywhere
+            return np.random.default_rng(seed).integers(0, 4, size=(n, 3)).astype(float)
+        return _hard(name, n, seed=seed)
+
+    X, Q = data(600, 0), (data(80, 1) if queries else None)
+    answers = {}
+    for path in PATHS:
+        force_path(monkeypatch, path)
+        answers[path] = kneighbors(X, 6, queries=Q, backend="numpy", working_memory=0.01)
+    for path in ("direct", "tree"):
+        np.testing.assert_array_equal(answers[path][1], answers["blocked"][1])
+        np.testing.assert_array_equal(answers[path][0], answers["blocked"][0])
+    np.testing.assert_array_equal(answers["direct"][1], brute_knn(X, 6, Q)[1])
+
+
+def test_tree_rows_tied_at_the_kth_distance_are_searched_again(monkeypatch):
+    # on a grid the tree's m candidates often end inside a tie: those rows must
+    # be re-searched (and come out exact), the others certified
+    force_path(monkeypatch, "tree")
+    # (a 3-D grid: an inner point has 6 neighbours at distance 1, more than the
+    # k + 2 candidates of k = 2; corner points have 3, and are certified)
+    g = np.stack(np.meshgrid(*[np.arange(7)] * 3), -1).reshape(-1, 3).astype(float)
+    counts = _counts(g, 2)
+    assert 0 < counts["doubtful_rows"] < len(g)
+    np.testing.assert_array_equal(kneighbors(g, 2, backend="numpy")[1], brute_knn(g, 2)[1])
+
+
+def test_direct_path_strips_stay_within_the_working_memory(monkeypatch):
+    # the direct path scores a strip of queries at a time, never all pairs at once
+    force_path(monkeypatch, "direct")
+    seen = []
+    original = nb._some_high
+    monkeypatch.setattr(nb, "_some_high", lambda be, S, k: seen.append(S.shape) or
+                        original(be, S, k))
+    X = np.random.default_rng(13).normal(size=(2000, 5))
+    idx = kneighbors(X, 3, backend="numpy", working_memory=0.25)[1]
+    assert max(r * c for r, c in seen) * 8 <= 0.25 * 2**20
+    np.testing.assert_array_equal(idx[::50], brute_knn(X, 4, X[::50])[1][:, 1:])
+
+
+def test_one_outlier_does_not_send_every_row_to_the_exhaustive_check(monkeypatch, blocked):
+    # the rounding bound is per row: far rows cannot compete, whatever their norm
+    import gpusmote.neighbors as nb
+
+    seen = []
+    original = nb._exhaustive
+    monkeypatch.setattr(nb, "_exhaustive",
+                        lambda *a, **kw: seen.append(len(a[6])) or original(*a, **kw))
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(2000, 10)).astype(np.float32)
+    X[0] = 1e4
+    _, idx = kneighbors(X, 5, backend="numpy")
+    np.testing.assert_array_equal(idx, brute_knn(X, 5)[1])
+    assert sum(seen) <= 20

@@ -17,6 +17,8 @@ Nothing here runs without a CUDA device, hence the coverage pragmas.
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -273,6 +275,11 @@ class CupyBackend:  # pragma: no cover - needs a GPU
             cols = max(_MIN_BLOCK_COLS, cols // 2)
             rows = rows_for(cols)
         return rows, cols
+
+    @staticmethod
+    def serial():
+        """Nothing to limit on a device (``NumpyBackend.serial``'s twin)."""
+        return contextlib.nullcontext()
 
     @staticmethod
     def map_blocks(fn: Callable, items: Iterable) -> list:

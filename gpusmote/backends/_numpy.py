@@ -141,6 +141,12 @@ class NumpyBackend:
         with _blas_controller().limit(limits=1, user_api="blas"):
             return list(_pool().map(fn, items))
 
+    @staticmethod
+    def serial():
+        """A context in which BLAS runs on one thread (small work: waking the
+        BLAS threads costs more than the work, worse on a busy machine)."""
+        return _blas_controller().limit(limits=1, user_api="blas")
+
     # -- top-k selection ---------------------------------------------------
     @staticmethod
     def topk_init(n_rows: int, m: int, dtype) -> TopK:
