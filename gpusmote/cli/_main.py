@@ -1,9 +1,12 @@
 """The ``gpusmote`` command line: ``resample``, ``demo``, ``compare`` and ``bench``.
 
-A thin layer over the public API. pandas, matplotlib and tqdm (the ``cli``
-extra) are imported inside the subcommands, so ``gpusmote --help`` works on a
-bare install. Results go to stdout, progress to stderr, and every expected
-failure ends in one line, ``gpusmote: error: ...``, with exit status 2.
+A thin layer over the public API. The library, pandas, matplotlib and tqdm
+(the ``cli`` extra) are imported inside the subcommands, so ``gpusmote --help``
+and ``--version`` answer at once, on a bare install too. Results go to stdout,
+progress and hints to stderr; every expected failure ends in one line,
+``gpusmote: error: ...``, with exit status 2, and every warning raised while a
+command runs is one line, ``gpusmote: warning: ...``. Both speak of the
+command's flags, not of the samplers' parameters (``cli_message``).
 """
 
 from __future__ import annotations
@@ -281,6 +284,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if path and args.input and same_file(path, args.input):
             raise CLIError(f"output path {path!r} is the input file; choose another")
 
+    if args.csv:
+        need("pandas", "compare")
+    if args.plot:
+        need("matplotlib", "compare")
     if args.demo:
         X, y = _compare.demo_data(seed=args.seed)
         source = f"built-in demo data ({len(y)} rows)"
@@ -325,7 +332,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _compare.to_frame(result).to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
     if args.plot:
-        need("matplotlib", "compare", extra="cli")
         from . import _plots
 
         _plots.plot_compare(result, args.plot)
