@@ -91,7 +91,7 @@ def test_a_class_without_danger_rows_gets_no_new_rows_as_in_imblearn():
     y = np.array([0] * 100 + [1] * 20)
     ours = BorderlineSMOTE(random_state=0)
     with pytest.warns(UserWarning, match="no minority row in danger"):  # see below
-        X_res, y_res = ours.fit_resample(X, y)
+        _X_res, y_res = ours.fit_resample(X, y)
     _, y_imb = ImbBorderlineSMOTE(random_state=0).fit_resample(X, y)
     assert ours.in_danger_indices == {}
     assert len(y_res) == len(y_imb) == len(y)
@@ -138,7 +138,7 @@ def test_no_row_in_danger_warns_and_returns_the_input(backend, xp):
                       r"m_neighbors=10 nearest rows in other classes\), so it made no new rows "
                       r"and returned the input unchanged.*use SMOTE for this data, or try "
                       r"another m_neighbors"):
-        X_res, y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
+        X_res, _y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
     np.testing.assert_array_equal(to_numpy(X_res), X)
     assert sampler.in_danger_indices == {}
 

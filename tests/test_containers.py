@@ -6,8 +6,18 @@ import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 
-from gpusmote import (ADASYN, SMOTE, SMOTEENN, SMOTEN, SMOTENC, BorderlineSMOTE,
-                      EditedNearestNeighbours, RandomOverSampler, SMOTETomek, TomekLinks)
+from gpusmote import (
+    ADASYN,
+    SMOTE,
+    SMOTEENN,
+    SMOTEN,
+    SMOTENC,
+    BorderlineSMOTE,
+    EditedNearestNeighbours,
+    RandomOverSampler,
+    SMOTETomek,
+    TomekLinks,
+)
 from tests._helpers import to_numpy
 
 
@@ -45,7 +55,7 @@ def test_string_index_gets_fresh_labels_for_synthetic_rows():
 
 def test_dataframe_target_stays_dataframe():
     X, y = _data()
-    X_res, y_res = SMOTE(random_state=0).fit_resample(pd.DataFrame(X), pd.DataFrame({"t": y}))
+    _X_res, y_res = SMOTE(random_state=0).fit_resample(pd.DataFrame(X), pd.DataFrame({"t": y}))
     assert isinstance(y_res, pd.DataFrame) and list(y_res.columns) == ["t"]
 
 
@@ -210,7 +220,7 @@ def test_cleaners_give_the_callers_rows_in_its_dtype(backend, xp, cleaner, dtype
     if dtype == np.uint8:
         X = X - X.min(axis=0)  # wrap-free
     sampler = clone(cleaner).set_params(backend=backend)
-    X_res, y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
+    X_res, _y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
     assert X_res.dtype == X.dtype and type(X_res) is type(xp.asarray(X))
     kept = to_numpy(sampler.sample_indices_)
     assert 0 < len(kept) < len(X)
@@ -246,7 +256,7 @@ def test_over_samplers_give_integer_arrays_back_as_float64(sampler):
     rows' values unchanged; imbalanced-learn casts back to the input's dtype,
     truncating each synthetic value towards zero."""
     X, y = _int_data(np.int32)
-    X_res, y_res = clone(sampler).fit_resample(X, y)
+    X_res, _y_res = clone(sampler).fit_resample(X, y)
     assert X_res.dtype == np.float64
     if not isinstance(sampler, (SMOTETomek, SMOTEENN)):
         np.testing.assert_array_equal(X_res[:len(X)], X)

@@ -45,7 +45,7 @@ def test_steps_are_uniform_and_new_rows_are_not_copies(backend, xp, sampler):
     original row (a sampler that copied rows would pass a clipped segment check)."""
     X, y = _continuous()
     sampler = sampler.set_params(backend=backend)
-    X_res, y_res = (to_numpy(a) for a in sampler.fit_resample(xp.asarray(X), xp.asarray(y)))
+    X_res, _y_res = (to_numpy(a) for a in sampler.fit_resample(xp.asarray(X), xp.asarray(y)))
     new = X_res[len(X):]
     assert len(new) >= 150
     which, t = segment_steps(X, new, _class_pairs(X, y, 1, 5), atol=1e-9)
@@ -90,7 +90,7 @@ def test_smote_draws_every_seed_and_neighbour_uniformly(backend, xp, k):
     new = X_res[len(X):]
     assert len(new) == 2000
     segments, shares = _pair_shares(_class_pairs(X, y, 1, k))
-    which, t = segment_steps(X, new, segments, atol=1e-9)
+    which, _t = segment_steps(X, new, segments, atol=1e-9)
     assert (which >= 0).all()
     observed = np.bincount(which, minlength=len(segments))
     assert (observed > 0).all(), observed

@@ -10,7 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from imblearn.utils import check_sampling_strategy
 
-from gpusmote._labels import BINCOUNT_MAX_LABEL, encode_labels, resolve_sampling_strategy
+from gpusmote._labels import (
+    BINCOUNT_MAX_LABEL,
+    encode_labels,
+    resolve_sampling_strategy,
+)
 from tests import _fake_cupy
 
 SAMPLING_TYPES = ("over-sampling", "under-sampling", "clean-sampling")
@@ -203,24 +207,24 @@ _Y_RARE = np.array([0] * 1062 + [1] * 38)
 
 
 def _messages():
-    from gpusmote import SMOTE, SMOTETomek, EditedNearestNeighbours, TomekLinks
+    from gpusmote import SMOTE, EditedNearestNeighbours, SMOTETomek, TomekLinks
 
     return [
         # (id, sampler, X, y, error, key phrases)
         ("cleaner ratio", TomekLinks(sampling_strategy=0.5), _X, _Y, ValueError,
-         r"sampling_strategy=0.5: cleaning samplers take no ratio.*pass a strategy name "
-         r"such as 'auto' or a list of the classes"),
+         (r"sampling_strategy=0.5: cleaning samplers take no ratio.*pass a strategy name "
+         r"such as 'auto' or a list of the classes")),
         ("cleaner ratio above 1", EditedNearestNeighbours(sampling_strategy=1.5), _X, _Y,
          ValueError, r"Got 1.5 instead. Cleaning samplers take no ratio"),
         ("ratio below the current one", SMOTE(sampling_strategy=0.01), _X_RARE, _Y_RARE,
-         ValueError, r"sampling_strategy=0.01 asks for a minority of 0.01 times the majority, "
+         ValueError, (r"sampling_strategy=0.01 asks for a minority of 0.01 times the majority, "
          r"but the minority \(class 1, 38 rows\) is already 3.58 % of the majority \(class 0, "
-         r"1062 rows\).*pass a ratio of at least 0.0368"),
+         r"1062 rows\).*pass a ratio of at least 0.0368")),
         ("ratio below, combined", SMOTETomek(sampling_strategy=np.float64(0.01)), _X_RARE,
          _Y_RARE, ValueError, r"sampling_strategy=0.01 asks.*at least 0.0368"),
         ("missing class", SMOTE(sampling_strategy={2: 100}), _X, _Y, ValueError,
-         r"names class\(es\) \[2\] that are not present in y \(its classes are \[0, 1\]\); "
-         r"use labels that occur in y"),
+         (r"names class\(es\) \[2\] that are not present in y \(its classes are \[0, 1\]\); "
+         r"use labels that occur in y")),
         ("negative count, NumPy key", SMOTE(sampling_strategy={np.int64(1): np.int64(-3)}),
          _X, _Y, ValueError, r"negative number of rows: \{1: -3\}"),
         ("fewer than now, NumPy key", SMOTE(sampling_strategy={np.int64(1): 3}), _X, _Y,
@@ -234,19 +238,19 @@ def _messages():
         ("count as a bool", SMOTE(sampling_strategy={1: True}), _X, _Y, TypeError,
          r"whole number of rows \(an int\), got bool"),
         ("callable returns a list", SMOTE(sampling_strategy=lambda y: [1]), _X, _Y,
-         TypeError, r"a callable sampling_strategy must return a dict \{class label: number "
-         r"of rows after resampling\}, got list \[1\]"),
+         TypeError, (r"a callable sampling_strategy must return a dict \{class label: number "
+         r"of rows after resampling\}, got list \[1\]")),
         ("majority for an over-sampler", SMOTE(sampling_strategy="majority"), _X, _Y,
-         ValueError, r"'sampling_strategy' parameter of SMOTE must be .*Got 'majority' "
-         r"instead. An over-sampler cannot add rows to the largest class; 'not majority'"),
+         ValueError, (r"'sampling_strategy' parameter of SMOTE must be .*Got 'majority' "
+         r"instead. An over-sampler cannot add rows to the largest class; 'not majority'")),
         ("list for an over-sampler", SMOTE(sampling_strategy=[1]), _X, _Y, ValueError,
          r"Got \[1\] instead. A list of classes is for cleaning samplers; .*pass a dict"),
         ("dict for a cleaner", TomekLinks(sampling_strategy={1: 3}), _X, _Y, ValueError,
-         r"parameter of TomekLinks must be .*a list of the classes that may lose rows.*"
-         r"Got \{1: 3\} instead. Cleaning samplers decide how many rows go"),
+         (r"parameter of TomekLinks must be .*a list of the classes that may lose rows.*"
+         r"Got \{1: 3\} instead. Cleaning samplers decide how many rows go")),
         ("minority for a cleaner", TomekLinks(sampling_strategy="minority"), _X, _Y,
-         ValueError, r"Got 'minority' instead. A cleaning sampler does not remove rows from "
-         r"the smallest class"),
+         ValueError, (r"Got 'minority' instead. A cleaning sampler does not remove rows from "
+         r"the smallest class")),
         ("unknown name", SMOTE(sampling_strategy="bogus"), _X, _Y, ValueError,
          r"Got 'bogus' instead. 'bogus' is not a strategy name"),
         ("ratio above 1", SMOTE(sampling_strategy=1.5), _X, _Y, ValueError,

@@ -93,8 +93,8 @@ def test_sparse_in_sparse_out():
 @pytest.mark.parametrize("params, X_kind, error, match", [
     ({"shrinkage": -1.0}, "num", ValueError, "'shrinkage' parameter of RandomOverSampler"),
     ({"shrinkage": {1: 1.0}}, "num", ValueError,
-     r"shrinkage should contain a shrinkage factor for each class.*missing classes are: "
-     r"\[2\]"),
+     (r"shrinkage should contain a shrinkage factor for each class.*missing classes are: "
+     r"\[2\]")),
     ({"shrinkage": {1: 1.0, 2: -0.5}}, "num", ValueError,
      "The shrinkage factor needs to be >= 0. Got -0.5 for class 2"),
     ({"shrinkage": 1.0}, "str", TypeError,

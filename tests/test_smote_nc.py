@@ -78,7 +78,7 @@ def test_numeric_columns_on_segments_and_dataframe_dtypes_kept(backend):
                        .astype(np.int64), "c": pd.Categorical(X[:, 2]),
                        "s": np.where(y == 0, "u", "v")})
     sampler = SMOTENC("auto", random_state=0, backend=backend)
-    X_res, y_res = sampler.fit_resample(df, pd.Series(y, name="t"))
+    X_res, _y_res = sampler.fit_resample(df, pd.Series(y, name="t"))
     assert list(sampler.categorical_features_) == [2, 3]
     assert X_res.dtypes.to_dict() == df.dtypes.to_dict()
     assert X_res["c"].cat.categories.tolist() == ["a", "b", "c"]
@@ -291,7 +291,7 @@ def test_list_rows_come_back_as_they_went_in():
     # issue 13 item 16: numbers of the original rows came back as strings
     X, y, _ = _clustered()
     rows = [[float(a), float(b), c] for a, b, c in X]
-    X_res, y_res = SMOTENC(categorical_features=[2], random_state=0).fit_resample(
+    X_res, _y_res = SMOTENC(categorical_features=[2], random_state=0).fit_resample(
         rows, y.tolist())
     assert isinstance(X_res, list) and X_res[:len(rows)] == rows
     for row in X_res[len(rows):]:
