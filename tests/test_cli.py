@@ -535,6 +535,8 @@ def test_categorical_integer_codes_with_smotenc(tmp_path):
     (lambda df, p: df.to_csv(p), ["--index-col", "Unnamed: 0"], None),
     (lambda df, p: _with_ids().to_csv(p, index=False), ["--exclude", "account_id"], None),
     (lambda df, p: df.to_csv(p, index=False), [], None),
+    (lambda df, p: df.assign(ref=[f"T{i:05d}" for i in range(len(df))]).to_csv(
+        p, index=False), ["--method", "smotenc"], "'ref'"),
 ])
 def test_id_like_column_hint(tmp_path, write, extra, hinted):
     src = tmp_path / "in.csv"

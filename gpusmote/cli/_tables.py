@@ -21,7 +21,8 @@ READ_EXTENSIONS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq"
 
 # Column names that usually hold a row number or an identifier, not a feature:
 # pandas' own name for an index written to CSV ("Unnamed: 0"), id, index, *_id.
-_ID_NAME = re.compile(r"^(unnamed: \d+|id|index|row|row_?id|.*[_ ]id|id[_ ].*)$", re.I)
+_ID_NAME = re.compile(r"^(unnamed: \d+|id|index|row|row_?id|u?uid|guid|.*[_ ]id|id[_ ].*)$",
+                      re.I)
 # An integer column with a distinct value per row looks like an id only when
 # there are enough rows for that to mean something.
 _ID_MIN_ROWS = 20
@@ -157,8 +158,8 @@ def id_like_columns(df, columns) -> list:
     """The columns among ``columns`` that look like a row number or an id.
 
     A name such as ``Unnamed: 0`` (pandas' name for an index written to CSV),
-    ``id``, ``index`` or ``customer_id``, or an integer column with a distinct
-    value in every row (0..n-1 among them).
+    ``id``, ``index`` or ``customer_id``, or an integer or text column with a
+    distinct value in every row (0..n-1 among them).
     """
     import pandas as pd
 
@@ -167,7 +168,9 @@ def id_like_columns(df, columns) -> list:
         values = df[col]
         if _ID_NAME.match(str(col)):
             found.append(col)
-        elif (pd.api.types.is_integer_dtype(values.dtype)
+        elif ((pd.api.types.is_integer_dtype(values.dtype)
+               or pd.api.types.is_object_dtype(values.dtype)
+               or pd.api.types.is_string_dtype(values.dtype))
               and not pd.api.types.is_bool_dtype(values.dtype)
               and len(values) >= _ID_MIN_ROWS and values.is_unique):
             found.append(col)
