@@ -12,8 +12,9 @@ def test_import_does_not_load_cupy():
 
 
 def test_cupy_arrays_are_recognised_without_importing_cupy():
-    from gpusmote.backends import is_cupy_array
     import numpy as np
+
+    from gpusmote.backends import is_cupy_array
 
     assert not is_cupy_array(np.zeros(3))
     assert not is_cupy_array([1, 2])

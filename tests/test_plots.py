@@ -6,8 +6,7 @@ import pytest
 
 mpimg = pytest.importorskip("matplotlib.image")
 
-from gpusmote.cli import _compare, _demo  # noqa: E402
-from gpusmote.cli import _plots  # noqa: E402
+from gpusmote.cli import _compare, _demo, _plots  # noqa: E402
 from gpusmote.cli._plots import compare_figure, plot_compare  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

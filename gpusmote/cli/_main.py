@@ -12,10 +12,12 @@ command's flags, not of the samplers' parameters (``cli_message``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ._registry import (CATEGORICAL_METHODS, COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS,
                         RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message, make_sampler,
@@ -568,7 +570,8 @@ def _warn_line(message: str) -> None:
         print(f"gpusmote: warning: {message}", file=sys.stderr, flush=True)
 
 
-class _warnings_as_lines:
+@contextlib.contextmanager
+def _warnings_as_lines(flags):
     """Show each warning raised inside as one line, ``gpusmote: warning: ...``.
 
     A sampler's warning (BorderlineSMOTE finding no row in danger, say) tells
@@ -578,22 +581,13 @@ class _warnings_as_lines:
     how a shown warning is printed changes.
     """
 
-    def __init__(self, flags):
-        self.flags = flags
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = cli_message(str(message), flags)
+        if category is not UserWarning:
+            text = f"{text} ({category.__name__})"
+        _warn_line(text)
 
-    def __enter__(self):
-        self._saved = warnings.catch_warnings()
-        self._saved.__enter__()
+    with warnings.catch_warnings():
         _shown_warnings.clear()
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            text = cli_message(str(message), self.flags)
-            if category is not UserWarning:
-                text = f"{text} ({category.__name__})"
-            _warn_line(text)
-
         warnings.showwarning = show
-        return self
-
-    def __exit__(self, *exc):
-        return self._saved.__exit__(*exc)
+        yield

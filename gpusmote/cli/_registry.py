@@ -9,7 +9,8 @@ commands import it for free.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 EXIT_ERROR = 2
 

@@ -273,7 +273,7 @@ def _encode(X, ref):
     return num, codes
 
 
-def _nearest_original(X, y, Q, q_labels, block: int = 1 << 22) -> np.ndarray:
+def _nearest_original(X, y, Q, q_labels, block: int = 1 << 22):
     """Position in X of the nearest row of the same class, for each row of Q
     (ties to the lower position)."""
     import numpy as np
