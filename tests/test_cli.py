@@ -596,3 +596,18 @@ def test_compare_leaves_index_and_excluded_columns_out(tmp_path):
     hinted = main_cli("compare", src, "--target", "label", "--folds", "2", "--ratios", "1",
                       "--methods", "none")
     assert "gpusmote: hint: columns 'Unnamed: 0', 'account_id' look like" in hinted.stderr
+
+
+def test_the_process_command_line_skips_the_last_garbage_walk(monkeypatch):
+    """main() on the process's own command line (argv None, as the console script
+    and `python -m gpusmote` call it) freezes the heap before the interpreter exits;
+    main(argv) from Python code leaves the collector alone."""
+    import gc
+
+    calls = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    assert cli.main(["bench", "--repeat", "0"]) == 2
+    assert calls == []
+    monkeypatch.setattr(sys, "argv", ["gpusmote", "bench", "--repeat", "0"])
+    assert cli.main() == 2
+    assert calls == ["freeze"]
