@@ -68,8 +68,12 @@ def test_bad_input_messages():
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         _compare.run_compare(X, y, methods=["none"])
-    with pytest.raises(ValueError, match="one class"):
+    with pytest.raises(ValueError, match=r"one class \(0\.0\)"):
         _compare.run_compare(X[:, 1:], np.zeros(100), methods=["none"])
+    y_small = np.r_[np.zeros(97, int), np.ones(3, int)]
+    with pytest.raises(ValueError, match=r"smallest class \(1\) has 3 rows, fewer than "
+                                         r"--folds 5; use fewer folds"):
+        _compare.run_compare(X[:, 1:], y_small, methods=["none"])
 
 
 def _apart(n=600, seed=0):

@@ -200,10 +200,12 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
         raise ValueError("X contains NaN or infinity; impute or drop those values first.")
     labels, counts = np.unique(y, return_counts=True)
     if len(labels) < 2:
-        raise ValueError(f"y has one class ({labels[0]!r}); compare needs at least two.")
+        raise ValueError(f"y has one class ({labels[0].item()!r}); compare needs at least "
+                         "two.")
     if counts.min() < folds:
-        raise ValueError(f"the smallest class ({labels[np.argmin(counts)]!r}) has "
-                         f"{counts.min()} rows, fewer than --folds={folds}; use fewer folds.")
+        smallest = labels[np.argmin(counts)].item()  # a plain value: 1, not np.int64(1)
+        raise ValueError(f"the smallest class ({smallest!r}) has {counts.min()} rows, "
+                         f"fewer than --folds {folds}; use fewer folds.")
     binary = len(labels) == 2
     positive = labels[np.argmin(counts)] if binary else None
     own_ratio = counts.min() / counts.max()
