@@ -611,3 +611,18 @@ def test_the_process_command_line_skips_the_last_garbage_walk(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["gpusmote", "bench", "--repeat", "0"])
     assert cli.main() == 2
     assert calls == ["freeze"]
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--rows", "1000", "--positive-rate", "0.005"],
+     r"1000 rows at --positive-rate 0\.005 give only 5 positives"),
+    (["--rows", "1000", "--positive-rate", "0.7"], r"--positive-rate must be in \(0, 0\.5\)"),
+    (["--rows", "3000", "--positive-rate", "0.01", "--sampling-strategy", "0.001"],
+     r"--sampling-strategy 0\.001 asks for"),
+])
+def test_demo_errors_speak_of_flags(args, match):
+    proc = main_cli("demo", *args, "-q")
+    assert proc.returncode == 2
+    line = error_line(proc)
+    assert re.search(match, line), line
+    assert not LIBRARY_WORDS.search(line) and "positive_rate" not in line

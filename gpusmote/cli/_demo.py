@@ -53,7 +53,7 @@ def make_fraud_data(n_rows: int = 500_000, positive_rate: float = 0.004, *,
     if n_pos < 12:
         raise ValueError(f"{n_rows} rows at positive_rate={positive_rate} give only {n_pos} "
                          "positives; use more rows or a larger rate (at least 12 positives "
-                         "so that both splits keep enough for k_neighbors=5).")
+                         "so that both splits keep enough for the samplers' 5 neighbours).")
     # make_classification rounds class sizes from weights; draw exactly n_pos
     # positives by asking for the exact split and no label noise.
     X, y = make_classification(n_samples=n_rows, n_features=n_features, n_informative=8,

@@ -173,7 +173,7 @@ RESAMPLE_FLAGS = {"k_neighbors": "--k-neighbors", "n_neighbors": "--k-neighbors"
                   "sampling_strategy": "--sampling-strategy", "random_state": "--seed",
                   "backend": "--backend"}
 DEMO_FLAGS = {"sampling_strategy": "--sampling-strategy", "random_state": "--seed",
-              "backend": "--backend"}
+              "backend": "--backend", "positive_rate": "--positive-rate"}
 COMPARE_FLAGS = {"random_state": "--seed", "backend": "--backend"}
 
 # NumPy scalar reprs (NumPy >= 2): np.int64(1) -> 1, np.str_('a') -> 'a', np.True_ -> True
