@@ -626,3 +626,16 @@ def test_demo_errors_speak_of_flags(args, match):
     line = error_line(proc)
     assert re.search(match, line), line
     assert not LIBRARY_WORDS.search(line) and "positive_rate" not in line
+
+
+def test_cupy_backend_missing_names_the_flags_and_the_install(error_dir, monkeypatch):
+    from gpusmote import backends
+
+    monkeypatch.setattr(backends, "cupy_unavailable_reason", lambda: "CuPy cannot be imported")
+    proc = main_cli("resample", error_dir / "in.csv", "--target", "label", "-o",
+                    error_dir / "o.csv", "--backend", "cupy")
+    line = error_line(proc)
+    assert proc.returncode == 2
+    assert line.startswith("gpusmote: error: --backend cupy needs CuPy and a CUDA device")
+    assert 'pip install -e ".[cuda12]"' in line and line.endswith("or pass --backend numpy.")
+    assert "backend=" not in line
