@@ -639,3 +639,23 @@ def test_cupy_backend_missing_names_the_flags_and_the_install(error_dir, monkeyp
     assert line.startswith("gpusmote: error: --backend cupy needs CuPy and a CUDA device")
     assert 'pip install -e ".[cuda12]"' in line and line.endswith("or pass --backend numpy.")
     assert "backend=" not in line
+
+
+def test_resample_imports_with_the_collector_paused(monkeypatch, error_dir, tmp_path):
+    """The sampler class and the file are loaded with the cyclic collector paused
+    (imports make no garbage) and it is back on afterwards."""
+    import gc
+
+    from gpusmote.cli import _main
+
+    seen = {}
+    real_class, real_read = _main.sampler_class, _main.read_table
+    monkeypatch.setattr(_main, "sampler_class",
+                        lambda m: seen.setdefault("class", gc.isenabled()) or real_class(m))
+    monkeypatch.setattr(_main, "read_table",
+                        lambda p: seen.setdefault("read", gc.isenabled()) or real_read(p))
+    assert gc.isenabled()
+    proc = main_cli("resample", error_dir / "in.csv", "--target", "label", "-o",
+                    tmp_path / "o.csv", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert seen == {"class": False, "read": False} and gc.isenabled()
