@@ -659,3 +659,9 @@ def test_resample_imports_with_the_collector_paused(monkeypatch, error_dir, tmp_
                     tmp_path / "o.csv", "-q")
     assert proc.returncode == 0, proc.stderr
     assert seen == {"class": False, "read": False} and gc.isenabled()
+
+
+def test_compare_on_a_header_only_file(error_dir):
+    proc = main_cli("compare", error_dir / "header.csv", "--target", "label")
+    assert proc.returncode == 2
+    assert "header.csv has no rows (only a header line" in error_line(proc)
