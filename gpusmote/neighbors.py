@@ -60,6 +60,12 @@ _DOMINANT_SHARE = 0.5
 # 4 174 pairs 2.4 ms direct vs 2.7 ms blocked, 100 x 100 0.37 vs 0.48 ms; at
 # 500 x 500 the blocked search wins, 2.5 vs 3.1 ms).
 _DIRECT_MAX_PAIRS = 1 << 17
+# Searches in more features than the tree takes go direct up to this many
+# pairs too: past the smallest sizes the direct path costs about what the
+# blocked one does on easy data (abalone's 4 174 rows: 45 vs 48 ms), and far
+# less where rows are doubtful (KEEL's kddcup rootkit-imap, 2 225 x 41: 10 vs
+# 24-30 ms), since it never certifies nor re-checks.
+_DIRECT_WIDE_MAX_PAIRS = 1 << 24
 # The backends whose small searches take the direct path. It is written
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
@@ -69,6 +75,14 @@ _DIRECT_BACKENDS = frozenset({"numpy"})
 # above _DIRECT_MAX_PAIRS, SciPy's cKDTree proposes candidates that are then
 # measured exactly and certified (``_tree``). The GPU searches by brute force.
 _TREE_MAX_FEATURES = 15
+# Data whose every value is an integer of at most this magnitude (one-hot,
+# counts) in at most this many features are searched exactly in float64 by the
+# direct path (``_direct``'s ``integers``), up to this many pairs: their ties
+# are settled by the first-index rule of argmax, where a k-d tree or a rounding
+# bound would have to look at every tied reference.
+_DIRECT_INTEGER_MAX_ABS = 2**20
+_DIRECT_INTEGER_MAX_FEATURES = 1024
+_DIRECT_INTEGER_MAX_PAIRS = 1 << 24
 # With at most this many neighbours the direct path finds its k bounding
 # references by k passes of argmax (one SIMD pass each; fewer launches than a
 # sort on a device); with more, by argpartition.
@@ -205,12 +219,21 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     xp = be.xp
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
-    if n_q * n_ref <= _DIRECT_MAX_PAIRS and be.name in _DIRECT_BACKENDS:
-        _timing.count("query_rows", n_q)
-        _timing.count("direct_rows", n_q)
-        return _direct(be, X, Q, k, self_search, budget, bar)
-    if n_features <= _TREE_MAX_FEATURES and be.name == "numpy":
-        return _tree(be, X, Q, k, self_search, budget, bar)
+    pairs = n_q * n_ref
+    tree = n_features <= _TREE_MAX_FEATURES and be.name == "numpy"
+    if be.name in _DIRECT_BACKENDS and (
+            pairs <= max(_DIRECT_MAX_PAIRS, _DIRECT_INTEGER_MAX_PAIRS, _DIRECT_WIDE_MAX_PAIRS)
+            or tree):
+        # (one pass over the data, only where it decides the path)
+        integers = (n_features <= _DIRECT_INTEGER_MAX_FEATURES and _small_integers(be, X)
+                    and (self_search or _small_integers(be, Q)))
+        if tree and not integers and pairs > _DIRECT_MAX_PAIRS:
+            return _tree(be, X, Q, k, self_search, budget, bar)
+        if (pairs <= _DIRECT_MAX_PAIRS or (integers and pairs <= _DIRECT_INTEGER_MAX_PAIRS)
+                or (not tree and pairs <= _DIRECT_WIDE_MAX_PAIRS)):
+            _timing.count("query_rows", n_q)
+            _timing.count("direct_rows", n_q)
+            return _direct(be, X, Q, k, self_search, budget, bar, integers=integers)
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
 
@@ -273,7 +296,14 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     return d2, idx
 
 
-def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None):
+def _small_integers(be, A) -> bool:
+    """Every value an integer of magnitude at most ``_DIRECT_INTEGER_MAX_ABS``."""
+    xp = be.xp
+    return bool(((A == xp.rint(A)) & (xp.abs(A) <= _DIRECT_INTEGER_MAX_ABS)).all())
+
+
+def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None,
+            integers: bool = False):
     """Exact k nearest neighbours of a small search, every pair scored in float64.
 
     For a strip of queries at a time (one strip when it fits the budget, in
@@ -288,6 +318,12 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     at these sizes threads cost more than they save. ``own``, for queries that
     are rows of X (a re-check of some rows of a self-search), gives each
     query's own row in X, which is left out.
+
+    ``integers`` (every value of X and Q a small integer, ``_small_integers``):
+    on an integer centre every score is then exact in float64, so the k
+    passes of argmax, which take the first (lowest) index among equal scores,
+    are the answer itself: no exact distances, no bound. One-hot and count
+    data tie everywhere, and a bound would let every tie through.
     """
     xp = be.xp
     n_ref, n_features = X.shape
@@ -295,6 +331,8 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     eps = float(np.finfo(np.float64).eps)
     with _timing.phase("neighbours_prepare", be):
         centre = _statistics(be, X)[0]
+        if integers:
+            centre = xp.rint(centre)
         # -|r|^2/2 as one more reference column and 1 as one more query column:
         # the GEMM then yields the scores (one pass over the strip less)
         Xc = xp.empty((n_ref, n_features + 1), dtype=xp.float64)
@@ -319,24 +357,55 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     idx_out = xp.empty((n_q, k), dtype=xp.int64)
     # a strip's scores, its hit mask and a copy of the k bounding columns
     rows = rows_per_block(n_ref * 8 * 2, min(budget, be.refine_bytes * 2), n_q)
-    with _timing.phase("neighbours", be), be.serial():
-        for q0 in block_starts(n_q, rows):
-            q1 = min(q0 + rows, n_q)
-            S = Qc[q0:q1] @ Xc.T
-            local = xp.arange(q1 - q0)
-            if self_search:
-                S[local, local + q0] = -xp.inf
-            elif own is not None:
-                S[local, own[q0:q1]] = -xp.inf
-            some = _some_high(be, S, k)
-            d2_some = _exact_d2(xp, X, Q, local + q0, some)
-            t_k, err = _kth_and_margin(xp, d2_some.max(axis=1), q_sq[q0:q1], 1.0, eps,
-                                       n_features)
-            r, c = xp.nonzero(S >= -(t_k + 2 * err)[:, None])
-            d2_out[q0:q1], idx_out[q0:q1] = _k_nearest_pairs(be, X, Q, local + q0, r, c,
-                                                             k, budget)
+    n_avail = n_ref - (1 if self_search or own is not None else 0)
+
+    def strip(q0: int) -> None:
+        q1 = min(q0 + rows, n_q)
+        S = Qc[q0:q1] @ Xc.T
+        local = xp.arange(q1 - q0)
+        if self_search:
+            S[local, local + q0] = -xp.inf
+        elif own is not None:
+            S[local, own[q0:q1]] = -xp.inf
+        if integers and k <= _DIRECT_ARGMAX_MAX_K:
+            # exact scores: the best k by (score, lower index) are the answer
+            some, scores = _some_high(be, S, k, False, return_scores=True)
+            d2_out[q0:q1] = q_sq[q0:q1, None] - 2 * scores
+            idx_out[q0:q1] = some
             if bar is not None:
                 bar.update(q1 - q0)
+            return
+        # k high scores bound the k-th distance; the (k + 1)-th says which rows
+        # may have more references within that bound (ties, near-ties)
+        some, next_score = _some_high(be, S, k, k < n_avail)
+        d2_some = _exact_d2(xp, X, Q, local + q0, some)
+        t_k, err = _kth_and_margin(xp, d2_some.max(axis=1), q_sq[q0:q1], 1.0, eps,
+                                   n_features)
+        limit = -(t_k + 2 * err)
+        r = xp.repeat(local, k)
+        c = some.reshape(-1)
+        if next_score is not None:
+            more = xp.flatnonzero(next_score >= limit)
+            if more.size:
+                r_more, c_more = xp.nonzero(S[more] >= limit[more][:, None])
+                # those rows' hits replace their k picks (which they include)
+                is_more = xp.zeros(q1 - q0, dtype=bool)
+                is_more[more] = True
+                plain = ~is_more[r]
+                r = xp.concatenate([r[plain], more[r_more]])
+                c = xp.concatenate([c[plain], c_more])
+        d2_out[q0:q1], idx_out[q0:q1] = _k_nearest_pairs(be, X, Q, local + q0, r, c, k,
+                                                         budget)
+        if bar is not None:
+            bar.update(q1 - q0)
+
+    with _timing.phase("neighbours", be):
+        starts = block_starts(n_q, rows)
+        if len(starts) == 1:
+            with be.serial():
+                strip(0)
+        else:
+            be.map_blocks(strip, starts)
     return d2_out, idx_out
 
 
@@ -348,7 +417,8 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     (distance, index). A row is certified when its k-th exact distance lies
     below the tree's m-th distance (a lower bound for every reference it did
     not return) by more than the rounding of either sum of squares; the rows
-    left (ties at the k-th distance: grids, counts) are searched directly.
+    left (ties at the k-th distance) are searched directly. Data of small
+    integers (one-hot, counts), where ties are the rule, do not come here.
     """
     from scipy.spatial import cKDTree
 
@@ -392,24 +462,38 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     return d2, idx
 
 
-def _some_high(be, S, k: int):
-    """Indices of k columns per row whose scores are among the highest (ties in
-    any order): k passes of argmax for small k, argpartition otherwise.
-    ``S`` is left as it was."""
+def _some_high(be, S, k: int, next_one: bool, return_scores: bool = False):
+    """Indices of k columns per row whose scores are among the highest and,
+    when ``next_one``, the next highest score of each row (None otherwise):
+    k + 1 passes of argmax for small k (highest first, the lower index first
+    among equal scores), argpartition otherwise (ties in any order).
+    ``return_scores`` returns the k scores instead of the next one. ``S`` is
+    left as it was."""
     xp = be.xp
+    n_rows, n_cols = S.shape
+    n_pick = k + (1 if next_one else 0)
     if k > _DIRECT_ARGMAX_MAX_K:
-        return xp.argpartition(S, S.shape[1] - k, axis=1)[:, -k:]
-    rows = xp.arange(S.shape[0])
-    picked = xp.empty((S.shape[0], k), dtype=xp.int64)
-    saved = xp.empty((S.shape[0], k), dtype=S.dtype)
-    for j in range(k):
+        part = xp.argpartition(S, n_cols - n_pick, axis=1)[:, -n_pick:]
+        vals = xp.take_along_axis(S, part, axis=1)
+        order = xp.argsort(-vals, axis=1)
+        part = xp.take_along_axis(part, order, axis=1)
+        vals = xp.take_along_axis(vals, order, axis=1)
+        if return_scores:
+            return part[:, :k], vals[:, :k]
+        return part[:, :k], (vals[:, k] if next_one else None)
+    rows = xp.arange(n_rows)
+    picked = xp.empty((n_rows, n_pick), dtype=xp.int64)
+    saved = xp.empty((n_rows, n_pick), dtype=S.dtype)
+    for j in range(n_pick):
         col = xp.argmax(S, axis=1)
         picked[:, j] = col
         saved[:, j] = S[rows, col]
         S[rows, col] = -xp.inf
-    for j in range(k):
+    for j in reversed(range(n_pick)):
         S[rows, picked[:, j]] = saved[:, j]
-    return picked
+    if return_scores:
+        return picked[:, :k], saved[:, :k]
+    return picked[:, :k], (saved[:, k] if next_one else None)
 
 
 def _k_nearest_pairs(be, X, Q, q_rows, r, c, k: int, budget: int):

@@ -13,10 +13,17 @@ from tests._helpers import brute_knn, to_numpy
 # candidates, certification, re-check), the direct path of small searches,
 # and the k-d tree of the CPU for few features (the GPU has no tree: there
 # "tree" runs the blocked search).
-PATHS = {"blocked": {"_DIRECT_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 0},
+# "direct" settles small-integer data by exact scores alone; "direct-bound"
+# searches them like any data (by the rounding bound and exact distances).
+_ANY_DEVICE = frozenset({"numpy", "cupy"})
+PATHS = {"blocked": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
+                     "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 0},
          "direct": {"_DIRECT_MAX_PAIRS": 1 << 62, "_TREE_MAX_FEATURES": 0,
-                    "_DIRECT_BACKENDS": frozenset({"numpy", "cupy"})},
-         "tree": {"_DIRECT_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30}}
+                    "_DIRECT_BACKENDS": _ANY_DEVICE},
+         "direct-bound": {"_DIRECT_MAX_PAIRS": 1 << 62, "_TREE_MAX_FEATURES": 0,
+                          "_DIRECT_INTEGER_MAX_ABS": -1, "_DIRECT_BACKENDS": _ANY_DEVICE},
+         "tree": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
+                  "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30}}
 
 
 def force_path(monkeypatch, path: str) -> None:
@@ -383,40 +390,51 @@ def _counts(X, k, queries=None, backend="numpy", xp=np):
 
 
 def test_each_search_takes_the_path_its_size_and_width_call_for(backend, xp, monkeypatch):
-    # (on a GPU the direct path is off until measured there: switched on here)
-    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy", "cupy"}))
+    # (on a GPU the direct path is off until measured there: switched on here,
+    # and off again at the end)
+    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", _ANY_DEVICE)
     rng = np.random.default_rng(12)
-    small = rng.normal(size=(300, 20))                  # 90 000 pairs: direct
-    counts = _counts(small, 4, backend=backend, xp=xp)
-    assert counts["direct_rows"] == 300 and counts["tree_rows"] == 0
-    narrow = rng.normal(size=(1000, 8))                 # 10^6 pairs in 8 features
-    counts = _counts(narrow, 4, backend=backend, xp=xp)
-    assert counts["direct_rows"] == 0
-    assert counts["tree_rows"] == (1000 if backend == "numpy" else 0)  # no tree on a GPU
-    wide = rng.normal(size=(1000, 20))                  # 10^6 pairs in 20 features: blocked
-    counts = _counts(wide, 4, backend=backend, xp=xp)
-    assert counts["direct_rows"] == counts["tree_rows"] == 0
-    assert counts["query_rows"] == 1000
-    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy"}))
-    assert _counts(small, 4, backend=backend, xp=xp)["direct_rows"] == (
-        300 if backend == "numpy" else 0)
-    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy", "cupy"}))
-    # the rule's edge: at most _DIRECT_MAX_PAIRS query x reference pairs go direct
-    queries = rng.normal(size=(7, 20))
+
+    def path(X, queries=None):
+        counts = _counts(X, 4, queries, backend, xp)
+        assert counts["query_rows"] == len(X if queries is None else queries)
+        ran = [p for p in ("direct", "tree") if counts[f"{p}_rows"]]
+        assert len(ran) <= 1
+        return ran[0] if ran else "blocked"
+
+    small = rng.normal(size=(300, 8))                   # 90 000 pairs: direct, tree or not
+    assert path(small) == "direct"
+    narrow = rng.normal(size=(1000, 8))                 # 10^6 pairs in 8 features: the tree
+    assert path(narrow) == ("tree" if backend == "numpy" else "direct")  # no tree on a GPU
+    counts = rng.integers(0, 9, size=(1000, 8)).astype(float)  # ... unless small integers
+    assert path(counts) == "direct"
+    wide = rng.normal(size=(1000, 20))                  # 10^6 pairs in 20 features: direct
+    assert path(wide) == "direct"
+    monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 1000 * 1000 - 1)
+    assert path(wide) == "blocked"                      # ... up to _DIRECT_WIDE_MAX_PAIRS
+    monkeypatch.setattr(nb, "_DIRECT_INTEGER_MAX_PAIRS", 1000 * 1000 - 1)
+    assert path(counts) == "blocked"                    # ... and _DIRECT_INTEGER_MAX_PAIRS
+    # the small rule's edge: at most _DIRECT_MAX_PAIRS query x reference pairs
+    monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 0)
+    queries = rng.normal(size=(7, 8))
     monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 7 * 1000)
-    assert _counts(wide, 4, queries, backend, xp)["direct_rows"] == 7
+    assert path(narrow, queries) == "direct"
     monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 7 * 1000 - 1)
-    assert _counts(wide, 4, queries, backend, xp)["direct_rows"] == 0
+    assert path(narrow, queries) == ("tree" if backend == "numpy" else "blocked")
+    monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 300 * 300)
+    monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy"}))
+    assert path(small) == ("direct" if backend == "numpy" else "blocked")
 
 
-@pytest.mark.parametrize("name", HARD + ["grid"])
+@pytest.mark.parametrize("name", HARD + ["grid", "half_grid"])
 @pytest.mark.parametrize("queries", [False, True])
 def test_the_paths_agree_exactly_on_hard_inputs(monkeypatch, name, queries):
     # duplicates, ties, outliers, cancellation: the same indices and the same
     # float64 distances from every path
     def data(n, seed):
-        if name == "grid":  # every distance a square root of an integer: ties everywhere
-            return np.random.default_rng(seed).integers(0, 4, size=(n, 3)).astype(float)
+        if name in ("grid", "half_grid"):  # ties everywhere
+            step = 1.0 if name == "grid" else 0.5
+            return np.random.default_rng(seed).integers(0, 4, size=(n, 3)) * step
         return _hard(name, n, seed=seed)
 
     X, Q = data(600, 0), (data(80, 1) if queries else None)
@@ -424,7 +442,7 @@ def test_the_paths_agree_exactly_on_hard_inputs(monkeypatch, name, queries):
     for path in PATHS:
         force_path(monkeypatch, path)
         answers[path] = kneighbors(X, 6, queries=Q, backend="numpy", working_memory=0.01)
-    for path in ("direct", "tree"):
+    for path in ("direct", "direct-bound", "tree"):
         np.testing.assert_array_equal(answers[path][1], answers["blocked"][1])
         np.testing.assert_array_equal(answers[path][0], answers["blocked"][0])
     np.testing.assert_array_equal(answers["direct"][1], brute_knn(X, 6, Q)[1])
@@ -436,7 +454,8 @@ def test_tree_rows_tied_at_the_kth_distance_are_searched_again(monkeypatch):
     force_path(monkeypatch, "tree")
     # (a 3-D grid: an inner point has 6 neighbours at distance 1, more than the
     # k + 2 candidates of k = 2; corner points have 3, and are certified)
-    g = np.stack(np.meshgrid(*[np.arange(7)] * 3), -1).reshape(-1, 3).astype(float)
+    # (in steps of 0.5: small integers do not go to the tree, they tie everywhere)
+    g = np.stack(np.meshgrid(*[np.arange(7)] * 3), -1).reshape(-1, 3) * 0.5
     counts = _counts(g, 2)
     assert 0 < counts["doubtful_rows"] < len(g)
     np.testing.assert_array_equal(kneighbors(g, 2, backend="numpy")[1], brute_knn(g, 2)[1])
@@ -447,8 +466,8 @@ def test_direct_path_strips_stay_within_the_working_memory(monkeypatch):
     force_path(monkeypatch, "direct")
     seen = []
     original = nb._some_high
-    monkeypatch.setattr(nb, "_some_high", lambda be, S, k: seen.append(S.shape) or
-                        original(be, S, k))
+    monkeypatch.setattr(nb, "_some_high", lambda be, S, *args: seen.append(S.shape) or
+                        original(be, S, *args))
     X = np.random.default_rng(13).normal(size=(2000, 5))
     idx = kneighbors(X, 3, backend="numpy", working_memory=0.25)[1]
     assert max(r * c for r, c in seen) * 8 <= 0.25 * 2**20
