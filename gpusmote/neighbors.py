@@ -60,8 +60,7 @@ _DOMINANT_SHARE = 0.5
 # 4 174 pairs 2.4 ms direct vs 2.7 ms blocked, 100 x 100 0.37 vs 0.48 ms; at
 # 500 x 500 the blocked search wins, 2.5 vs 3.1 ms).
 _DIRECT_MAX_PAIRS = 1 << 17
-# Searches in more features than the tree takes go direct up to this many
-# pairs too: past the smallest sizes the direct path costs about what the
+# Searches the tree does not take go direct up to this many pairs too: past the smallest sizes the direct path costs about what the
 # blocked one does on easy data (abalone's 4 174 rows: 45 vs 48 ms), and far
 # less where rows are doubtful (KEEL's kddcup rootkit-imap, 2 225 x 41: 10 vs
 # 24-30 ms), since it never certifies nor re-checks.
@@ -75,6 +74,12 @@ _DIRECT_BACKENDS = frozenset({"numpy"})
 # above _DIRECT_MAX_PAIRS, SciPy's cKDTree proposes candidates that are then
 # measured exactly and certified (``_tree``). The GPU searches by brute force.
 _TREE_MAX_FEATURES = 15
+# ... and only where the data's effective dimension (``_effective_dimension``)
+# is at most this: a k-d tree prunes well in few dimensions. Real sets mostly
+# lie near a line or a plane (KEEL's abalone 2.1, page-blocks 1.1) where the
+# tree beats scoring every pair two to one; round Gaussian data in 8
+# dimensions make it slower than brute force (4 000 rows: 55 vs 33 ms).
+_TREE_MAX_EFFECTIVE_DIMENSION = 4.0
 # Data whose every value is an integer of at most this magnitude (one-hot,
 # counts) in at most this many features are searched exactly in float64 by the
 # direct path (``_direct``'s ``integers``), up to this many pairs: their ties
@@ -83,6 +88,9 @@ _TREE_MAX_FEATURES = 15
 _DIRECT_INTEGER_MAX_ABS = 2**20
 _DIRECT_INTEGER_MAX_FEATURES = 1024
 _DIRECT_INTEGER_MAX_PAIRS = 1 << 24
+# The direct path scores in float32 when the centred data's squared spread
+# times (features + 1) stays below this (far from float32's 3.4e38).
+_DIRECT_FLOAT32_MAX_SQ = 1e36
 # With at most this many neighbours the direct path finds its k bounding
 # references by k passes of argmax (one SIMD pass each; fewer launches than a
 # sort on a device); with more, by argpartition.
@@ -227,10 +235,11 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
         # (one pass over the data, only where it decides the path)
         integers = (n_features <= _DIRECT_INTEGER_MAX_FEATURES and _small_integers(be, X)
                     and (self_search or _small_integers(be, Q)))
-        if tree and not integers and pairs > _DIRECT_MAX_PAIRS:
+        if (tree and not integers and pairs > _DIRECT_MAX_PAIRS
+                and _effective_dimension(be, X) <= _TREE_MAX_EFFECTIVE_DIMENSION):
             return _tree(be, X, Q, k, self_search, budget, bar)
         if (pairs <= _DIRECT_MAX_PAIRS or (integers and pairs <= _DIRECT_INTEGER_MAX_PAIRS)
-                or (not tree and pairs <= _DIRECT_WIDE_MAX_PAIRS)):
+                or pairs <= _DIRECT_WIDE_MAX_PAIRS):
             _timing.count("query_rows", n_q)
             _timing.count("direct_rows", n_q)
             return _direct(be, X, Q, k, self_search, budget, bar, integers=integers)
@@ -296,6 +305,20 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     return d2, idx
 
 
+def _effective_dimension(be, X) -> float:
+    """The participation ratio (tr C)^2 / tr(C^2) of the covariance C of (at
+    most) ``_CENTRE_SAMPLE`` evenly spaced rows: d for round data in d
+    dimensions, near 1 where one direction holds the variance."""
+    xp = be.xp
+    sample = X[::max(1, X.shape[0] // _CENTRE_SAMPLE)].astype(xp.float64)
+    with np.errstate(all="ignore"):  # non-finite data are refused by the search itself
+        sample = sample - sample.mean(axis=0)
+        C = be.to_numpy(sample.T @ sample)
+        total = float(np.trace(C))
+        square = float((C * C).sum())
+        return total * total / square if square > 0 else 0.0
+
+
 def _small_integers(be, A) -> bool:
     """Every value an integer of magnitude at most ``_DIRECT_INTEGER_MAX_ABS``."""
     xp = be.xp
@@ -328,35 +351,43 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     xp = be.xp
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
-    eps = float(np.finfo(np.float64).eps)
     with _timing.phase("neighbours_prepare", be):
-        centre = _statistics(be, X)[0]
+        stats = _statistics(be, X)
+        centre, spread = stats[0], stats[5]
+        # float32 scores (half the bytes and twice the GEMM rate of float64)
+        # where their squares cannot overflow; the bound then uses float32's
+        # rounding unit, which only lets a few more near-ties into the tie pass
+        single = (not integers
+                  and spread * spread * (n_features + 1) <= _DIRECT_FLOAT32_MAX_SQ)
+        dtype = xp.float32 if single else xp.float64
+        eps = be.gemm_eps if single else float(np.finfo(np.float64).eps)
         if integers:
             centre = xp.rint(centre)
         # -|r|^2/2 as one more reference column and 1 as one more query column:
-        # the GEMM then yields the scores (one pass over the strip less)
-        Xc = xp.empty((n_ref, n_features + 1), dtype=xp.float64)
-        Xc[:, :-1] = X
-        Xc[:, :-1] -= centre
-        x_sq = xp.einsum("ij,ij->i", Xc[:, :-1], Xc[:, :-1])
+        # the GEMM then yields the scores (one pass over the strip less); the
+        # norms are those of the (rounded) values the GEMM uses
+        Xc = xp.empty((n_ref, n_features + 1), dtype=dtype)
+        Xc[:, :-1] = X - centre
+        x_sq = _row_sq_norms(be, Xc[:, :-1], budget)
         Xc[:, -1] = -0.5 * x_sq
         if self_search:
-            Qc, q_sq = xp.concatenate([Xc[:, :-1], xp.ones((n_q, 1))], axis=1), x_sq
+            Qc, q_sq = xp.concatenate([Xc[:, :-1], xp.ones((n_q, 1), dtype=dtype)], axis=1), x_sq
         else:
-            Qc = xp.ones((n_q, n_features + 1), dtype=xp.float64)
+            Qc = xp.ones((n_q, n_features + 1), dtype=dtype)
             with np.errstate(over="ignore", invalid="ignore"):  # reported below
-                Qc[:, :-1] = Q
-                Qc[:, :-1] -= centre
-                q_sq = xp.einsum("ij,ij->i", Qc[:, :-1], Qc[:, :-1])
+                Qc[:, :-1] = Q - centre
+                q_sq = _row_sq_norms(be, Qc[:, :-1], budget)
             if not bool(xp.isfinite(q_sq).all()):
                 _check_finite(be, Q, "queries")
                 raise ValueError(
                     "some queries lie so far from X that their squared distances overflow "
-                    "float64; rescale the data, or query with rows on the scale of X.")
+                    f"{xp.dtype(dtype).name}; rescale the data, or query with rows on the "
+                    "scale of X.")
     d2_out = xp.empty((n_q, k), dtype=xp.float64)
     idx_out = xp.empty((n_q, k), dtype=xp.int64)
     # a strip's scores, its hit mask and a copy of the k bounding columns
-    rows = rows_per_block(n_ref * 8 * 2, min(budget, be.refine_bytes * 2), n_q)
+    rows = rows_per_block(n_ref * xp.dtype(dtype).itemsize * 2,
+                          min(budget, be.refine_bytes * 2), n_q)
     n_avail = n_ref - (1 if self_search or own is not None else 0)
 
     def strip(q0: int) -> None:
@@ -370,7 +401,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         if integers and k <= _DIRECT_ARGMAX_MAX_K:
             # exact scores: the best k by (score, lower index) are the answer
             some, scores = _some_high(be, S, k, False, return_scores=True)
-            d2_out[q0:q1] = q_sq[q0:q1, None] - 2 * scores
+            d2_out[q0:q1] = q_sq[q0:q1, None] - 2 * scores.astype(xp.float64)
             idx_out[q0:q1] = some
             if bar is not None:
                 bar.update(q1 - q0)

@@ -23,7 +23,8 @@ PATHS = {"blocked": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
          "direct-bound": {"_DIRECT_MAX_PAIRS": 1 << 62, "_TREE_MAX_FEATURES": 0,
                           "_DIRECT_INTEGER_MAX_ABS": -1, "_DIRECT_BACKENDS": _ANY_DEVICE},
          "tree": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
-                  "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30}}
+                  "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30,
+                  "_TREE_MAX_EFFECTIVE_DIMENSION": float("inf")}}
 
 
 def force_path(monkeypatch, path: str) -> None:
@@ -404,8 +405,10 @@ def test_each_search_takes_the_path_its_size_and_width_call_for(backend, xp, mon
 
     small = rng.normal(size=(300, 8))                   # 90 000 pairs: direct, tree or not
     assert path(small) == "direct"
-    narrow = rng.normal(size=(1000, 8))                 # 10^6 pairs in 8 features: the tree
+    # 10^6 pairs in 8 features, near a plane (effective dimension about 2): the tree
+    narrow = rng.normal(size=(1000, 8)) * [10, 10, 1, 1, 1, 1, 1, 1]
     assert path(narrow) == ("tree" if backend == "numpy" else "direct")  # no tree on a GPU
+    assert path(rng.normal(size=(1000, 8))) == "direct"  # round data: effective dimension 8
     counts = rng.integers(0, 9, size=(1000, 8)).astype(float)  # ... unless small integers
     assert path(counts) == "direct"
     wide = rng.normal(size=(1000, 20))                  # 10^6 pairs in 20 features: direct
