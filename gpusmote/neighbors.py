@@ -355,78 +355,87 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         stats = _statistics(be, X)
         centre, spread = stats[0], stats[5]
         # float32 scores (half the bytes and twice the GEMM rate of float64)
-        # where their squares cannot overflow; the bound then uses float32's
-        # rounding unit, which only lets a few more near-ties into the tie pass
+        # where their squares cannot overflow; rows that float32's rounding
+        # cannot separate (heavy tails, near-ties) are scored again in float64
         single = (not integers
                   and spread * spread * (n_features + 1) <= _DIRECT_FLOAT32_MAX_SQ)
-        dtype = xp.float32 if single else xp.float64
-        eps = be.gemm_eps if single else float(np.finfo(np.float64).eps)
         if integers:
             centre = xp.rint(centre)
-        # -|r|^2/2 as one more reference column and 1 as one more query column:
-        # the GEMM then yields the scores (one pass over the strip less); the
-        # norms are those of the (rounded) values the GEMM uses
-        Xc = xp.empty((n_ref, n_features + 1), dtype=dtype)
-        Xc[:, :-1] = X - centre
-        x_sq = _row_sq_norms(be, Xc[:, :-1], budget)
-        Xc[:, -1] = -0.5 * x_sq
-        if self_search:
-            Qc, q_sq = xp.concatenate([Xc[:, :-1], xp.ones((n_q, 1), dtype=dtype)], axis=1), x_sq
-        else:
-            Qc = xp.ones((n_q, n_features + 1), dtype=dtype)
-            with np.errstate(over="ignore", invalid="ignore"):  # reported below
-                Qc[:, :-1] = Q - centre
-                q_sq = _row_sq_norms(be, Qc[:, :-1], budget)
-            if not bool(xp.isfinite(q_sq).all()):
-                _check_finite(be, Q, "queries")
-                raise ValueError(
-                    "some queries lie so far from X that their squared distances overflow "
-                    f"{xp.dtype(dtype).name}; rescale the data, or query with rows on the "
-                    "scale of X.")
+        X64, q64 = _folded(be, X, Q, centre, self_search, xp.float64, budget)
+        X32 = q32 = None
+        if single:
+            try:
+                X32, q32 = _folded(be, X, Q, centre, self_search, xp.float32, budget)
+            except ValueError:  # queries too far for float32: float64 only
+                single = False
     d2_out = xp.empty((n_q, k), dtype=xp.float64)
     idx_out = xp.empty((n_q, k), dtype=xp.int64)
     # a strip's scores, its hit mask and a copy of the k bounding columns
-    rows = rows_per_block(n_ref * xp.dtype(dtype).itemsize * 2,
+    rows = rows_per_block(n_ref * (4 if single else 8) * 2,
                           min(budget, be.refine_bytes * 2), n_q)
     n_avail = n_ref - (1 if self_search or own is not None else 0)
+    eps64 = float(np.finfo(np.float64).eps)
 
-    def strip(q0: int) -> None:
-        q1 = min(q0 + rows, n_q)
-        S = Qc[q0:q1] @ Xc.T
-        local = xp.arange(q1 - q0)
+    def scores(folded, queries):
+        """The scores of ``queries`` (global rows) against every reference,
+        each query's own row left out."""
+        Xf, (Qf, _) = folded
+        S = Qf[queries] @ Xf.T
+        local = xp.arange(queries.shape[0])
         if self_search:
-            S[local, local + q0] = -xp.inf
+            S[local, queries] = -xp.inf
         elif own is not None:
-            S[local, own[q0:q1]] = -xp.inf
-        if integers and k <= _DIRECT_ARGMAX_MAX_K:
-            # exact scores: the best k by (score, lower index) are the answer
-            some, scores = _some_high(be, S, k, False, return_scores=True)
-            d2_out[q0:q1] = q_sq[q0:q1, None] - 2 * scores.astype(xp.float64)
-            idx_out[q0:q1] = some
-            if bar is not None:
-                bar.update(q1 - q0)
-            return
+            S[local, own[queries]] = -xp.inf
+        return S
+
+    def solve(S, queries, q_sq, eps: float, retry):
+        """(d2, idx) of the k nearest of ``queries`` from their scores ``S``."""
+        local = xp.arange(queries.shape[0])
         # k high scores bound the k-th distance; the (k + 1)-th says which rows
         # may have more references within that bound (ties, near-ties)
         some, next_score = _some_high(be, S, k, k < n_avail)
-        d2_some = _exact_d2(xp, X, Q, local + q0, some)
-        t_k, err = _kth_and_margin(xp, d2_some.max(axis=1), q_sq[q0:q1], 1.0, eps,
+        d2_some = _exact_d2(xp, X, Q, queries, some)
+        t_k, err = _kth_and_margin(xp, d2_some.max(axis=1), q_sq[queries], 1.0, eps,
                                    n_features)
         limit = -(t_k + 2 * err)
         r = xp.repeat(local, k)
         c = some.reshape(-1)
-        if next_score is not None:
-            more = xp.flatnonzero(next_score >= limit)
-            if more.size:
-                r_more, c_more = xp.nonzero(S[more] >= limit[more][:, None])
-                # those rows' hits replace their k picks (which they include)
-                is_more = xp.zeros(q1 - q0, dtype=bool)
-                is_more[more] = True
-                plain = ~is_more[r]
-                r = xp.concatenate([r[plain], more[r_more]])
-                c = xp.concatenate([c[plain], c_more])
-        d2_out[q0:q1], idx_out[q0:q1] = _k_nearest_pairs(be, X, Q, local + q0, r, c, k,
-                                                         budget)
+        if next_score is None:
+            return _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
+        more = xp.flatnonzero(next_score >= limit)
+        if more.size == 0:
+            return _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
+        is_more = xp.zeros(queries.shape[0], dtype=bool)
+        is_more[more] = True
+        if retry:
+            # float32 cannot separate these rows: score them again in float64
+            d2, idx = _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
+            again = queries[more]
+            d2[more], idx[more] = solve(scores((X64, (q64[0], None)), again), again,
+                                        q64[1], eps64, False)
+            return d2, idx
+        r_more, c_more = xp.nonzero(S[more] >= limit[more][:, None])
+        # those rows' hits replace their k picks (which they include)
+        plain = ~is_more[r]
+        r = xp.concatenate([r[plain], more[r_more]])
+        c = xp.concatenate([c[plain], c_more])
+        return _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
+
+    def strip(q0: int) -> None:
+        q1 = min(q0 + rows, n_q)
+        queries = xp.arange(q0, q1)
+        if integers and k <= _DIRECT_ARGMAX_MAX_K:
+            # exact scores: the best k by (score, lower index) are the answer
+            S = scores((X64, q64), queries)
+            some, best = _some_high(be, S, k, False, return_scores=True)
+            d2_out[q0:q1] = q64[1][q0:q1, None] - 2 * best
+            idx_out[q0:q1] = some
+        elif single:
+            d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X32, q32), queries), queries,
+                                                  q32[1], be.gemm_eps, True)
+        else:
+            d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X64, q64), queries), queries,
+                                                  q64[1], eps64, False)
         if bar is not None:
             bar.update(q1 - q0)
 
@@ -438,6 +447,33 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         else:
             be.map_blocks(strip, starts)
     return d2_out, idx_out
+
+
+def _folded(be, X, Q, centre, self_search: bool, dtype, budget: int):
+    """``(X - centre)`` with -|r|^2/2 as one more column, and ``((Q - centre)``
+    with 1 as one more column, squared norms of its rows)``, in ``dtype``: the
+    GEMM of the two yields the scores (one pass over a strip less). The norms
+    are those of the rounded values the GEMM uses."""
+    xp = be.xp
+    n_ref, n_features = X.shape
+    Xf = xp.empty((n_ref, n_features + 1), dtype=dtype)
+    Xf[:, :-1] = X - centre
+    x_sq = _row_sq_norms(be, Xf[:, :-1], budget)
+    Xf[:, -1] = -0.5 * x_sq
+    if self_search:
+        return Xf, (xp.concatenate([Xf[:, :-1], xp.ones((n_ref, 1), dtype=dtype)], axis=1),
+                    x_sq)
+    Qf = xp.ones((Q.shape[0], n_features + 1), dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        Qf[:, :-1] = Q - centre
+        q_sq = _row_sq_norms(be, Qf[:, :-1], budget)
+    if not bool(xp.isfinite(q_sq).all()):
+        _check_finite(be, Q, "queries")
+        raise ValueError(
+            "some queries lie so far from X that their squared distances overflow "
+            f"{xp.dtype(dtype).name}; rescale the data, or query with rows on the "
+            "scale of X.")
+    return Xf, (Qf, q_sq)
 
 
 def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
