@@ -283,21 +283,14 @@ _SPAN_MARGIN = 1e-6
 def _column_extremes(be, X, rows):
     """Per column, the smallest and largest value of rows ``rows`` of X (all rows
     when None), as float64 host arrays (sparse X counts its implicit zeros)."""
-    if rows is None:
-        part = X
-        if sparse.issparse(X):
-            lo = np.asarray(part.min(axis=0).todense()).ravel()
-            hi = np.asarray(part.max(axis=0).todense()).ravel()
-        else:
-            lo, hi = be.to_numpy(part.min(axis=0)), be.to_numpy(part.max(axis=0))
-        return lo.astype(np.float64), hi.astype(np.float64)
     if sparse.issparse(X):
-        part = X[be.to_numpy(rows)]
+        part = X if rows is None else X[be.to_numpy(rows)]
         lo = np.asarray(part.min(axis=0).todense()).ravel()
         hi = np.asarray(part.max(axis=0).todense()).ravel()
-    else:
-        part = X[be.asarray(rows)]
-        lo, hi = be.to_numpy(part.min(axis=0)), be.to_numpy(part.max(axis=0))
+        return lo.astype(np.float64), hi.astype(np.float64)
+    part = X if rows is None else X[be.asarray(rows)]
+    xp = be.xp
+    lo, hi = be.to_numpy(xp.stack([part.min(axis=0), part.max(axis=0)]))  # one download
     return lo.astype(np.float64), hi.astype(np.float64)
 
 
@@ -309,17 +302,20 @@ def check_interpolation_range(be, X, groups, sampler_name: str, columns=None) ->
 
     ``groups`` are ``(label, rows)`` pairs: the rows (on the backend) that the
     class's new rows are interpolated between, or None for all rows of X
-    (BorderlineSMOTE-2 steps towards any class). One min and one max over X
-    settle almost every data set; only when X as a whole spans that much is
-    each class looked at column by column.
+    (BorderlineSMOTE-2 steps towards any class). Only those rows are read: a
+    pass over the whole of X would cost more than the search of a small
+    minority.
     """
     if X.shape[0] == 0:
         return
     limit = float(np.finfo(X.dtype).max) * (1 - _SPAN_MARGIN)
+    whole_done = False
     with np.errstate(over="ignore", invalid="ignore"):
-        if float(X.max()) - float(X.min()) <= limit:  # Python floats: inf when it overflows
-            return
         for label, rows in groups:
+            if rows is None:
+                if whole_done:  # the same rows for every class
+                    continue
+                whole_done = True
             lo, hi = _column_extremes(be, X, rows)
             bad = np.flatnonzero(~(hi - lo <= limit))
             if bad.size:
