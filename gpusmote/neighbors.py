@@ -375,6 +375,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
                           min(budget, be.refine_bytes * 2), n_q)
     n_avail = n_ref - (1 if self_search or own is not None else 0)
     eps64 = float(np.finfo(np.float64).eps)
+    retried: list[int] = []  # rows scored again in float64, per strip
 
     def scores(folded, queries):
         """The scores of ``queries`` (global rows) against every reference,
@@ -411,6 +412,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
             # float32 cannot separate these rows: score them again in float64
             d2, idx = _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
             again = queries[more]
+            retried.append(int(again.shape[0]))  # counted by the caller's thread
             d2[more], idx[more] = solve(scores((X64, (q64[0], None)), again), again,
                                         q64[1], eps64, False)
             return d2, idx
@@ -446,6 +448,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
                 strip(0)
         else:
             be.map_blocks(strip, starts)
+    _timing.count("direct_float64_rows", sum(retried))
     return d2_out, idx_out
 
 

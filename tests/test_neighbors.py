@@ -491,3 +491,16 @@ def test_one_outlier_does_not_send_every_row_to_the_exhaustive_check(monkeypatch
     _, idx = kneighbors(X, 5, backend="numpy")
     np.testing.assert_array_equal(idx, brute_knn(X, 5)[1])
     assert sum(seen) <= 20
+
+
+def test_direct_rows_float32_cannot_separate_are_scored_again_in_float64(monkeypatch):
+    # a 1e9 column next to 1e-3 ones: float32 scores cannot rank most rows'
+    # neighbours; those rows (only those) are scored again in float64, exactly
+    force_path(monkeypatch, "direct")
+    X = _hard("column_1e9", 1500)
+    counts = _counts(X, 5)
+    assert 0 < counts["direct_float64_rows"] <= len(X)
+    assert _counts(_hard("plain", 1500), 5)["direct_float64_rows"] < 15
+    np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1][::10],
+                                  brute_knn(X, 6, X[::10])[1][:, 1:])
+
