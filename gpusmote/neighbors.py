@@ -1,6 +1,7 @@
 """Exact k-nearest neighbours, block by block, on NumPy or CuPy.
 
-How a search runs (the same code for both backends; only ``be.topk_*`` differs)::
+How a blocked search runs (the same code for both backends; only ``be.topk_*``
+differs)::
 
     collapse exact duplicate rows (searched once, expanded after)
     centre on a median, scale to [-1, 1] (integers: shift only, exact search)
@@ -15,11 +16,25 @@ How a search runs (the same code for both backends; only ``be.topk_*`` differs):
              still fail (true near-ties) get every reference inside the bound
              re-checked exactly.
 
-Small searches (at most ``_DIRECT_MAX_PAIRS`` query x reference pairs) take a
-direct path instead (``_direct``): float64 scores of every pair, a strip of
-queries at a time, on one thread; any k references bound each row's k-th
-distance, and every reference whose score reaches that bound is measured
-exactly. Exact by construction: no certification, no re-check, few launches.
+Which search runs (``_search_distinct``; the same answer from each, ties to
+the lower index):
+
+* **direct** (``_direct``) for small searches (at most ``_DIRECT_MAX_PAIRS``
+  query x reference pairs), and on the CPU for every search up to
+  ``_DIRECT_WIDE_MAX_PAIRS`` that the tree does not take: scores of every
+  pair, a strip of queries at a time (float32 where squares cannot overflow,
+  float64 for the rows float32 cannot separate); any k references bound each
+  row's k-th distance and every reference whose score reaches that bound is
+  measured exactly. Exact by construction: no certification, no re-check, few
+  launches, no threads for a single strip. Small-integer data (one-hot,
+  counts) are scored exactly in float64 and argmax's first-index rule settles
+  their ties.
+* **tree** (``_tree``, CPU only) for data in at most ``_TREE_MAX_FEATURES``
+  features whose effective dimension is low: SciPy's cKDTree proposes
+  candidates, measured exactly and certified; tied rows go direct.
+* **blocked** (the loop above) for everything larger, and on the GPU, where
+  the direct path is written and tested but off until a device run has
+  measured where it pays (``_DIRECT_BACKENDS``).
 
 Memory: candidates are n_queries x m with m = k + a small margin; every
 temporary is a block sized from ``working_memory``. No n x n matrix is made.
@@ -77,9 +92,10 @@ _TREE_MAX_FEATURES = 15
 # ... and only where the data's effective dimension (``_effective_dimension``)
 # is at most this: a k-d tree prunes well in few dimensions. Real sets mostly
 # lie near a line or a plane (KEEL's abalone 2.1, page-blocks 1.1) where the
-# tree beats scoring every pair two to one; round Gaussian data in 8
-# dimensions make it slower than brute force (4 000 rows: 55 vs 33 ms).
-_TREE_MAX_EFFECTIVE_DIMENSION = 4.0
+# tree beats scoring every pair two to one (and poker's SMOTE output, 5.0:
+# 36 vs 83 ms); round Gaussian data make it no faster than brute force in 6
+# dimensions and slower in 8 (4 000 rows: 55 vs 33 ms).
+_TREE_MAX_EFFECTIVE_DIMENSION = 5.5
 # Data whose every value is an integer of at most this magnitude (one-hot,
 # counts) in at most this many features are searched exactly in float64 by the
 # direct path (``_direct``'s ``integers``), up to this many pairs: their ties

@@ -1,0 +1,75 @@
+"""benchmarks/keel.py: the interleaved timing of one (data set, sampler) pair, its
+skips and failures, and the summary the README quotes (no data set download)."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "keel.py"
+_spec = importlib.util.spec_from_file_location("keel_bench", _PATH)
+keel = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(keel)
+
+
+def _data(n_minority=30):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200 + n_minority, 4))
+    y = np.r_[np.zeros(200, dtype=int), np.ones(n_minority, dtype=int)]
+    return X, y
+
+
+def test_a_pair_runs_both_libraries_interleaved_and_reports_the_ratio_of_medians():
+    X, y = _data()
+    row = keel.time_pair(X, y, "BorderlineSMOTE-2", [], budget=0.0, min_rounds=3,
+                         max_rounds=5)
+    assert row["rounds"] == 3
+    assert len(row["runs"]["gpusmote"]) == len(row["runs"]["imblearn"]) == 3
+    med = row["median_seconds"]
+    assert row["ratio"] == pytest.approx(med["imblearn"] / med["gpusmote"])
+    assert med["gpusmote"] == pytest.approx(np.median(row["runs"]["gpusmote"]))
+
+
+def test_the_budget_adds_rounds_up_to_the_cap():
+    X, y = _data()
+    row = keel.time_pair(X, y, "RandomOverSampler", [], budget=10.0, min_rounds=1,
+                         max_rounds=4)
+    assert row["rounds"] == 4
+
+
+def test_a_sampler_that_cannot_run_records_both_messages_and_no_ratio():
+    X, y = _data(n_minority=3)  # SMOTE's k_neighbors=5 needs six minority rows
+    row = keel.time_pair(X, y, "SMOTE", [], budget=0.0, min_rounds=1, max_rounds=1)
+    assert "ratio" not in row
+    assert row["errors"]["gpusmote"] and row["errors"]["imblearn"]
+
+
+@pytest.mark.parametrize("sampler, n_features, categorical, skipped", [
+    ("SMOTENC", 5, [], True), ("SMOTENC", 5, [0, 1, 2, 3, 4], True),
+    ("SMOTENC", 5, [3, 4], False), ("SMOTEN", 5, [3, 4], True),
+    ("SMOTEN", 2, [0, 1], False), ("SMOTE", 5, [], False),
+])
+def test_smotenc_and_smoten_run_only_where_their_columns_are(sampler, n_features,
+                                                             categorical, skipped):
+    assert (keel.skip_reason(sampler, n_features, categorical) is not None) == skipped
+
+
+def test_summary_counts_and_names_the_pairs_below_one():
+    rows = [{"data_set": "a", "sampler": "SMOTE", "ratio": 2.0},
+            {"data_set": "a", "sampler": "ADASYN", "ratio": 0.5},
+            {"data_set": "b", "sampler": "SMOTEN", "skipped": "no categorical columns"},
+            {"data_set": "b", "sampler": "SMOTE", "errors": {"gpusmote": "x", "imblearn": "y"}}]
+    s = keel.summary(rows)
+    assert s["pairs_timed"] == 2 and s["pairs_skipped"] == 1
+    assert s["min_ratio"] == 0.5 and s["median_ratio"] == 1.25
+    assert s["below_1"] == [{"data_set": "a", "sampler": "ADASYN", "ratio": 0.5}]
+    assert s["pairs_failed"][0]["data_set"] == "b"
+
+
+def test_thirty_distinct_sets_and_every_shipped_sampler_imbalanced_learn_has():
+    import gpusmote
+
+    assert len(set(keel.KEEL_SETS)) == 30
+    methods = {s.partition("-")[0] for s in keel.SAMPLERS}
+    assert methods == set(gpusmote.__all__) - {"__version__"}
