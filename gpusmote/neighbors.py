@@ -368,12 +368,16 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
     with _timing.phase("neighbours_prepare", be):
-        stats = _statistics(be, X)
+        # (a mean centre: rows it leaves far from the centre only cost a
+        # float64 pass, never a wrong answer)
+        stats = _statistics(be, X, median=False)
         centre, spread = stats[0], stats[5]
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
         # cannot separate (heavy tails, near-ties) are scored again in float64
-        single = (not integers
+        # (not for small searches: there the GEMM is cheap and a float64
+        # pass for some rows would cost more than it saves)
+        single = (not integers and n_q * n_ref > _DIRECT_MAX_PAIRS
                   and spread * spread * (n_features + 1) <= _DIRECT_FLOAT32_MAX_SQ)
         if integers:
             centre = xp.rint(centre)
@@ -513,7 +517,7 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
     with _timing.phase("neighbours_prepare", be):
-        _statistics(be, X)  # refuses non-finite and overflowing values
+        _statistics(be, X, median=False)  # refuses non-finite and overflowing values
         if not self_search and not bool(np.isfinite(Q).all()):
             _check_finite(be, Q, "queries")
         tree = cKDTree(X, copy_data=False)
@@ -625,7 +629,7 @@ def _frame(be, X):
     return centre_dev, (1.0 / spread if spread > 0 else 1.0), False, direction
 
 
-def _statistics(be, X):
+def _statistics(be, X, median: bool = True):
     """The centre of a search (device and host copies), the columns' max and min,
     which sampled columns hold integers, the spread, and the sample; refuses
     non-finite values and values whose squares would overflow float64.
@@ -637,7 +641,10 @@ def _statistics(be, X):
     xp = be.xp
     step = max(1, X.shape[0] // _CENTRE_SAMPLE)
     sample = X[::step]
-    centre_dev = xp.median(sample, axis=0).astype(xp.float64)
+    # (``median=False``: the sample's mean, a tenth of the cost, for the paths
+    # whose answer does not depend on the centre's robustness)
+    centre_dev = (xp.median(sample, axis=0) if median else sample.mean(axis=0)).astype(
+        xp.float64)
     stats = be.to_numpy(xp.stack([
         centre_dev,
         X.max(axis=0).astype(xp.float64),

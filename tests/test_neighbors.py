@@ -496,11 +496,23 @@ def test_one_outlier_does_not_send_every_row_to_the_exhaustive_check(monkeypatch
 def test_direct_rows_float32_cannot_separate_are_scored_again_in_float64(monkeypatch):
     # a 1e9 column next to 1e-3 ones: float32 scores cannot rank most rows'
     # neighbours; those rows (only those) are scored again in float64, exactly
+    # (a search past the small ones: small searches score in float64 at once)
     force_path(monkeypatch, "direct")
+    monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 0)
+    monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 1 << 62)
     X = _hard("column_1e9", 1500)
     counts = _counts(X, 5)
     assert 0 < counts["direct_float64_rows"] <= len(X)
     assert _counts(_hard("plain", 1500), 5)["direct_float64_rows"] < 15
     np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1][::10],
                                   brute_knn(X, 6, X[::10])[1][:, 1:])
+
+
+def test_small_direct_searches_score_in_float64_at_once(monkeypatch):
+    # a float32 pass with a float64 retry costs more than it saves when the
+    # whole search is a few thousand pairs
+    X = _hard("column_1e9", 300)
+    counts = _counts(X, 5)
+    assert counts["direct_rows"] == 300 and counts["direct_float64_rows"] == 0
+    np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1], brute_knn(X, 5)[1])
 
