@@ -75,8 +75,9 @@ _DOMINANT_SHARE = 0.5
 # 4 174 pairs 2.4 ms direct vs 2.7 ms blocked, 100 x 100 0.37 vs 0.48 ms; at
 # 500 x 500 the blocked search wins, 2.5 vs 3.1 ms).
 _DIRECT_MAX_PAIRS = 1 << 17
-# Searches the tree does not take go direct up to this many pairs too: past the smallest sizes the direct path costs about what the
-# blocked one does on easy data (abalone's 4 174 rows: 45 vs 48 ms), and far
+# Searches the tree does not take go direct up to this many pairs too: past
+# the smallest sizes the direct path costs about what the blocked one does on
+# easy data (abalone's 4 174 rows: 45 vs 48 ms), and far
 # less where rows are doubtful (KEEL's kddcup rootkit-imap, 2 225 x 41: 10 vs
 # 24-30 ms), since it never certifies nor re-checks.
 _DIRECT_WIDE_MAX_PAIRS = 1 << 24
@@ -368,16 +369,18 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
     with _timing.phase("neighbours_prepare", be):
-        # (a mean centre: rows it leaves far from the centre only cost a
-        # float64 pass, never a wrong answer)
-        stats = _statistics(be, X, median=False)
+        # a median centre where float32 may score (heavy tails shift a mean, and
+        # rows far from the centre go to the float64 pass); else the mean, a
+        # tenth of the cost: in float64 the centre hardly matters
+        small = n_q * n_ref <= _DIRECT_MAX_PAIRS
+        stats = _statistics(be, X, median=not (small or integers))
         centre, spread = stats[0], stats[5]
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
         # cannot separate (heavy tails, near-ties) are scored again in float64
         # (not for small searches: there the GEMM is cheap and a float64
         # pass for some rows would cost more than it saves)
-        single = (not integers and n_q * n_ref > _DIRECT_MAX_PAIRS
+        single = (not integers and not small
                   and spread * spread * (n_features + 1) <= _DIRECT_FLOAT32_MAX_SQ)
         if integers:
             centre = xp.rint(centre)
@@ -452,7 +455,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
             some, best = _some_high(be, S, k, False, return_scores=True)
             d2_out[q0:q1] = q64[1][q0:q1, None] - 2 * best
             idx_out[q0:q1] = some
-        elif single:
+        elif single and not float64_only:
             d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X32, q32), queries), queries,
                                                   q32[1], be.gemm_eps, True)
         else:
@@ -461,13 +464,16 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         if bar is not None:
             bar.update(q1 - q0)
 
+    float64_only = False
     with _timing.phase("neighbours", be):
         starts = block_starts(n_q, rows)
-        if len(starts) == 1:
-            with be.serial():
-                strip(0)
-        else:
-            be.map_blocks(strip, starts)
+        with be.serial():
+            strip(0)
+        # where float32 could not separate a quarter of the first strip's rows
+        # (heavy-tailed columns), the other strips go straight to float64
+        float64_only = sum(retried) * 4 > min(rows, n_q)
+        if len(starts) > 1:
+            be.map_blocks(strip, starts[1:])
     _timing.count("direct_float64_rows", sum(retried))
     return d2_out, idx_out
 
