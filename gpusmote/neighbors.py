@@ -414,7 +414,6 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
 
     def solve(S, queries, q_sq, eps: float, retry):
         """(d2, idx) of the k nearest of ``queries`` from their scores ``S``."""
-        local = xp.arange(queries.shape[0])
         # k high scores bound the k-th distance; the (k + 1)-th says which rows
         # may have more references within that bound (ties, near-ties)
         some, next_score = _some_high(be, S, k, k < n_avail)
@@ -422,29 +421,26 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         t_k, err = _kth_and_margin(xp, d2_some.max(axis=1), q_sq[queries], 1.0, eps,
                                    n_features)
         limit = -(t_k + 2 * err)
-        r = xp.repeat(local, k)
-        c = some.reshape(-1)
+        # rows whose (k + 1)-th score falls below the bound: their k picks are
+        # their k nearest, in (distance, index) order once sorted
+        d2, idx = _order_by_distance(be, d2_some, some)
         if next_score is None:
-            return _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
+            return d2, idx
         more = xp.flatnonzero(next_score >= limit)
         if more.size == 0:
-            return _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
-        is_more = xp.zeros(queries.shape[0], dtype=bool)
-        is_more[more] = True
+            return d2, idx
         if retry:
             # float32 cannot separate these rows: score them again in float64
-            d2, idx = _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
             again = queries[more]
             retried.append(int(again.shape[0]))  # counted by the caller's thread
             d2[more], idx[more] = solve(scores((X64, (q64[0], None)), again), again,
                                         q64[1], eps64, False)
             return d2, idx
+        # the others: every reference reaching the bound, measured exactly
         r_more, c_more = xp.nonzero(S[more] >= limit[more][:, None])
-        # those rows' hits replace their k picks (which they include)
-        plain = ~is_more[r]
-        r = xp.concatenate([r[plain], more[r_more]])
-        c = xp.concatenate([c[plain], c_more])
-        return _k_nearest_pairs(be, X, Q, queries, r, c, k, budget)
+        d2[more], idx[more] = _k_nearest_pairs(be, X, Q, queries[more], r_more, c_more, k,
+                                               budget)
+        return d2, idx
 
     def strip(q0: int) -> None:
         q1 = min(q0 + rows, n_q)
