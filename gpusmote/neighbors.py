@@ -180,9 +180,9 @@ def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
         try:
             d2, idx = _search(be, X, Q, int(k), self_search,
                               budget_bytes(working_memory, be.free_bytes()), bar)
-        except _NotFinite:
+        except _NotFinite as exc:
             _check_finite(be, X, "X")  # names the first NaN or infinity, if there is one
-            raise
+            raise ValueError(str(exc)) from None  # finite but too large: a plain ValueError
     if not return_distance:
         return idx
     xp = be.xp
@@ -645,8 +645,9 @@ def _statistics(be, X, median: bool = True):
     sample = X[::step]
     # (``median=False``: the sample's mean, a tenth of the cost, for the paths
     # whose answer does not depend on the centre's robustness)
-    centre_dev = (xp.median(sample, axis=0) if median else sample.mean(axis=0)).astype(
-        xp.float64)
+    # in float64: the middle of two float32 values near the float32 maximum overflows
+    sample64 = sample.astype(xp.float64)
+    centre_dev = xp.median(sample64, axis=0) if median else sample64.mean(axis=0)
     stats = be.to_numpy(xp.stack([
         centre_dev,
         X.max(axis=0).astype(xp.float64),
