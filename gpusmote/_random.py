@@ -222,10 +222,13 @@ class RandomOverSampler(BaseOverSampler):
         """Per-column standard deviation in float64. Squares of values past 1e154
         overflow float64: such columns are scaled by their largest magnitude first."""
         xp = be.xp
+        # cast first: CuPy's std(dtype=float64) squares float32 input in float32,
+        # which overflows past 1.8e19 (seen on an H100; NumPy casts first)
+        X_class = X_class.astype(xp.float64, copy=False)
         if float(top.max()) <= 1e150:  # the usual case: as computed before
-            return xp.std(X_class, axis=0, dtype=xp.float64)
+            return xp.std(X_class, axis=0)
         scale = xp.where(top > 0, top, 1).astype(xp.float64)
-        return xp.std(X_class / scale, axis=0, dtype=xp.float64) * scale
+        return xp.std(X_class / scale, axis=0) * scale
 
     def _check_noise_range(self, be, dtype, label, top, std, h) -> None:
         """Refuse a class whose jittered copies would overflow X's dtype: its

@@ -387,7 +387,8 @@ class SMOTENC(SMOTE):
         """The class's rows in the search space: numeric, then one-hot * median_std / sqrt 2."""
         xp = be.xp
         num = table.numeric[rows_dev]
-        std = xp.sqrt(xp.var(num, axis=0, dtype=xp.float64))
+        # cast first: CuPy's var(dtype=float64) works on float32 input in float32
+        std = xp.sqrt(xp.var(num.astype(xp.float64, copy=False), axis=0))
         med = float(np.median(be.to_numpy(std)))
         self.median_std_[label] = med
         codes = table.codes[rows_dev]
