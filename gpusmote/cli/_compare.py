@@ -124,24 +124,18 @@ def _scorers(y: np.ndarray, positive: Any) -> dict:
     from sklearn.metrics import (average_precision_score, f1_score, make_scorer,
                                  matthews_corrcoef, precision_score, recall_score)
 
+    # binary targets score the positive class; others average over the classes
     if positive is not None:
-        kw = {"pos_label": positive, "zero_division": 0}
-        return {
-            "recall": make_scorer(recall_score, **kw),
-            "precision": make_scorer(precision_score, **kw),
-            "f1": make_scorer(f1_score, **kw),
-            "mcc": make_scorer(matthews_corrcoef),
-            "pr_auc": make_scorer(average_precision_score, response_method="predict_proba",
-                                  pos_label=positive),
-        }
-    kw = {"average": "macro", "zero_division": 0}
+        kw, pr_kw = {"pos_label": positive, "zero_division": 0}, {"pos_label": positive}
+    else:
+        kw, pr_kw = {"average": "macro", "zero_division": 0}, {"average": "macro"}
     return {
         "recall": make_scorer(recall_score, **kw),
         "precision": make_scorer(precision_score, **kw),
         "f1": make_scorer(f1_score, **kw),
         "mcc": make_scorer(matthews_corrcoef),
         "pr_auc": make_scorer(average_precision_score, response_method="predict_proba",
-                              average="macro"),
+                              **pr_kw),
     }
 
 
