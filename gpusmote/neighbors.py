@@ -79,8 +79,11 @@ _DIRECT_MAX_PAIRS = 1 << 17
 # the smallest sizes the direct path costs about what the blocked one does on
 # easy data (abalone's 4 174 rows: 45 vs 48 ms), and far
 # less where rows are doubtful (KEEL's kddcup rootkit-imap, 2 225 x 41: 10 vs
-# 24-30 ms), since it never certifies nor re-checks.
-_DIRECT_WIDE_MAX_PAIRS = 1 << 24
+# 24-30 ms), since it never certifies nor re-checks. KEEL's kr-vs-k after SMOTE
+# (5 592 x 5 592 tie-heavy rows) is past 2**24 pairs and sent 1 784 rows to
+# the exhaustive re-check: direct, SMOTETomek went from 0.48x to 0.88x
+# imbalanced-learn (benchmarks/keel.py, 2 busy cores).
+_DIRECT_WIDE_MAX_PAIRS = 1 << 26
 # The backends whose small searches take the direct path. It is written
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
