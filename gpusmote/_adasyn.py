@@ -129,6 +129,8 @@ class ADASYN(BaseOverSampler):
     ----------
     {docs.FITTED}
 
+    {docs.BASE_INDICES}
+
     nn_ : estimator object
         The neighbour estimator given as ``n_neighbors``, or for an int the
         ``NearestNeighbors(n_neighbors + 1)`` imbalanced-learn would use.
@@ -232,6 +234,7 @@ class ADASYN(BaseOverSampler):
                 plans.append(ClassPlan(label, rows, rows[local], total, seed_counts=counts))
         del self._codes
         with phase("generation", be):
-            X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            X_res, self.base_indices_ = generate(be, X, plans, seed_from(self.random_state),
+                                                 self.working_memory)
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res

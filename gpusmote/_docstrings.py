@@ -45,6 +45,14 @@ FEATURES_AND_BACKEND = """n_features_in_ : int
         The backend that ran."""
 
 
+BASE_INDICES = """base_indices_ : ndarray of shape (n_new,)
+        For each new row, in output order, the index in X of the original
+        row it was made from (the row it was interpolated from, or whose
+        neighbours voted for SMOTEN). Lets columns that are not features (an
+        id, a timestamp) be carried from that row. A CuPy array for CuPy
+        X, NumPy otherwise. gpusmote's own attribute; imbalanced-learn has
+        none."""
+
 FITTED = """sampling_strategy_ : dict
         Class label -> number of rows to add.
 

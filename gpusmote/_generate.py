@@ -84,10 +84,12 @@ def draw(be, plans: list[ClassPlan], seed: int, dtype):
 
 
 def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | None = None):
-    """Original rows first, then the synthetic rows of each plan, in plan order."""
+    """Original rows first, then the synthetic rows of each plan, in plan order;
+    and the base row (index into X) of each synthetic row."""
     base, nbr, steps = draw(be, plans, seed, X.dtype)
     if sparse.issparse(X):
-        return _generate_sparse(X, *(be.to_numpy(a) for a in (base, nbr, steps)))
+        host = [be.to_numpy(a) for a in (base, nbr, steps)]
+        return _generate_sparse(X, *host), host[0]
     n, d = X.shape
     out = be.empty_output((n + base.shape[0], d), X.dtype)
     be.copy_rows(X, out[:n])
@@ -96,7 +98,7 @@ def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | N
         chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4),
                                base.shape[0])
         be.interpolate(X, base, nbr, steps, out[n:], chunk)
-    return out
+    return out, base
 
 
 def _generate_sparse(X, base, nbr, steps):

@@ -93,7 +93,8 @@ class BaseSMOTE(BaseOverSampler):
                 rows = be.asarray(labels.rows(label))
                 plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
         with phase("generation", be):
-            X_res = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            X_res, self.base_indices_ = generate(be, X, plans, seed_from(self.random_state),
+                                                 self.working_memory)
             # where y is: CuPy fills the new labels on the device
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res
@@ -129,6 +130,8 @@ class SMOTE(BaseSMOTE):
     Attributes
     ----------
     {docs.FITTED}
+
+    {docs.BASE_INDICES}
 
     nn_k_ : estimator object
         The neighbour estimator given as ``k_neighbors``, or for an int the

@@ -214,6 +214,8 @@ class SMOTENC(SMOTE):
     ----------
     {docs.FITTED}
 
+    {docs.BASE_INDICES}
+
     categorical_features_ : ndarray of shape (n_cat_features,)
         Indices of the categorical columns.
 
@@ -433,7 +435,8 @@ class SMOTENC(SMOTE):
         seed = seed_from(self.random_state)
         n = table.shape[0]
         with phase("generation", be):
-            numeric = generate(be, table.numeric, plans, seed, self.working_memory)
+            numeric, self.base_indices_ = generate(be, table.numeric, plans, seed,
+                                                   self.working_memory)
             n_new = numeric.shape[0] - n
             cat_new = self._vote(be, table, plans, seed, n_new)
             new_values = _decode(self.categorical_encoder_, be.to_numpy(cat_new),
@@ -491,6 +494,8 @@ class SMOTEN(SMOTE):
     Attributes
     ----------
     {docs.FITTED}
+
+    {docs.BASE_INDICES}
 
     categorical_encoder_ : estimator
         The fitted encoder.
@@ -615,14 +620,15 @@ class SMOTEN(SMOTE):
         codes = table.codes
         tables = self._vdm_tables(be, codes, y)
         rng = be.rng(seed_from(self.random_state))
-        parts = []
+        parts, bases = [], []
         with phase("neighbours", be):
             for label, n_new in self.sampling_strategy_.items():
                 if n_new == 0:
                     continue
                 rows = np.flatnonzero(y == label)
                 check_class_size(label, rows.size, k, type(self).__name__)
-                class_codes = codes[be.asarray(rows)]
+                rows_dev = be.asarray(rows)
+                class_codes = codes[rows_dev]
                 if isinstance(self.k_neighbors, numbers.Integral):
                     nbrs = self._class_neighbours_vdm(be, class_codes, tables, k + 1)
                 else:
@@ -636,10 +642,12 @@ class SMOTEN(SMOTE):
                 u = rng.random(int(n_new))
                 picks = xp.minimum((u * rows.size).astype(xp.int64), rows.size - 1)
                 sel = nbrs[picks]
+                bases.append(rows_dev[picks])
                 parts.append(xp.stack([smallest_mode(be, class_codes[:, j][sel])
                                        for j in range(codes.shape[1])], axis=1))
         new_codes = (xp.concatenate(parts) if parts
                      else xp.empty((0, codes.shape[1]), dtype=xp.int64))
+        self.base_indices_ = xp.concatenate(bases) if bases else xp.empty(0, dtype=xp.int64)
         new_values = _decode(self.categorical_encoder_, be.to_numpy(new_codes), self._sizes,
                              False)
         n_new_total = int(new_codes.shape[0])

@@ -124,6 +124,9 @@ class _ResampleTemplate:
             del self._labels
 
         with phase("assembly", be):
+            if x_kind.kind != "cupy" and getattr(self, "base_indices_", None) is not None:
+                # host in, host out (n_new integers: small next to the new rows)
+                self.base_indices_ = be.to_numpy(self.base_indices_)
             if labels.one_vs_all:
                 y_res = labels.one_vs_all_matrix(y_res)
             keep = (getattr(self, "sample_indices_", None)

@@ -129,3 +129,17 @@ def test_pairwise_sum_is_numpys_sum_bit_for_bit():
     for n in sizes:
         for a in (rng.integers(0, 8, n) / 7, rng.random(n) * 1e3 - 300):
             assert float(pairwise_sum(np, a)) == np.sum(a), n
+
+
+def test_base_indices_follow_the_per_row_counts(backend, xp):
+    # each minority row is the base of exactly as many new rows as ADASYN gave it
+    # (its neighbour, the segment's other end, is not)
+    X, y = _data()
+    sampler = ADASYN(n_neighbors=5, random_state=0, backend=backend)
+    sampler.fit_resample(xp.asarray(X), xp.asarray(y))
+    per_row = np.bincount(to_numpy(sampler.base_indices_), minlength=len(X))
+    for label, n_new in sampler.sampling_strategy_.items():
+        if n_new:
+            rows = np.flatnonzero(y == label)
+            np.testing.assert_array_equal(per_row[rows],
+                                          _imblearn_counts(X, y, label, n_new, 5))

@@ -465,17 +465,30 @@ def test_index_col_is_read_as_the_index_and_written_back(tmp_path):
                                pd.read_csv(tmp_path / "p.csv").drop(columns="label").to_numpy())
 
 
-def _sources_ok(res, src_df, features):
-    """Each output row's account_id is the id of the nearest original row of its
-    class (brute force, standardised features), and original rows keep theirs."""
+def _sources_ok(res, src_df, features, interpolated):
+    """Original rows keep their account_id; a new row carries the id of the row it
+    was made from: it lies on a segment from that row towards another row of its
+    class, anywhere along it (the nearer end of the segment would never be past
+    its middle)."""
     X = src_df[features].to_numpy(float)
-    mean, std = X.mean(0), X.std(0)
-    Z = (X - mean) / std
+    by_id = {v: i for i, v in enumerate(src_df["account_id"])}
+    steps = []
     for _, row in res.iterrows():
+        src = by_id[row["account_id"]]
+        assert src_df["label"].iloc[src] == row["label"]
+        q = row[features].to_numpy(float)
+        if np.array_equal(q, X[src]):
+            continue  # the row itself (or a step of 0)
         same = np.flatnonzero(src_df["label"].to_numpy() == row["label"])
-        q = (row[features].to_numpy(float) - mean) / std
-        d2 = ((Z[same] - q) ** 2).sum(1)
-        assert src_df["account_id"].iloc[same[np.argmin(d2)]] == row["account_id"]
+        ab = X[same] - X[src]
+        t = (ab @ (q - X[src])) / np.maximum((ab * ab).sum(1), 1e-300)
+        resid = np.abs(X[src] + t[:, None] * ab - q).max(1)
+        j = np.argmin(resid)
+        assert resid[j] <= 1e-6 * (1 + np.abs(q).max()) and 0 <= t[j] <= 1
+        steps.append(t[j])
+    assert (len(steps) > 0) == interpolated
+    if interpolated:
+        assert np.mean(np.array(steps) > 0.5) > 0.25  # from the base row, not the nearer end
 
 
 @pytest.mark.parametrize("method", ["smote", "random", "tomek", "smote-enn"])
@@ -499,7 +512,8 @@ def test_exclude_passes_columns_through(tmp_path, method):
         pd.testing.assert_frame_equal(new.set_index("account_id"),
                                       by_id.loc[new["account_id"]], check_names=False)
     else:
-        _sources_ok(res, df, features)
+        # (age is an integer column: new values are rounded, so it is left out here)
+        _sources_ok(res, df, ["amount", "score"], interpolated=method != "tomek")
 
 
 def test_exclude_does_not_take_the_column_as_a_feature(tmp_path):

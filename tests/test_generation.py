@@ -214,3 +214,61 @@ def test_a_users_neighbour_estimator_on_float64_is_checked_too():
     y = np.r_[[0] * 40, [1] * 20]
     with pytest.raises(ValueError, match=r"column 0 of class 1 .*overflows float64.*rescale"):
         SMOTE(k_neighbors=NearestNeighbors(n_neighbors=6), random_state=0).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("sampler", [
+    SMOTE(k_neighbors=5, random_state=3),
+    ADASYN(n_neighbors=5, random_state=3),
+    BorderlineSMOTE(k_neighbors=5, random_state=3),
+], ids=lambda s: type(s).__name__)
+def test_base_indices_name_the_row_each_new_row_was_made_from(backend, xp, sampler):
+    """``base_indices_[i]`` is an end of the segment new row i lies on, of its class."""
+    X, y = _continuous()
+    sampler = sampler.set_params(backend=backend)
+    X_res, y_res = (to_numpy(a) for a in sampler.fit_resample(xp.asarray(X), xp.asarray(y)))
+    base = to_numpy(sampler.base_indices_)
+    new = X_res[len(X):]
+    assert base.dtype.kind == "i" and base.shape == (len(new),)
+    assert (y[base] == y_res[len(X):]).all()
+    pairs = _class_pairs(X, y, 1, 5)
+    which, _ = segment_steps(X, new, pairs, atol=1e-9)
+    assert (which >= 0).all()
+    ends = pairs[which]
+    assert ((ends[:, 0] == base) | (ends[:, 1] == base)).all()
+    if isinstance(sampler, BorderlineSMOTE):  # the base, not the other end, is in danger
+        assert np.isin(base, to_numpy(sampler.in_danger_indices[1])).all()
+
+
+def test_base_indices_of_categorical_samplers():
+    from gpusmote import SMOTEN, SMOTENC
+
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=(80, 2)), rng.integers(0, 3, (80, 1))].astype(object)
+    y = np.r_[[0] * 60, [1] * 20]
+    nc = SMOTENC(categorical_features=[2], random_state=0)
+    X_res, _ = nc.fit_resample(X, y)
+    new = np.asarray(X_res[80:, :2], dtype=float)
+    # each new numeric part lies between its base row and a same-class row (its
+    # neighbours are found with the categories too: any row of the class may be one)
+    rows = np.flatnonzero(y == 1)
+    pairs = np.array([(a, b) for a in rows for b in rows if a != b])
+    base = nc.base_indices_
+    assert base.shape == (40,) and (y[base] == 1).all()
+    which, _ = segment_steps(np.asarray(X[:, :2], dtype=float), new, pairs, atol=1e-6)
+    ends = pairs[which]
+    assert ((which >= 0) & ((ends[:, 0] == base) | (ends[:, 1] == base))).all()
+    n = SMOTEN(random_state=0)
+    Xc = rng.integers(0, 3, (80, 3))
+    n.fit_resample(Xc, y)
+    assert n.base_indices_.shape == (40,) and (y[n.base_indices_] == 1).all()
+
+
+def test_base_indices_live_where_X_came_from(fake_cupy):
+    X, y = _continuous(200)
+    host = SMOTE(random_state=0, backend="cupy").fit(X, y)
+    host.fit_resample(X, y)
+    assert isinstance(host.base_indices_, np.ndarray)
+    dev = SMOTE(random_state=0, backend="cupy")
+    dev.fit_resample(fake_cupy.asarray(X), fake_cupy.asarray(y))
+    assert isinstance(dev.base_indices_, fake_cupy.ndarray)
+    np.testing.assert_array_equal(host.base_indices_, to_numpy(dev.base_indices_))

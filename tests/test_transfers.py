@@ -95,18 +95,22 @@ def test_large_host_X_goes_up_and_the_result_comes_down_in_pinned_chunks_once(cp
     monkeypatch.setattr(_cupy, "_PINNED_MIN_BYTES", 8192)  # X, not the row indices
     monkeypatch.setattr(_cupy, "_PINNED_CHUNK_BYTES", 4096)
     cp.transfers.clear()
-    X_res, _ = SMOTE(random_state=0, backend="cupy").fit_resample(X, y)
+    sampler = SMOTE(random_state=0, backend="cupy")
+    X_res, _ = sampler.fit_resample(X, y)
     np.testing.assert_array_equal(X_res, want)
     staged = [n for d, n, what in cp.transfers if d == "h2d" and what == "set"]
     assert len(staged) == -(-X.nbytes // 4096) and sum(staged) == X.nbytes
     assert cp.pinned_uploads == staged  # every chunk from pinned memory
+    # the result, then (past the lowered threshold too) base_indices_, n_new int64
     drained = [n for d, n, what in cp.transfers if d == "d2h" and what == "get pinned"]
-    assert len(drained) == -(-X_res.nbytes // 4096) and sum(drained) == X_res.nbytes
+    base = sampler.base_indices_.nbytes
+    assert sum(drained) == X_res.nbytes + base
+    assert len(drained) == -(-X_res.nbytes // 4096) + -(-base // 4096)
     # nothing else of X's or the result's size, in either direction
     others = [n for d, n, what in cp.transfers if what not in ("set", "get pinned")]
     assert max(others) < 8192, cp.transfers
     assert all(n == 4096 for n in cp.pinned_allocations)  # two per copy, no more
-    assert len(cp.pinned_allocations) == 4
+    assert len(cp.pinned_allocations) == 6  # X up; the result and base_indices_ down
 
 
 def _deferred_copies(monkeypatch):

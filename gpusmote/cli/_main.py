@@ -452,9 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--exclude", metavar="COLS",
                        help="comma-separated columns that are not features" + (
                            ", passed through unchanged: original rows keep theirs, a new "
-                           "row copies them from its source row (the row it was drawn "
-                           "from, or for interpolated rows the nearest original of its "
-                           "class)" if categorical else ""))
+                           "row copies them from the row it was drawn or interpolated "
+                           "from" if categorical else ""))
         if categorical:
             p.add_argument("--categorical", metavar="COLS",
                            help="comma-separated columns to treat as categorical (integer "

@@ -209,12 +209,9 @@ def row_sources(sampler, X, y, X_res, y_res):
     values from.
 
     An original row is its own source. A row drawn from one original
-    (``RandomOverSampler``: ``sample_indices_``) has that row as its source.
-    A row interpolated between originals (SMOTE and its variants, which do not
-    record their base rows) has the nearest original row of its class, in the
-    feature columns (numeric columns standardised, a differing category counting
-    as 1): that is its base row or the neighbour it was drawn towards, whichever
-    it lies closer to.
+    (``RandomOverSampler``: ``sample_indices_``) has that row as its source, and
+    a row made from one (SMOTE and its variants: ``base_indices_``) the row it
+    was interpolated from (SMOTEN: whose neighbours voted for it).
 
     Parameters
     ----------
@@ -250,48 +247,9 @@ def row_sources(sampler, X, y, X_res, y_res):
     sources = pos.copy()
     new = np.flatnonzero(pos >= n)
     if new.size:
-        sources[new] = _nearest_original(X, y, X_res.iloc[new], np.asarray(y_res)[new])
+        base = getattr(smote if smote is not None else sampler, "base_indices_", None)
+        if base is None:  # pragma: no cover - every sampler that makes rows records them
+            raise CLIError(f"{type(sampler).__name__} does not say which row each new row "
+                           "was made from; drop --exclude")
+        sources[new] = _host(base).astype(np.int64)[pos[new] - n]
     return sources
-
-
-def _encode(X, ref):
-    """Numeric matrix (standardised by ``ref``) and category codes of a frame's columns."""
-    import numpy as np
-    import pandas as pd
-
-    numeric = [c for c in ref.columns if pd.api.types.is_numeric_dtype(ref[c].dtype)
-               and not isinstance(ref[c].dtype, pd.CategoricalDtype)]
-    other = [c for c in ref.columns if c not in numeric]
-    R = ref[numeric].to_numpy(dtype=np.float64)
-    mean, std = R.mean(axis=0), R.std(axis=0)
-    std[std == 0] = 1.0
-    num = (X[numeric].to_numpy(dtype=np.float64) - mean) / std
-    codes = np.empty((len(X), len(other)), dtype=np.int64)
-    for j, c in enumerate(other):
-        cats = pd.Index(pd.unique(ref[c].astype(object)))
-        codes[:, j] = cats.get_indexer(X[c].astype(object))  # -1: a value not in ref
-    return num, codes
-
-
-def _nearest_original(X, y, Q, q_labels, block: int = 1 << 22):
-    """Position in X of the nearest row of the same class, for each row of Q
-    (ties to the lower position)."""
-    import numpy as np
-
-    X_num, X_cat = _encode(X, X)
-    Q_num, Q_cat = _encode(Q, X)
-    y = np.asarray(y)
-    out = np.empty(len(Q), dtype=np.int64)
-    for label in np.unique(q_labels):
-        members = np.flatnonzero(y == label)
-        queries = np.flatnonzero(q_labels == label)
-        R_num, R_cat = X_num[members], X_cat[members]
-        r_sq = (R_num ** 2).sum(axis=1)
-        step = max(1, block // max(1, len(members)))
-        for start in range(0, len(queries), step):
-            q = queries[start:start + step]
-            d2 = r_sq[None, :] - 2.0 * Q_num[q] @ R_num.T
-            for j in range(R_cat.shape[1]):
-                d2 += Q_cat[q, j][:, None] != R_cat[None, :, j]
-            out[q] = members[np.argmin(d2, axis=1)]
-    return out
