@@ -69,6 +69,8 @@ class BorderlineSMOTE(BaseSMOTE):
     ----------
     {docs.FITTED}
 
+    {docs.BASE_INDICES}
+
     nn_k_ : estimator object
         The neighbour estimator given as ``k_neighbors``, or for an int the
         ``NearestNeighbors(k_neighbors + 1)`` imbalanced-learn would use.
