@@ -205,9 +205,7 @@ class BorderlineSMOTE(BaseSMOTE):
             return ClassPlan(label, xp.empty(0, dtype=xp.int64),
                              xp.empty((0, k), dtype=xp.int64), 0)
         seeds_dev = rows[danger]
-        # indices where y lives: host arrays for host y, device arrays for CuPy y
-        self.in_danger_indices[label] = (seeds_dev if self._labels.on_device
-                                         else be.to_numpy(seeds_dev))
+        self.in_danger_indices[label] = self._labels.beside_y(be, seeds_dev)
         integral = isinstance(self.k_neighbors, numbers.Integral)
         if self.kind == "borderline-1":
             check_class_size(label, rows.shape[0], self._n_neighbors(), name)

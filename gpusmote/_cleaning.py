@@ -30,12 +30,6 @@ _FITTED = """sampling_strategy_ : dict
     """ + docs.FEATURES_AND_BACKEND
 
 
-def _kept(be, labels, keep):
-    """``sample_indices_`` where y lives: the device for CuPy y (nothing of it
-    crosses), the host otherwise (it is part of a host result)."""
-    return keep if labels.on_device else be.to_numpy(keep)
-
-
 def _targets(be, labels, strategy):
     """Per row, whether its class is one that may lose rows (on the backend)."""
     by_code = np.isin(labels.classes, list(strategy))
@@ -131,7 +125,7 @@ class TomekLinks(BaseCleaningSampler):
             links = mutual & (codes[nn] != codes) & _targets(be, self._labels,
                                                               self.sampling_strategy_)
             keep = xp.flatnonzero(~links)
-            self.sample_indices_ = _kept(be, self._labels, keep)
+            self.sample_indices_ = self._labels.beside_y(be, keep)
         return rows_of(be, X, keep), y[self.sample_indices_]
 
 
@@ -248,7 +242,7 @@ class EditedNearestNeighbours(BaseCleaningSampler):
         # imbalanced-learn's order: class by class, in sorted label order
         kept = xp.flatnonzero(keep)
         kept = kept[be.argsort_stable(codes[kept])]
-        self.sample_indices_ = _kept(be, self._labels, kept)
+        self.sample_indices_ = self._labels.beside_y(be, kept)
         return rows_of(be, X, kept), y[self.sample_indices_]
 
     def _agrees(self, be, votes, own):

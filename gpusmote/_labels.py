@@ -72,6 +72,12 @@ class Labels:
     def n_classes(self) -> int:
         return int(self.classes.size)
 
+    def beside_y(self, be, indices):
+        """Row indices where y lives, for a fitted attribute: device indices stay
+        on the device for CuPy y (nothing crosses), come to the host otherwise
+        (they belong with a host result)."""
+        return indices if self.on_device else be.to_numpy(indices)
+
     def code_of(self, label) -> int:
         """The code of one class (its position in ``classes``)."""
         return int(np.searchsorted(self.classes, label))

@@ -114,6 +114,16 @@ def _check_sparse(X, sampler_name: str, accept_sparse: bool):
     return X
 
 
+def first_non_finite(xp, A):
+    """(row, column, "NaN" or "infinity") of the first non-finite value of the
+    2-D array ``A``, or None when every value is finite."""
+    bad = ~xp.isfinite(A)
+    if not bool(bad.any()):
+        return None
+    row, col = (int(v[0]) for v in xp.nonzero(bad))
+    return row, col, ("NaN" if bool(xp.isnan(A[row, col])) else "infinity")
+
+
 def _check_finite(xp, X) -> None:
     # The sum is finite for almost every clean array: one cheap pass. Only when
     # it is not do we look for the culprit (the sum may also just overflow).
@@ -121,11 +131,10 @@ def _check_finite(xp, X) -> None:
         total = X.sum(dtype=xp.float64)
     if bool(xp.isfinite(total)):
         return
-    bad = ~xp.isfinite(X)
-    if not bool(bad.any()):
+    cell = first_non_finite(xp, X)
+    if cell is None:
         return
-    row, col = (int(v[0]) for v in xp.nonzero(bad))
-    what = "NaN" if bool(xp.isnan(X[row, col])) else "infinity"
+    row, col, what = cell
     raise ValueError(
         f"X contains {what} (first at row {row}, column {col}); impute or drop those "
         "values before resampling, for example with sklearn.impute.SimpleImputer "

@@ -124,8 +124,8 @@ class _ResampleTemplate:
             del self._labels
 
         with phase("assembly", be):
+            # base_indices_ index rows of X: on X's side, like the result
             if x_kind.kind != "cupy" and getattr(self, "base_indices_", None) is not None:
-                # host in, host out (n_new integers: small next to the new rows)
                 self.base_indices_ = be.to_numpy(self.base_indices_)
             if labels.one_vs_all:
                 y_res = labels.one_vs_all_matrix(y_res)

@@ -51,6 +51,7 @@ from . import _timing
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._duplicates import expand, find_groups
 from ._progress import progress_bar, verbose_default
+from ._validation import first_non_finite
 from .backends import get_backend
 
 __all__ = ["kneighbors"]
@@ -325,12 +326,17 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     return d2, idx
 
 
+def _sample_rows(X):
+    """At most about ``_CENTRE_SAMPLE`` evenly spaced rows of X (a view)."""
+    return X[::max(1, X.shape[0] // _CENTRE_SAMPLE)]
+
+
 def _effective_dimension(be, X) -> float:
     """The participation ratio (tr C)^2 / tr(C^2) of the covariance C of (at
     most) ``_CENTRE_SAMPLE`` evenly spaced rows: d for round data in d
     dimensions, near 1 where one direction holds the variance."""
     xp = be.xp
-    sample = X[::max(1, X.shape[0] // _CENTRE_SAMPLE)].astype(xp.float64)
+    sample = _sample_rows(X).astype(xp.float64)
     with np.errstate(all="ignore"):  # non-finite data are refused by the search itself
         sample = sample - sample.mean(axis=0)
         C = be.to_numpy(sample.T @ sample)
@@ -644,8 +650,7 @@ def _statistics(be, X, median: bool = True):
     on a device, where a sync per scalar costs more than this computation).
     """
     xp = be.xp
-    step = max(1, X.shape[0] // _CENTRE_SAMPLE)
-    sample = X[::step]
+    sample = _sample_rows(X)
     # (``median=False``: the sample's mean, a tenth of the cost, for the paths
     # whose answer does not depend on the centre's robustness)
     # in float64: the middle of two float32 values near the float32 maximum overflows
@@ -678,13 +683,11 @@ def _check_finite(be, A, name: str) -> None:
     """Raise, naming the first cell, when ``A`` holds NaN or infinity (run only
     once a statistic has come out non-finite: a pass over A costs time)."""
     xp = be.xp
-    bad = be.to_numpy(xp.argwhere(~xp.isfinite(A))[:1])
-    if bad.shape[0] == 0:
+    cell = first_non_finite(xp, A)
+    if cell is None:
         return
-    row, col = (int(v) for v in bad[0])
-    value = float(be.to_numpy(A[row, col]))
-    n_bad = int(be.to_numpy((~xp.isfinite(A)).sum()))
-    what = "NaN" if np.isnan(value) else "infinity"
+    row, col, what = cell
+    n_bad = int((~xp.isfinite(A)).sum())
     more = f" (and {n_bad - 1} more non-finite value{'s' if n_bad > 2 else ''})" if n_bad > 1 else ""
     fix = ("impute or drop the missing values first, for example with "
            "sklearn.impute.SimpleImputer" if what == "NaN"

@@ -20,6 +20,14 @@ from tests._helpers import brute_knn, segment_steps, to_numpy
 P_MIN = 1e-4
 
 
+# the samplers whose new rows lie on segments between rows of a class
+SEGMENT_SAMPLERS = [
+    SMOTE(k_neighbors=5, random_state=3),
+    ADASYN(n_neighbors=5, random_state=3),
+    BorderlineSMOTE(k_neighbors=5, random_state=3),
+]
+
+
 def _continuous(n=500, seed=0):
     X, y = make_classification(n_samples=n, n_features=4, n_informative=4, n_redundant=0,
                                weights=[0.75, 0.25], flip_y=0, class_sep=0.5,
@@ -34,11 +42,7 @@ def _class_pairs(X, y, label, k):
     return np.column_stack([np.repeat(rows, k), rows[nn].reshape(-1)])
 
 
-@pytest.mark.parametrize("sampler", [
-    SMOTE(k_neighbors=5, random_state=3),
-    ADASYN(n_neighbors=5, random_state=3),
-    BorderlineSMOTE(k_neighbors=5, random_state=3),
-], ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("sampler", SEGMENT_SAMPLERS, ids=lambda s: type(s).__name__)
 def test_steps_are_uniform_and_new_rows_are_not_copies(backend, xp, sampler):
     """Every new row lies strictly on a segment between two different rows, its
     step is uniform on [0, 1) (Kolmogorov-Smirnov), and almost none equals an
@@ -216,11 +220,7 @@ def test_a_users_neighbour_estimator_on_float64_is_checked_too():
         SMOTE(k_neighbors=NearestNeighbors(n_neighbors=6), random_state=0).fit_resample(X, y)
 
 
-@pytest.mark.parametrize("sampler", [
-    SMOTE(k_neighbors=5, random_state=3),
-    ADASYN(n_neighbors=5, random_state=3),
-    BorderlineSMOTE(k_neighbors=5, random_state=3),
-], ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("sampler", SEGMENT_SAMPLERS, ids=lambda s: type(s).__name__)
 def test_base_indices_name_the_row_each_new_row_was_made_from(backend, xp, sampler):
     """``base_indices_[i]`` is an end of the segment new row i lies on, of its class."""
     X, y = _continuous()
