@@ -13,6 +13,7 @@ import numbers
 
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
+from imblearn.under_sampling.base import BaseUnderSampler as _ImbUnderSampler
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, StrOptions,
                                             validate_parameter_constraints)
 from sklearn.utils.validation import _check_feature_names
@@ -40,6 +41,10 @@ class _ResampleTemplate:
     # labels); otherwise y is where it came (the device for CuPy y on CuPy),
     # and self._labels (gpusmote._labels.Labels) gives rows and codes there.
     _host_labels = False
+    # Whether the output is a selection of the input's rows (``sample_indices_``
+    # in output order): the caller's own rows come back, index and dtype kept.
+    # The cleaners and the under-samplers that pick rows; not ClusterCentroids.
+    _selects_rows = False
 
     def _validate_params(self):
         # sampling_strategy first, so that a refused value gets our message (plain
@@ -129,10 +134,9 @@ class _ResampleTemplate:
                 self.base_indices_ = be.to_numpy(self.base_indices_)
             if labels.one_vs_all:
                 y_res = labels.one_vs_all_matrix(y_res)
-            keep = (getattr(self, "sample_indices_", None)
-                    if self._sampling_type == "clean-sampling" else None)
+            keep = getattr(self, "sample_indices_", None) if self._selects_rows else None
             if keep is not None and needs_caller_rows(X, x_kind, X_res):
-                # a cleaner only selects rows: give the caller's own rows back
+                # the sampler only selects rows: give the caller's own rows back
                 # (integers, booleans, exact int64 values, a DataFrame's columns)
                 X_out = select_rows(X, x_kind, keep)
             else:
@@ -159,6 +163,15 @@ class BaseCleaningSampler(_ResampleTemplate, _ImbCleaningSampler):
     """Base of the cleaning under-samplers: imbalanced-learn's, plus ``backend``."""
 
     _parameter_constraints: dict = {**_ImbCleaningSampler._parameter_constraints,
+                                    **_BACKEND_CONSTRAINTS}
+    _selects_rows = True
+
+
+class BaseUnderSampler(_ResampleTemplate, _ImbUnderSampler):
+    """Base of the under-samplers that choose how many rows each class keeps
+    (``sampling_strategy`` as counts or a ratio): imbalanced-learn's, plus ``backend``."""
+
+    _parameter_constraints: dict = {**_ImbUnderSampler._parameter_constraints,
                                     **_BACKEND_CONSTRAINTS}
 
 
