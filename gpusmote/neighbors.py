@@ -116,6 +116,10 @@ _DIRECT_FLOAT32_MAX_SQ = 1e36
 # references by k passes of argmax (one SIMD pass each; fewer launches than a
 # sort on a device); with more, by argpartition.
 _DIRECT_ARGMAX_MAX_K = 16
+# A row of a float32 direct search whose scores leave at most n_ref / this many
+# references inside the rounding bound has them measured exactly; one with more
+# is scored again in float64 (a GEMM row costs about as much as measuring that many).
+_DIRECT_EXACT_SHARE = 32
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
@@ -438,15 +442,24 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         more = xp.flatnonzero(next_score >= limit)
         if more.size == 0:
             return d2, idx
+        reach = S[more] >= limit[more][:, None]
         if retry:
-            # float32 cannot separate these rows: score them again in float64
-            again = queries[more]
-            retried.append(int(again.shape[0]))  # counted by the caller's thread
-            d2[more], idx[more] = solve(scores((X64, (q64[0], None)), again), again,
-                                        q64[1], eps64, False)
-            return d2, idx
-        # the others: every reference reaching the bound, measured exactly
-        r_more, c_more = xp.nonzero(S[more] >= limit[more][:, None])
+            # rows with many references inside float32's bound (heavy tails make
+            # it loose): score them again in float64. Rows with few (true ties,
+            # near-ties: binary and count data) are measured exactly at once; a
+            # float64 pass would let the same ties through.
+            many = reach.sum(axis=1) > max(k + 1, n_ref // _DIRECT_EXACT_SHARE)
+            if bool(many.any()):
+                again_at = more[many]
+                again = queries[again_at]
+                retried.append(int(again.shape[0]))  # counted by the caller's thread
+                d2[again_at], idx[again_at] = solve(scores((X64, (q64[0], None)), again),
+                                                    again, q64[1], eps64, False)
+                more, reach = more[~many], reach[~many]
+                if more.size == 0:
+                    return d2, idx
+        # every reference reaching the bound, measured exactly
+        r_more, c_more = xp.nonzero(reach)
         d2[more], idx[more] = _k_nearest_pairs(be, X, Q, queries[more], r_more, c_more, k,
                                                budget)
         return d2, idx

@@ -500,12 +500,30 @@ def test_direct_rows_float32_cannot_separate_are_scored_again_in_float64(monkeyp
     force_path(monkeypatch, "direct")
     monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 0)
     monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 1 << 62)
+    # (every doubtful row to float64, however few references its bound holds)
+    monkeypatch.setattr(nb, "_DIRECT_EXACT_SHARE", 1 << 40)
     X = _hard("column_1e9", 1500)
     counts = _counts(X, 5)
     assert 0 < counts["direct_float64_rows"] <= len(X)
     assert _counts(_hard("plain", 1500), 5)["direct_float64_rows"] < 15
     np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1][::10],
                                   brute_knn(X, 6, X[::10])[1][:, 1:])
+
+
+def test_direct_rows_whose_bound_holds_few_references_are_measured_at_once(monkeypatch):
+    # binary patterns off the integers (no exact integer search): ties at the
+    # k-th distance everywhere. A float64 pass would let the same ties through,
+    # so the few references inside float32's bound are measured exactly at once
+    force_path(monkeypatch, "direct")
+    monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 0)
+    monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 1 << 62)
+    X = 0.5 * _hard("binary", 1500) + 0.25  # (exact in binary: true ties stay ties)
+    counts = _counts(X, 5)
+    np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1], brute_knn(X, 5)[1])
+    # every doubtful row sent to float64 instead: the same answer, many more rows
+    monkeypatch.setattr(nb, "_DIRECT_EXACT_SHARE", 1 << 40)
+    every = _counts(X, 5)["direct_float64_rows"]
+    assert counts["direct_rows"] > 0 and every > 2 * counts["direct_float64_rows"] + 50
 
 
 def test_small_direct_searches_score_in_float64_at_once(monkeypatch):
