@@ -214,13 +214,24 @@ def _sampler(library: str, method: str, backend: str, seed: int = 0,
     if library == "imblearn":
         import imblearn.combine
         import imblearn.over_sampling
+        import imblearn.under_sampling
 
-        cls = getattr(imblearn.over_sampling, method, None) or getattr(imblearn.combine, method)
-        return cls(random_state=seed)
+        for module in (imblearn.over_sampling, imblearn.under_sampling, imblearn.combine):
+            cls = getattr(module, method, None)
+            if cls is not None:
+                break
+        else:
+            raise ValueError(f"imbalanced-learn has no sampler {method!r}.")
+        # a cleaner draws no random numbers: it has no random_state to set
+        seeded = "random_state" in cls._get_param_names()
+        return cls(**({"random_state": seed} if seeded else {}))
     import gpusmote
 
-    return getattr(gpusmote, method)(random_state=seed, backend=backend,
-                                     working_memory=working_memory)
+    cls = getattr(gpusmote, method)
+    params = {"backend": backend, "working_memory": working_memory}
+    if "random_state" in cls._get_param_names():
+        params["random_state"] = seed
+    return cls(**params)
 
 
 def run_workload(workload: Workload, method: str, backend: str, dtype, repeat: int,
