@@ -5,9 +5,11 @@ check on NumPy, and the checks whose data takes the CuPy road on the stand-in.""
 import functools
 
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
 from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
+from gpusmote._hardness import InstanceHardnessThreshold
 from gpusmote._nearmiss import NearMiss
 from gpusmote._random_under import RandomUnderSampler
 from tests.test_fake_cupy import DATA_CHECKS, _on_cupy
@@ -19,6 +21,9 @@ SAMPLERS = [
     NearMiss(backend="numpy"),
     NearMiss(version=2, backend="numpy"),
     NearMiss(version=3, backend="numpy"),
+    # a small forest: the checks fit it many times (the default has 100 trees)
+    InstanceHardnessThreshold(estimator=RandomForestClassifier(n_estimators=10),
+                              backend="numpy", random_state=0),
 ]
 
 

@@ -1,0 +1,179 @@
+"""InstanceHardnessThreshold: drop the rows a classifier finds hardest to predict."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import clone, is_classifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble._base import _set_random_states
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods
+
+from . import _docstrings as docs
+from ._random_under import UNDER_FITTED, UNDER_STRATEGY, take_rows
+from ._timing import phase
+from .base import BaseUnderSampler
+
+
+class InstanceHardnessThreshold(BaseUnderSampler):
+    __doc__ = f"""Under-sample by removing the rows a classifier finds hardest.
+
+    A drop-in replacement for
+    ``imblearn.under_sampling.InstanceHardnessThreshold`` that accepts the
+    same NumPy, pandas, sparse and CuPy inputs as the other gpusmote
+    samplers. Each row's hardness is one minus the probability a classifier,
+    trained on the other folds of a stratified cross-validation, gives to
+    its own class. Each class named by ``sampling_strategy`` keeps the rows
+    whose probability is at least the percentile that leaves about the
+    number of rows asked for (ties at the threshold are all kept, so a class
+    may keep a few more).
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        A classifier with ``predict_proba``. It is cloned and its random
+        states are set from ``random_state``. ``None`` uses
+        ``RandomForestClassifier(n_estimators=100)`` with ``random_state``
+        and ``n_jobs``, as imbalanced-learn does.
+
+    {UNDER_STRATEGY}
+
+    {docs.RANDOM_STATE}
+
+    cv : int or cross-validation generator, default=5
+        An int is the number of folds of a shuffled ``StratifiedKFold``
+        seeded from ``random_state`` (imbalanced-learn's). A splitter or an
+        iterable of (train, test) splits is used as given.
+
+    n_jobs : int, default=None
+        Jobs for the cross-validation and the default forest (scikit-learn's
+        meaning); the classifier runs on the host.
+
+    {docs.BACKEND}
+
+    Attributes
+    ----------
+    {UNDER_FITTED}
+
+    estimator_ : estimator object
+        The classifier, cloned from ``estimator`` (or the default forest),
+        as it was configured for the cross-validation (not fitted on all of
+        X).
+
+    See Also
+    --------
+    imblearn.under_sampling.InstanceHardnessThreshold : the CPU implementation this mirrors.
+    NearMiss : keep rows by their distances to the minority instead.
+
+    Notes
+    -----
+    The classifier is scikit-learn's (or yours), so it runs on the host:
+    a CuPy X is copied to the host once for it (and y with it); the kept
+    rows are then selected on the device. ``working_memory`` and
+    ``verbose`` have nothing to bound or show here and are accepted for a
+    uniform API.
+
+    The same ``random_state``, classifier and data give imbalanced-learn's
+    ``sample_indices_``. One difference: imbalanced-learn reads each row's
+    probability from the column numbered by its label, which is right only
+    for labels 0, 1, ..., n_classes - 1 (other labels fail, or for -1 read
+    another class's column); here the column is the label's position among
+    the sorted classes, which is the same for those labels and right for any
+    others (strings included). An int ``cv`` is imbalanced-learn's; a
+    splitter object, which imbalanced-learn refuses, is used as given.
+
+    {docs.CLEANER_ROWS}
+
+    Examples
+    --------
+    >>> from collections import Counter
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from gpusmote._hardness import InstanceHardnessThreshold
+    >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> iht = InstanceHardnessThreshold(estimator=LogisticRegression(),
+    ...                                 random_state=0)
+    >>> X_res, y_res = iht.fit_resample(X, y)
+    >>> sorted(Counter(y_res.tolist()).items())
+    [(0, 103), (1, 103)]
+    """
+
+    _selects_rows = True
+
+    _parameter_constraints: dict = {
+        **BaseUnderSampler._parameter_constraints,
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "cv": ["cv_object"],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, estimator=None, sampling_strategy="auto", random_state=None, cv=5,
+                 n_jobs=None, backend="auto", working_memory=None, verbose=False):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.estimator = estimator
+        self.random_state = random_state
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.backend = backend
+        self.working_memory = working_memory
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.sampler_tags.sample_indices = True
+        return tags
+
+    def _validate_estimator(self, random_state) -> None:
+        if self.estimator is None:
+            self.estimator_ = RandomForestClassifier(n_estimators=100,
+                                                     random_state=self.random_state,
+                                                     n_jobs=self.n_jobs)
+            return
+        if not is_classifier(self.estimator):
+            raise ValueError(
+                f"InstanceHardnessThreshold needs a classifier with predict_proba as "
+                f"estimator, got {type(self.estimator).__name__}, which is not a "
+                "classifier; pass one such as RandomForestClassifier() or "
+                "LogisticRegression(), or None for the default forest.")
+        self.estimator_ = clone(self.estimator)
+        # the same draws from the same RandomState as imbalanced-learn
+        _set_random_states(self.estimator_, random_state)
+
+    def _splitter(self, random_state):
+        if isinstance(self.cv, numbers.Integral):
+            return StratifiedKFold(n_splits=int(self.cv), shuffle=True,
+                                   random_state=random_state)
+        return self.cv
+
+    def _fit_resample(self, be, X, y):
+        labels = self._labels
+        random_state = check_random_state(self.random_state)
+        self._validate_estimator(random_state)
+        with phase("transfer", be):
+            # the classifier is a host estimator: X comes down once (CuPy X)
+            X_host = X if sparse.issparse(X) else be.to_numpy(X)
+            y_host = labels.host()
+        with phase("classifier", be):
+            proba = cross_val_predict(self.estimator_, X_host, y_host,
+                                      cv=self._splitter(random_state), n_jobs=self.n_jobs,
+                                      method="predict_proba")
+        codes = np.searchsorted(labels.classes, y_host)  # column of each row's class
+        own = proba[np.arange(y_host.shape[0]), codes]
+        parts = []
+        for code, (label, count) in enumerate(zip(labels.classes, labels.counts)):
+            rows = np.flatnonzero(codes == code)
+            if label in self.sampling_strategy_:
+                n_keep = int(self.sampling_strategy_[label])
+                threshold = np.percentile(own[rows], (1.0 - n_keep / int(count)) * 100.0)
+                rows = rows[own[rows] >= threshold]
+            parts.append(rows)
+        keep = np.concatenate(parts).astype(np.int64, copy=False)
+        # beside y: on the device for CuPy y (one upload of the kept indices)
+        self.sample_indices_ = be.asarray(keep) if labels.on_device else keep
+        return take_rows(be, X, keep), y[self.sample_indices_]

@@ -1,0 +1,176 @@
+"""InstanceHardnessThreshold keeps exactly the rows imbalanced-learn keeps."""
+
+import copy
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.under_sampling import InstanceHardnessThreshold as ImbIHT
+from scipy import sparse
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.mixture import GaussianMixture
+from sklearn.naive_bayes import GaussianNB
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+
+from gpusmote._hardness import InstanceHardnessThreshold
+from tests._helpers import to_numpy
+
+
+def _data(n=300, seed=0, dtype=np.float64):
+    X, y = make_classification(n_samples=n, n_features=5, n_informative=3, n_redundant=0,
+                               weights=[0.6, 0.3, 0.1], n_classes=3, n_clusters_per_class=1,
+                               random_state=seed)
+    return X.astype(dtype), y
+
+
+def _halve_majority(y):
+    counts = Counter(np.asarray(y).tolist())
+    top = max(counts, key=counts.get)
+    return {top: counts[top] // 2}
+
+
+STRATEGIES = ["auto", "all", "majority", "not minority", "not majority",
+              {0: 100, 1: 40}, _halve_majority]
+FOREST = RandomForestClassifier(n_estimators=8)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("estimator", [FOREST, GaussianNB()], ids=["forest", "bayes"])
+def test_sample_indices_equal_imblearn(backend, xp, strategy, estimator):
+    X, y = _data()
+    ours = InstanceHardnessThreshold(estimator=estimator, sampling_strategy=strategy,
+                                     random_state=0, backend=backend)
+    X_res, y_res = ours.fit_resample(xp.asarray(X), xp.asarray(y))
+    theirs = ImbIHT(estimator=estimator, sampling_strategy=strategy, random_state=0)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(to_numpy(ours.sample_indices_), theirs.sample_indices_)
+    np.testing.assert_array_equal(to_numpy(X_res), X[theirs.sample_indices_])
+    np.testing.assert_array_equal(to_numpy(y_res), y[theirs.sample_indices_])
+    assert ours.sampling_strategy_ == theirs.sampling_strategy_
+
+
+def test_default_forest_and_random_state_instances_equal_imblearn():
+    X, y = _data(n=200)
+    ours = InstanceHardnessThreshold(random_state=1)
+    ours.fit_resample(X, y)
+    theirs = ImbIHT(random_state=1)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    assert ours.estimator_.get_params() == theirs.estimator_.get_params()
+    state = np.random.RandomState(5)
+    ours = InstanceHardnessThreshold(estimator=FOREST, random_state=copy.deepcopy(state))
+    theirs = ImbIHT(estimator=FOREST, random_state=copy.deepcopy(state))
+    ours.fit_resample(X, y)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+
+
+def test_float_strategy_equals_imblearn():
+    X, y = _data()
+    X, y = X[y != 2], y[y != 2]
+    for ratio in (0.6, 0.8, 1.0):
+        ours = InstanceHardnessThreshold(estimator=GaussianNB(),
+                                         sampling_strategy=ratio, random_state=0)
+        theirs = ImbIHT(estimator=GaussianNB(), sampling_strategy=ratio, random_state=0)
+        ours.fit_resample(X, y)
+        theirs.fit_resample(X, y)
+        np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+
+
+@pytest.mark.parametrize("names", [np.array(["a", "b", "c"]), np.array([-1, 5, 9])],
+                         ids=["strings", "-1,5,9"])
+def test_any_labels_read_their_own_probability_column(names):
+    """imbalanced-learn reads the column numbered by the label (0..n-1 only); the
+    result for other labels equals its result on labels 0..n-1."""
+    X, y = _data()
+    ours = InstanceHardnessThreshold(estimator=GaussianNB(), random_state=0)
+    _, y_res = ours.fit_resample(X, names[y])
+    theirs = ImbIHT(estimator=GaussianNB(), random_state=0)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    np.testing.assert_array_equal(y_res, names[y][theirs.sample_indices_])
+
+
+def test_the_hardest_rows_go_and_the_threshold_is_the_percentile():
+    X, y = _data()
+    est = LogisticRegression()
+    ours = InstanceHardnessThreshold(estimator=est, sampling_strategy={0: 60},
+                                     random_state=0)
+    ours.fit_resample(X, y)
+    # imbalanced-learn's draws: one seed for the classifier, then the folds
+    state = np.random.RandomState(0)
+    seed = state.randint(np.iinfo(np.int32).max)
+    cv = StratifiedKFold(5, shuffle=True, random_state=state)
+    proba = cross_val_predict(LogisticRegression(random_state=seed), X, y, cv=cv,
+                              method="predict_proba")[np.arange(len(y)), y]
+    rows = np.flatnonzero(y == 0)
+    cut = np.percentile(proba[rows], (1 - 60 / len(rows)) * 100)
+    kept = ours.sample_indices_[y[ours.sample_indices_] == 0]
+    np.testing.assert_array_equal(kept, rows[proba[rows] >= cut])
+    assert proba[kept].min() >= proba[np.setdiff1d(rows, kept)].max()
+
+
+def test_a_splitter_object_is_used_as_given():
+    X, y = _data()
+    ours = InstanceHardnessThreshold(estimator=GaussianNB(), cv=KFold(3),
+                                     sampling_strategy={0: 60}, random_state=0)
+    _, y_res = ours.fit_resample(X, y)
+    proba = cross_val_predict(GaussianNB(), X, y, cv=KFold(3),
+                              method="predict_proba")[np.arange(len(y)), y]
+    rows = np.flatnonzero(y == 0)
+    cut = np.percentile(proba[rows], (1 - 60 / len(rows)) * 100)
+    np.testing.assert_array_equal(ours.sample_indices_[y[ours.sample_indices_] == 0],
+                                  rows[proba[rows] >= cut])
+
+
+def test_cupy_X_comes_down_once(fake_cupy):
+    cp = fake_cupy
+    X, y = _data()
+    X_dev, y_dev = cp.asarray(X), cp.asarray(y)
+    cp.transfers.clear()
+    iht = InstanceHardnessThreshold(estimator=GaussianNB(), random_state=0,
+                                    backend="cupy")
+    X_res, y_res = iht.fit_resample(X_dev, y_dev)
+    down = [n for d, n, _ in cp.transfers if d == "d2h"]
+    assert down.count(X.nbytes) == 1 and sum(down) <= X.nbytes + 2 * y.nbytes + 512, \
+        cp.transfers
+    assert isinstance(X_res, cp.ndarray) and isinstance(iht.sample_indices_, cp.ndarray)
+
+
+def test_containers_are_kept(backend, xp):
+    X, y = _data()
+    ints = np.round(X * 4).astype(np.int32)
+    est = GaussianNB()
+    iht = InstanceHardnessThreshold(estimator=est, random_state=0, backend=backend)
+    X_res, _ = iht.fit_resample(ints, y)
+    assert X_res.dtype == np.int32
+    np.testing.assert_array_equal(X_res, ints[to_numpy(iht.sample_indices_)])
+    df = pd.DataFrame(X, columns=list("abcde"), index=np.arange(700, 1000))
+    iht = InstanceHardnessThreshold(estimator=est, random_state=0, backend=backend)
+    X_res, y_res = iht.fit_resample(df, pd.Series(y, index=df.index, name="t"))
+    pd.testing.assert_frame_equal(X_res, df.iloc[to_numpy(iht.sample_indices_)])
+    assert list(y_res.index) == list(X_res.index)
+    iht = InstanceHardnessThreshold(estimator=FOREST, random_state=0, backend=backend)
+    X_sp, _ = iht.fit_resample(sparse.csr_matrix(X), y)
+    assert sparse.issparse(X_sp)
+    np.testing.assert_array_equal(X_sp.toarray(), X[to_numpy(iht.sample_indices_)])
+
+
+@pytest.mark.parametrize("sampler, match", [
+    (InstanceHardnessThreshold(estimator=GaussianMixture()),
+     "needs a classifier with predict_proba as estimator, got GaussianMixture"),
+    (InstanceHardnessThreshold(estimator=KFold()), "'estimator' parameter of "
+                                                   "InstanceHardnessThreshold"),
+    (InstanceHardnessThreshold(cv="five"), "'cv' parameter of InstanceHardnessThreshold"),
+    (InstanceHardnessThreshold(estimator=GaussianNB(), cv=200),
+     "n_splits=200 greater than the number of samples: n_samples=100"),
+    (InstanceHardnessThreshold(sampling_strategy=0.5), "a float works for two classes"),
+    (InstanceHardnessThreshold(backend="gpu"), "'backend' parameter"),
+])
+def test_bad_input(sampler, match):
+    X, y = _data(n=100)
+    with pytest.raises(ValueError, match=match):
+        sampler.fit_resample(X, y)
