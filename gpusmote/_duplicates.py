@@ -18,6 +18,7 @@ Written once against ``be.xp``: the same code runs on NumPy and CuPy.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,13 @@ class Groups:
         return int(self.first.shape[0])
 
 
+@functools.lru_cache(maxsize=16)
+def _hash_weights(d: int, dtype) -> np.ndarray:
+    """A fixed random projection of rows of ``d`` features (made once: a new
+    generator costs more than hashing a small X)."""
+    return np.random.default_rng(0x5EED).standard_normal(d).astype(dtype)
+
+
 def find_groups(be, X, budget: int) -> Groups | None:
     """Exact duplicate groups of the rows of ``X``, or None when every row is distinct.
 
@@ -58,8 +66,7 @@ def find_groups(be, X, budget: int) -> Groups | None:
     n, d = X.shape
     if n < 2:
         return None
-    weights = np.random.default_rng(0x5EED).standard_normal(d).astype(X.dtype)
-    h = X @ be.asarray(weights)
+    h = X @ be.asarray(_hash_weights(d, X.dtype))
     order = be.argsort_stable(h)          # equal hashes keep ascending row order
     h_sorted = h[order]
     maybe = xp.flatnonzero(h_sorted[1:] == h_sorted[:-1]) + 1

@@ -85,6 +85,10 @@ _DIRECT_MAX_PAIRS = 1 << 17
 # the exhaustive re-check: direct, SMOTETomek went from 0.48x to 0.88x
 # imbalanced-learn (benchmarks/keel.py, 2 busy cores).
 _DIRECT_WIDE_MAX_PAIRS = 1 << 26
+# Direct searches of at most this many pairs skip the duplicate groups
+# (``_duplicates``): they measure every tied reference anyway, and finding and
+# expanding groups cost more than the search (KEEL's kddcup sets: 1 of 2 ms).
+_DIRECT_GROUPLESS_MAX_PAIRS = 1 << 17
 # The backends whose small searches take the direct path. It is written
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
@@ -222,6 +226,11 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     its nearest groups, which is the same answer without the tie groups that
     no top-k filter can hold.
     """
+    if (be.name in _DIRECT_BACKENDS
+            and Q.shape[0] * X.shape[0] <= min(_DIRECT_MAX_PAIRS, _DIRECT_GROUPLESS_MAX_PAIRS)):
+        # a small direct search measures every tied reference anyway (at most
+        # every pair): finding and expanding duplicate groups would cost more
+        return _search_distinct(be, X, Q, k, self_search, budget, bar)
     with _timing.phase("neighbours_prepare", be):
         groups = find_groups(be, X, budget)
     if groups is None:
@@ -352,7 +361,12 @@ def _effective_dimension(be, X) -> float:
 def _small_integers(be, A) -> bool:
     """Every value an integer of magnitude at most ``_DIRECT_INTEGER_MAX_ABS``."""
     xp = be.xp
-    return bool(((A == xp.rint(A)) & (xp.abs(A) <= _DIRECT_INTEGER_MAX_ABS)).all())
+
+    def test(B) -> bool:
+        return bool(((B == xp.rint(B)) & (xp.abs(B) <= _DIRECT_INTEGER_MAX_ABS)).all())
+
+    # measured data answer no on their first rows: the whole pass only for the rest
+    return test(A[:64]) and test(A)
 
 
 def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None,
@@ -386,8 +400,11 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         # rows far from the centre go to the float64 pass); else the mean, a
         # tenth of the cost: in float64 the centre hardly matters
         small = n_q * n_ref <= _DIRECT_MAX_PAIRS
-        stats = _statistics(be, X, median=not (small or integers))
-        centre, spread = stats[0], stats[5]
+        if small:
+            centre, spread = _small_statistics(be, X)
+        else:
+            stats = _statistics(be, X, median=not integers)
+            centre, spread = stats[0], stats[5]
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
         # cannot separate (heavy tails, near-ties) are scored again in float64
@@ -485,8 +502,11 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     float64_only = False
     with _timing.phase("neighbours", be):
         starts = block_starts(n_q, rows)
-        with be.serial():
-            strip(0)
+        if len(starts) == 1 and small:
+            strip(0)  # too small for BLAS to thread; limiting it costs more than the GEMM
+        else:
+            with be.serial():
+                strip(0)
         # where float32 could not separate a quarter of the first strip's rows
         # (heavy-tailed columns), the other strips go straight to float64
         float64_only = sum(retried) * 4 > min(rows, n_q)
@@ -655,7 +675,8 @@ def _frame(be, X):
 
 def _statistics(be, X, median: bool = True):
     """The centre of a search (device and host copies), the columns' max and min,
-    which sampled columns hold integers, the spread, and the sample; refuses
+    which sampled columns hold integers (None without ``median``), the spread,
+    and the sample; refuses
     non-finite values and values whose squares would overflow float64.
 
     The centre is the per-column median of (at most) ``_CENTRE_SAMPLE``
@@ -667,25 +688,51 @@ def _statistics(be, X, median: bool = True):
     # (``median=False``: the sample's mean, a tenth of the cost, for the paths
     # whose answer does not depend on the centre's robustness)
     # in float64: the middle of two float32 values near the float32 maximum overflows
-    sample64 = sample.astype(xp.float64)
+    sample64 = sample.astype(xp.float64, copy=False)
     centre_dev = xp.median(sample64, axis=0) if median else sample64.mean(axis=0)
-    stats = be.to_numpy(xp.stack([
-        centre_dev,
-        X.max(axis=0).astype(xp.float64),
-        X.min(axis=0).astype(xp.float64),
-        (sample == xp.rint(sample)).all(axis=0).astype(xp.float64)]))
-    centre, top, bottom, integral = stats
+    parts = [centre_dev, X.max(axis=0).astype(xp.float64), X.min(axis=0).astype(xp.float64)]
+    if median:  # (only the blocked search's frame asks which columns are integers)
+        parts.append((sample == xp.rint(sample)).all(axis=0).astype(xp.float64))
+    stats = be.to_numpy(xp.stack(parts))
+    centre, top, bottom = stats[:3]
+    integral = stats[3] if median else None
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         spread = float(np.maximum(top - centre, centre - bottom).max())
         magnitude = max(spread, float(np.abs(centre).max()))
-        if not magnitude < _MAX_MAGNITUDE:  # also catches inf and nan
-            # (X may be the distinct rows of the caller's X: ``kneighbors``
-            # names the cell in the caller's rows)
-            raise (ValueError if np.isfinite(magnitude) else _NotFinite)(
-                f"X has values of magnitude about {magnitude:.3g}: squared distances "
-                "would overflow float64. Rescale the features first, for example with "
-                "sklearn.preprocessing.StandardScaler.")
+    _check_magnitude(magnitude)
     return centre_dev, centre, top, bottom, integral, spread, sample
+
+
+def _small_statistics(be, X):
+    """The mean of X (the centre) and the largest distance of a value from it
+    in any column (an upper bound of the spread), for a search small enough
+    that its centre hardly matters; refuses X as ``_statistics`` does. Whole-
+    array extremes and a matrix-vector mean: column-wise reductions cost more
+    than the search at these sizes."""
+    xp = be.xp
+    n = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        centre_dev = (xp.ones(n, dtype=xp.float64) @ X.astype(xp.float64, copy=False)) / n
+        stats = be.to_numpy(xp.stack([X.max().astype(xp.float64),
+                                      X.min().astype(xp.float64)]))
+        centre = be.to_numpy(centre_dev)
+        # (np.max, not max: NaN must win every comparison)
+        spread = float(np.max([stats[0] - centre.min(), centre.max() - stats[1]]))
+        magnitude = float(np.max([spread, np.abs(centre).max()]))
+    _check_magnitude(magnitude)
+    return centre_dev, spread
+
+
+def _check_magnitude(magnitude: float) -> None:
+    """Refuse data whose squared distances would overflow float64 (inf or NaN:
+    ``_NotFinite``, for ``kneighbors`` to name the cell)."""
+    if not magnitude < _MAX_MAGNITUDE:  # also catches inf and nan
+        # (X may be the distinct rows of the caller's X: ``kneighbors``
+        # names the cell in the caller's rows)
+        raise (ValueError if np.isfinite(magnitude) else _NotFinite)(
+            f"X has values of magnitude about {magnitude:.3g}: squared distances "
+            "would overflow float64. Rescale the features first, for example with "
+            "sklearn.preprocessing.StandardScaler.")
 
 
 class _NotFinite(ValueError):

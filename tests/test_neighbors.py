@@ -6,6 +6,7 @@ from sklearn.neighbors import NearestNeighbors
 
 import gpusmote.neighbors as nb
 from gpusmote import _timing
+from gpusmote.backends import get_backend
 from gpusmote.neighbors import kneighbors
 from tests._helpers import brute_knn, to_numpy
 
@@ -13,15 +14,17 @@ from tests._helpers import brute_knn, to_numpy
 # candidates, certification, re-check), the direct path of small searches,
 # and the k-d tree of the CPU for few features (the GPU has no tree: there
 # "tree" runs the blocked search).
-# "direct" settles small-integer data by exact scores alone; "direct-bound"
-# searches them like any data (by the rounding bound and exact distances).
+# "direct" settles small-integer data by exact scores alone and measures
+# duplicate rows as any ties; "direct-bound" searches integers like any data
+# (by the rounding bound and exact distances) and collapses duplicates first.
 _ANY_DEVICE = frozenset({"numpy", "cupy"})
 PATHS = {"blocked": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
                      "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 0},
          "direct": {"_DIRECT_MAX_PAIRS": 1 << 62, "_TREE_MAX_FEATURES": 0,
                     "_DIRECT_BACKENDS": _ANY_DEVICE},
          "direct-bound": {"_DIRECT_MAX_PAIRS": 1 << 62, "_TREE_MAX_FEATURES": 0,
-                          "_DIRECT_INTEGER_MAX_ABS": -1, "_DIRECT_BACKENDS": _ANY_DEVICE},
+                          "_DIRECT_INTEGER_MAX_ABS": -1, "_DIRECT_GROUPLESS_MAX_PAIRS": 0,
+                          "_DIRECT_BACKENDS": _ANY_DEVICE},
          "tree": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
                   "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30,
                   "_TREE_MAX_EFFECTIVE_DIMENSION": float("inf")}}
@@ -302,6 +305,33 @@ def test_duplicates_are_searched_once(blocked):
     assert counts["duplicate_rows"] == len(X) - len(np.unique(X, axis=0))
     assert counts["query_rows"] == len(np.unique(X, axis=0))
     assert counts["exhaustive_rows"] == 0
+
+
+def test_small_direct_searches_measure_duplicates_as_ties(monkeypatch):
+    # below _DIRECT_GROUPLESS_MAX_PAIRS no groups are made: each tie group is
+    # measured whole, and the lower index still wins
+    X = _hard("rows_repeated", 300)
+    assert len(np.unique(X, axis=0)) < 100
+    small = _counts(X, 5)
+    assert "duplicate_rows" not in small and small["direct_rows"] == 300
+    np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1], brute_knn(X, 5)[1])
+    Q = X[::7] + 0.0
+    np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1],
+                                  brute_knn(X, 5, Q)[1])
+    monkeypatch.setattr(nb, "_DIRECT_GROUPLESS_MAX_PAIRS", 0)
+    assert _counts(X, 5)["duplicate_rows"] == 300 - len(np.unique(X, axis=0))
+
+
+def test_small_integers_are_told_from_their_first_rows_and_then_all():
+    be = get_backend("numpy")
+    X = np.ones((500, 3))
+    assert nb._small_integers(be, X)
+    X[400, 2] = 0.5                        # past the rows looked at first
+    assert not nb._small_integers(be, X)
+    X[400, 2] = 2.0**21                    # an integer, but too large
+    assert not nb._small_integers(be, X)
+    X[400, 2], X[3, 0] = 1.0, 0.25
+    assert not nb._small_integers(be, X)
 
 
 def test_a_few_extreme_rows_leave_the_others_certified(blocked):
