@@ -19,7 +19,7 @@ from ._generate import ClassPlan, generate, seed_from
 from ._kmeans import BackendKMeans
 from ._smote import BaseSMOTE
 from ._timing import phase
-from ._validation import check_interpolation_range
+from ._validation import check_interpolation_range, dense_for_search
 from .backends import get_backend
 
 _DEFAULT_CLUSTERS = 8  # MiniBatchKMeans' default, which imbalanced-learn uses
@@ -260,8 +260,9 @@ class KMeansSMOTE(BaseSMOTE):
     def _cluster(self, be, X):
         """The cluster of each row (int64, on the backend) and the number of clusters."""
         est = self.kmeans_estimator_
-        if isinstance(est, BackendKMeans) and not sparse.issparse(X):
-            est.fit(X)
+        if isinstance(est, BackendKMeans):
+            # sparse rows are made dense, as for the neighbour search
+            est.fit(dense_for_search(X, type(self).__name__))
             found = est.labels_
             if est.backend_ != be.name:
                 found = be.asarray(get_backend(est.backend_).to_numpy(found))
