@@ -12,8 +12,8 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture
-from sklearn.naive_bayes import GaussianNB
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.naive_bayes import GaussianNB
 
 from gpusmote._hardness import InstanceHardnessThreshold
 from tests._helpers import to_numpy
@@ -117,7 +117,7 @@ def test_a_splitter_object_is_used_as_given():
     X, y = _data()
     ours = InstanceHardnessThreshold(estimator=GaussianNB(), cv=KFold(3),
                                      sampling_strategy={0: 60}, random_state=0)
-    _, y_res = ours.fit_resample(X, y)
+    _, _y_res = ours.fit_resample(X, y)
     proba = cross_val_predict(GaussianNB(), X, y, cv=KFold(3),
                               method="predict_proba")[np.arange(len(y)), y]
     rows = np.flatnonzero(y == 0)
@@ -133,7 +133,7 @@ def test_cupy_X_comes_down_once(fake_cupy):
     cp.transfers.clear()
     iht = InstanceHardnessThreshold(estimator=GaussianNB(), random_state=0,
                                     backend="cupy")
-    X_res, y_res = iht.fit_resample(X_dev, y_dev)
+    X_res, _y_res = iht.fit_resample(X_dev, y_dev)
     down = [n for d, n, _ in cp.transfers if d == "d2h"]
     assert down.count(X.nbytes) == 1 and sum(down) <= X.nbytes + 2 * y.nbytes + 512, \
         cp.transfers
@@ -162,8 +162,8 @@ def test_containers_are_kept(backend, xp):
 @pytest.mark.parametrize("sampler, match", [
     (InstanceHardnessThreshold(estimator=GaussianMixture()),
      "needs a classifier with predict_proba as estimator, got GaussianMixture"),
-    (InstanceHardnessThreshold(estimator=KFold()), "'estimator' parameter of "
-                                                   "InstanceHardnessThreshold"),
+    (InstanceHardnessThreshold(estimator=KFold()), ("'estimator' parameter of "
+                                                   "InstanceHardnessThreshold")),
     (InstanceHardnessThreshold(cv="five"), "'cv' parameter of InstanceHardnessThreshold"),
     (InstanceHardnessThreshold(estimator=GaussianNB(), cv=200),
      "n_splits=200 greater than the number of samples: n_samples=100"),

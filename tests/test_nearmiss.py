@@ -25,7 +25,7 @@ def _data(n=400, seed=0, dtype=np.float64, n_features=5):
 
 def _grid(n=400, seed=0, n_features=3):
     """Small integers: many rows at equal distances, so equal averages everywhere."""
-    X, y = _data(n, seed)
+    _X, y = _data(n, seed)
     return np.random.RandomState(seed).randint(0, 4, size=(n, n_features)).astype(float), y
 
 
@@ -154,7 +154,7 @@ def test_float_strategy_and_counts(backend, xp):
     for ratio in (0.5, 0.75, 1.0):
         for version in (1, 2):
             ours = NearMiss(version=version, sampling_strategy=ratio, backend=backend)
-            _, y_res = ours.fit_resample(xp.asarray(X), xp.asarray(y))
+            _, _y_res = ours.fit_resample(xp.asarray(X), xp.asarray(y))
             theirs = _both((X, y), version=version, sampling_strategy=ratio)
             np.testing.assert_array_equal(to_numpy(ours.sample_indices_),
                                           theirs.sample_indices_)
@@ -206,8 +206,8 @@ def test_containers_are_kept(backend, xp):
     (NearMiss(version=4), "'version' parameter of NearMiss"),
     (NearMiss(n_neighbors=0), "'n_neighbors' parameter of NearMiss"),
     (NearMiss(n_neighbors_ver3="3"), "'n_neighbors_ver3' parameter of NearMiss"),
-    (NearMiss(n_neighbors=30), r"n_neighbors=30 is too large.*minority class, which has "
-                               r"only 10 rows.*n_neighbors <= 10"),
+    (NearMiss(n_neighbors=30), (r"n_neighbors=30 is too large.*minority class, which has "
+                               r"only 10 rows.*n_neighbors <= 10")),
     (NearMiss(version=3, n_neighbors_ver3=30, sampling_strategy={0: 5}),
      r"n_neighbors_ver3=30 is too large.*class 0, which has only 15 rows"),
     (NearMiss(sampling_strategy=0.5), "a float works for two classes only"),

@@ -112,7 +112,7 @@ def test_non_numeric_and_nan_rows_are_selected_as_given():
     X_obj[:, 1] = X[:, 0]
     X_obj[5, 1] = None
     rus = RandomUnderSampler(random_state=0)
-    X_res, y_res = rus.fit_resample(X_obj, y)
+    X_res, _y_res = rus.fit_resample(X_obj, y)
     assert X_res.dtype == object
     np.testing.assert_array_equal(X_res, X_obj[rus.sample_indices_])
     X_nan = X.copy()
