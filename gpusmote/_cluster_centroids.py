@@ -1,9 +1,10 @@
 """ClusterCentroids: replace each under-sampled class by the centroids of a k-means.
 
 On NumPy (and for any ``estimator`` given) the clustering is scikit-learn's;
-on CuPy with the default estimator it is the k-means below, written once
-against ``be.xp``: k-means++ seeding, then Lloyd iterations whose assignment
-step is gpusmote's exact neighbour search (each row's nearest centroid).
+on CuPy with the default estimator it is written once against ``be.xp``:
+scikit-learn's greedy k-means++ seeding (below), then the shared Lloyd
+iterations of ``_kmeans`` (KMeansSMOTE's), whose assignment step is
+gpusmote's exact neighbour search (each row's nearest centroid).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from . import _docstrings as docs
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._borderline import rows_of
 from ._generate import seed_from
+from ._kmeans import lloyd
 from ._random_under import UNDER_STRATEGY
 from ._timing import phase
 from ._validation import dense_for_search
@@ -74,76 +76,6 @@ def kmeans_plus_plus(be, X, k: int, rng, budget: int):
         chosen[c:c + 1] = best
         closest = xp.minimum(closest, _sq_dist_to(be, X, X[best], budget)[0])
     return chosen
-
-
-def _cluster_sums(be, X, assigned, k: int, budget: int):
-    """Per cluster, the float64 sum of its rows and its row count."""
-    xp = be.xp
-    n, d = X.shape
-    counts = xp.bincount(assigned, minlength=k).astype(xp.float64)
-    sums = xp.zeros(k * d, dtype=xp.float64)
-    cols = xp.arange(d, dtype=xp.int64)
-    step = rows_per_block(d * 8 * 3, budget, n)
-    for r0 in block_starts(n, step):
-        cells = (assigned[r0:r0 + step, None] * d + cols[None, :]).reshape(-1)
-        sums += xp.bincount(cells, weights=X[r0:r0 + step].astype(xp.float64).reshape(-1),
-                            minlength=k * d)
-    return sums.reshape(k, d), counts
-
-
-def _tolerance(be, X, tol: float, budget: int) -> float:
-    """scikit-learn's absolute tolerance: ``tol`` times the mean column variance."""
-    xp = be.xp
-    n, d = X.shape
-    step = rows_per_block(d * 8 * 2, budget, n)
-    total = xp.zeros(d, dtype=xp.float64)
-    for r0 in block_starts(n, step):
-        total += X[r0:r0 + step].astype(xp.float64).sum(axis=0)
-    mean = total / n
-    spread = xp.zeros(d, dtype=xp.float64)
-    for r0 in block_starts(n, step):
-        spread += ((X[r0:r0 + step].astype(xp.float64) - mean) ** 2).sum(axis=0)
-    return float((spread / n).mean()) * tol
-
-
-def lloyd(be, X, centers, max_iter: int, tol: float, working_memory, budget: int):
-    """Lloyd's iterations from ``centers`` (float64): assign each row to its
-    nearest centre through the exact search, move each centre to the mean of
-    its rows. Stops when no row changes cluster or the centres move less than
-    the tolerance (squared, summed), as scikit-learn's KMeans. A cluster left
-    empty takes the row farthest from its centre (scikit-learn's relocation)."""
-    xp = be.xp
-    k = centers.shape[0]
-    tol_abs = _tolerance(be, X, tol, budget)
-    previous = None
-    for _ in range(max_iter):
-        dist, nearest = kneighbors(centers.astype(X.dtype), 1, queries=X, backend=be.name,
-                                   working_memory=working_memory)
-        assigned = nearest[:, 0]
-        if previous is not None and bool((assigned == previous).all()):
-            break  # the centres are already the means of these clusters
-        sums, counts = _cluster_sums(be, X, assigned, k, budget)
-        empty = counts == 0
-        n_empty = int(empty.sum())
-        if n_empty:
-            far = be.argsort_stable(-dist[:, 0])[:n_empty]
-            old = assigned[far]
-            moved, _ = _cluster_sums(be, X[far], old, k, budget)
-            sums -= moved
-            counts -= xp.bincount(old, minlength=k).astype(xp.float64)
-            target = xp.flatnonzero(empty)
-            sums[target] = X[far].astype(xp.float64)
-            counts[target] = 1.0
-            # a cluster that gave away its last row keeps its centre
-            lost = counts == 0
-            sums = xp.where(lost[:, None], centers, sums)
-            counts = xp.where(lost, 1.0, counts)
-        moved_to = sums / counts[:, None]
-        shift = float(((moved_to - centers) ** 2).sum())
-        centers, previous = moved_to, assigned
-        if shift <= tol_abs:
-            break
-    return centers
 
 
 class ClusterCentroids(BaseUnderSampler):
@@ -217,15 +149,18 @@ class ClusterCentroids(BaseUnderSampler):
 
     On CuPy with ``estimator=None`` everything stays on the device:
     k-means++ seeding as scikit-learn's (``2 + log(k)`` candidates per seed,
-    drawn by squared distance; the first seed uniform), drawn from a device
-    generator seeded from ``random_state`` (so the same seed gives the same
-    centroids on the device, not scikit-learn's), then Lloyd iterations with
-    KMeans's defaults (one run, at most ``max_iter=300``, ``tol=1e-4``
-    relative to the mean column variance, empty clusters take the row
-    farthest from its centre). The assignment of rows to centroids is the
+    drawn by squared distance, the one that lowers the potential most kept;
+    the first seed uniform), drawn from a device generator seeded from
+    ``random_state`` (so the same seed gives the same centroids on the
+    device, not scikit-learn's), then Lloyd iterations with KMeans's
+    defaults (one run, at most ``max_iter=300``, ``tol=1e-4`` relative to
+    the mean column variance). The assignment of rows to centroids is the
     exact blocked neighbour search, and the centroid sums are accumulated in
     float64 block by block, so memory stays within ``working_memory`` beyond
-    the class's rows.
+    the class's rows. One difference from scikit-learn: a cluster left
+    empty (possible only with duplicate rows) keeps its centre, a row of
+    the class, where scikit-learn moves it to the row farthest from its
+    centre.
 
     Examples
     --------
@@ -338,10 +273,9 @@ class ClusterCentroids(BaseUnderSampler):
         budget = budget_bytes(self.working_memory, be.free_bytes())
         X_class = be.asarray(dense_for_search(X_class, "ClusterCentroids"))
         seeds = kmeans_plus_plus(be, X_class, n_keep, rng, budget)
-        centers = X_class[seeds].astype(be.xp.float64)
-        centers = lloyd(be, X_class, centers, int(self.estimator_.max_iter),
-                        float(self.estimator_.tol), self.working_memory, budget)
-        return centers.astype(X_class.dtype)
+        centers, _, _ = lloyd(be, X_class, X_class[seeds], int(self.estimator_.max_iter),
+                              float(self.estimator_.tol), self.working_memory)
+        return centers
 
     def _vote(self, be, X, X_class, centers):
         """The rows that stand for the class: the centroids, or the nearest rows."""
