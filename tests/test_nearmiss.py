@@ -218,3 +218,18 @@ def test_bad_input(sampler, match):
     y = np.array([0] * 15 + [1] * 75 + [2] * 10)
     with pytest.raises(ValueError, match=match):
         sampler.fit_resample(X, y)
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_cupy_input_moves_only_scalars_to_the_host(fake_cupy, version):
+    cp = fake_cupy
+    X, y = _data(n=1000)
+    X_dev, y_dev = cp.asarray(X), cp.asarray(y)
+    cp.transfers.clear()
+    nm = NearMiss(version=version, backend="cupy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        X_res, _ = nm.fit_resample(X_dev, y_dev)
+    down = [n for d, n, _ in cp.transfers if d == "d2h"]
+    assert max(down) <= 256 and sum(down) < X.nbytes // 8, cp.transfers
+    assert isinstance(X_res, cp.ndarray) and isinstance(nm.sample_indices_, cp.ndarray)
