@@ -195,7 +195,7 @@ def test_cupy_input_moves_only_counts_to_the_host(fake_cupy):
     X_dev, y_dev = cp.asarray(X), cp.asarray(y)
     cp.transfers.clear()
     rus = RandomUnderSampler(random_state=0, backend="cupy")
-    X_res, y_res = rus.fit_resample(X_dev, y_dev)
+    X_res, _ = rus.fit_resample(X_dev, y_dev)
     down = [n for d, n, _ in cp.transfers if d == "d2h"]
     up = [n for d, n, _ in cp.transfers if d == "h2d"]
     assert max(down) <= 64 and max(up, default=0) <= 64, cp.transfers
