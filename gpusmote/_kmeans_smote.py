@@ -340,7 +340,7 @@ class KMeansSMOTE(BaseSMOTE):
 
         plans, made = [], {}
         for c, member, w in zip(kept, members, weights):
-            n_c = int(math.ceil(n_new * w))
+            n_c = math.ceil(n_new * w)  # an int
             local = self._class_neighbours(be, rows_of(be, X, member))
             plans.append(ClassPlan(label, member, member[local], n_c))
             made[c] = n_c

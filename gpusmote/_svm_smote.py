@@ -18,8 +18,13 @@ from ._borderline import neighbours_from_estimator, rows_of
 from ._generate import ClassPlan, generate, seed_from
 from ._smote import BaseSMOTE
 from ._timing import phase
-from ._validation import (_SPAN_MARGIN, _column_extremes, _span_overflow, check_class_size,
-                          check_enough_rows)
+from ._validation import (
+    _SPAN_MARGIN,
+    _column_extremes,
+    _span_overflow,
+    check_class_size,
+    check_enough_rows,
+)
 from .base import neighbours_among_all
 
 
@@ -257,7 +262,6 @@ class SVMSMOTE(BaseSMOTE):
 
     def _fit_resample(self, be, X, y):
         self._validate_estimator()
-        xp = be.xp
         name = type(self).__name__
         labels = self._labels
         asked = [(label, int(n)) for label, n in self.sampling_strategy_.items() if n]
@@ -302,7 +306,6 @@ class SVMSMOTE(BaseSMOTE):
 
     def _plan_parts(self, be, X, label, n_new, sv, random_state, shared):
         """The danger part (interpolation) and the safe part (extrapolation) of a class."""
-        xp = be.xp
         code = self._labels.code_of(label)
         m = self._m()
         if sv.shape[0] == 0:
@@ -326,7 +329,7 @@ class SVMSMOTE(BaseSMOTE):
         if n_danger:
             parts.append(ClassPlan(label, sv[danger], nbrs[danger], n_inner))
         if n_safe:
-            scale = xp.full((n_safe, k), -float(self.out_step))
+            scale = be.xp.full((n_safe, k), -float(self.out_step))
             parts.append(ClassPlan(label, sv[~danger], nbrs[~danger], n_new - n_inner,
                                    step_scale=scale))
         if shared:

@@ -4,7 +4,9 @@ KMeansSMOTE, on NumPy (the pattern of test_estimator_checks_family.py)."""
 import functools
 
 import pytest
-from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
+from imblearn.utils.estimator_checks import (
+    estimator_checks_generator as imblearn_checks,
+)
 from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
 from gpusmote._kmeans_smote import KMeansSMOTE

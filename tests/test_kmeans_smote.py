@@ -93,8 +93,8 @@ def test_kept_clusters_and_counts_equal_imblearn(strategy):
 def test_float_strategies_thresholds_and_exponents_equal_imblearn(strategy, threshold,
                                                                    exponent):
     X, y = _data(n=1200, seed=3, n_classes=2)
-    params = dict(random_state=1, sampling_strategy=strategy, kmeans_estimator=6,
-                  cluster_balance_threshold=threshold, density_exponent=exponent)
+    params = {"random_state": 1, "sampling_strategy": strategy, "kmeans_estimator": 6,
+              "cluster_balance_threshold": threshold, "density_exponent": exponent}
     theirs, y_imb, _ = _imblearn_clusters(X, y, **params)
     sampler = KMeansSMOTE(**params)
     _, y_res = sampler.fit_resample(X, y)
@@ -143,7 +143,7 @@ def test_custom_estimators_as_in_imblearns_tests(k_neighbors, kmeans_estimator):
     X, y = make_blobs([14, 6], centers=[(0, 0), (3, 3)], cluster_std=1.5, random_state=1)
     sampler = KMeansSMOTE(random_state=42, kmeans_estimator=kmeans_estimator,
                           k_neighbors=k_neighbors, cluster_balance_threshold=0.0)
-    X_res, y_res = sampler.fit_resample(X, y)
+    X_res, _ = sampler.fit_resample(X, y)
     theirs = ImbKMeansSMOTE(random_state=42, kmeans_estimator=kmeans_estimator,
                             k_neighbors=k_neighbors, cluster_balance_threshold=0.0)
     X_imb, _ = theirs.fit_resample(X, y)
@@ -184,6 +184,7 @@ def test_the_gpu_path_clusters_on_the_device_and_never_downloads_X(monkeypatch):
     cp.transfers.clear()
     sampler = KMeansSMOTE(random_state=0, k_neighbors=3, backend="cupy")
     X_res, y_res = sampler.fit_resample(X_dev, y_dev)
+    assert isinstance(X_res, cp.ndarray) and isinstance(y_res, cp.ndarray)
     assert isinstance(sampler.kmeans_estimator_, BackendKMeans)
     assert isinstance(sampler.cluster_centers_, cp.ndarray)
     assert sampler.cluster_centers_.shape == (8, X.shape[1])
@@ -326,8 +327,8 @@ def test_a_cluster_with_exactly_k_plus_one_rows_of_the_class_is_kept():
     rng = np.random.RandomState(0)
     X = np.r_[rng.uniform(-9, -1, (23, 2)), rng.uniform(1, 9, (22, 2))]
     y = np.r_[[0] * 20, [1] * 3, [0] * 20, [1] * 2]
-    params = dict(kmeans_estimator=_Halves(), cluster_balance_threshold=0.05,
-                  random_state=0)
+    params = {"kmeans_estimator": _Halves(), "cluster_balance_threshold": 0.05,
+              "random_state": 0}
     theirs, y_imb, _ = _imblearn_clusters(X, y, **params)
     sampler = KMeansSMOTE(**params)
     _, y_res = sampler.fit_resample(X, y)

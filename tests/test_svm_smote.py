@@ -95,7 +95,8 @@ def test_seed_sets_split_and_counts_equal_imblearn(backend, xp, monkeypatch, str
 @pytest.mark.parametrize("m", [3, 10])
 def test_binary_float_strategies_and_m_equal_imblearn(backend, xp, monkeypatch, strategy, m):
     X, y = _data(n=400, seed=2, n_classes=2)
-    params = dict(random_state=4, sampling_strategy=strategy, m_neighbors=m, k_neighbors=3)
+    params = {"random_state": 4, "sampling_strategy": strategy, "m_neighbors": m,
+              "k_neighbors": 3}
     theirs, y_imb = _imblearn_parts(X, y, **params)
     sampler = SVMSMOTE(backend=backend, **params)
     _, y_res = sampler.fit_resample(xp.asarray(X), xp.asarray(y))
@@ -172,7 +173,7 @@ def test_steps_go_both_ways_and_reach_out_step():
     # interpolates; neither is a copy of the other
     X, y = _data()
     sampler = SVMSMOTE(k_neighbors=3, random_state=0)
-    X_res, y_res = sampler.fit_resample(X, y)
+    X_res, _ = sampler.fit_resample(X, y)
     base = sampler.base_indices_
     new = X_res[len(X):]
     table = np.zeros((len(X), 3), dtype=np.int64)
