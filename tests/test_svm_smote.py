@@ -286,3 +286,21 @@ def test_extrapolation_that_would_overflow_is_refused():
     with pytest.raises(ValueError, match=r"SVMSMOTE: column 0 of class 1 .*extrapolated "
                        r".*out_step=0.5.*float32's largest.*lower out_step"):
         SVMSMOTE(random_state=0).fit_resample(X, y)
+
+
+def test_extrapolation_through_the_cuda_source_on_the_stand_in(fake_cupy_real_kernels,
+                                                               monkeypatch):
+    """The negative steps of the safe part go through the interpolation kernel
+    itself (built for the CPU): bit for bit its specification."""
+    cp = fake_cupy_real_kernels
+    X, y = _data(n=200, n_classes=2, seed=2)
+    X = X.astype(np.float32)
+    sampler = SVMSMOTE(random_state=0, backend="cupy")
+    X_res = to_numpy(sampler.fit_resample(X, y)[0])
+    assert to_numpy(sampler.safe_indices_[1]).size  # some rows are extrapolated
+    assert "gpusmote_interpolate" in {k.name for k in cp.launches}
+    if cp.emulation is not None:
+        assert cp.emulated_launches >= 1
+    monkeypatch.setattr(_fake_cupy.module, "emulation", None)  # the specification now
+    X_spec = to_numpy(SVMSMOTE(random_state=0, backend="cupy").fit_resample(X, y)[0])
+    np.testing.assert_array_equal(X_res, X_spec)
