@@ -19,6 +19,12 @@ from ._version import __version__
 _SAMPLERS = {
     "ADASYN": "._adasyn",
     "BorderlineSMOTE": "._borderline",
+    "ClusterCentroids": "._cluster_centroids",
+    "InstanceHardnessThreshold": "._hardness",
+    "KMeansSMOTE": "._kmeans_smote",
+    "NearMiss": "._nearmiss",
+    "RandomUnderSampler": "._random_under",
+    "SVMSMOTE": "._svm_smote",
     "EditedNearestNeighbours": "._cleaning",
     "TomekLinks": "._cleaning",
     "SMOTEENN": "._combine",
@@ -29,18 +35,25 @@ _SAMPLERS = {
     "SMOTENC": "._smote_nc",
 }
 
-__all__ = ["ADASYN", "BorderlineSMOTE", "EditedNearestNeighbours", "RandomOverSampler",
-           "SMOTE", "SMOTEENN", "SMOTEN", "SMOTENC", "SMOTETomek", "TomekLinks",
-           "__version__"]
+__all__ = ["ADASYN", "BorderlineSMOTE", "ClusterCentroids", "EditedNearestNeighbours",
+           "InstanceHardnessThreshold", "KMeansSMOTE", "NearMiss", "RandomOverSampler",
+           "RandomUnderSampler", "SMOTE", "SMOTEENN", "SMOTEN", "SMOTENC", "SMOTETomek",
+           "SVMSMOTE", "TomekLinks", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._adasyn import ADASYN
     from ._borderline import BorderlineSMOTE
     from ._cleaning import EditedNearestNeighbours, TomekLinks
+    from ._cluster_centroids import ClusterCentroids
     from ._combine import SMOTEENN, SMOTETomek
+    from ._hardness import InstanceHardnessThreshold
+    from ._kmeans_smote import KMeansSMOTE
+    from ._nearmiss import NearMiss
     from ._random import RandomOverSampler
+    from ._random_under import RandomUnderSampler
     from ._smote import SMOTE
     from ._smote_nc import SMOTEN, SMOTENC
+    from ._svm_smote import SVMSMOTE
 
 
 def __getattr__(name: str):

@@ -166,7 +166,7 @@ class ClusterCentroids(BaseUnderSampler):
     --------
     >>> from collections import Counter
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._cluster_centroids import ClusterCentroids
+    >>> from gpusmote import ClusterCentroids
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            random_state=0)
     >>> cc = ClusterCentroids(random_state=0)

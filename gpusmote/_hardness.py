@@ -93,7 +93,7 @@ class InstanceHardnessThreshold(BaseUnderSampler):
     >>> from collections import Counter
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from gpusmote._hardness import InstanceHardnessThreshold
+    >>> from gpusmote import InstanceHardnessThreshold
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            random_state=0)
     >>> iht = InstanceHardnessThreshold(estimator=LogisticRegression(),

@@ -190,7 +190,7 @@ class KMeansSMOTE(BaseSMOTE):
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import make_blobs
-    >>> from gpusmote._kmeans_smote import KMeansSMOTE
+    >>> from gpusmote import KMeansSMOTE
     >>> X, y = make_blobs([100, 800, 100], centers=[(-10, 0), (0, 0), (10, 0)],
     ...                   random_state=0)
     >>> y = (y == 1).astype(int)  # the two outer blobs form class 0

@@ -114,7 +114,7 @@ class NearMiss(BaseUnderSampler):
     --------
     >>> from collections import Counter
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._nearmiss import NearMiss
+    >>> from gpusmote import NearMiss
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            random_state=0)
     >>> nm = NearMiss(version=1)

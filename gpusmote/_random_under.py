@@ -89,7 +89,7 @@ class RandomUnderSampler(BaseUnderSampler):
     --------
     >>> from collections import Counter
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._random_under import RandomUnderSampler
+    >>> from gpusmote import RandomUnderSampler
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            random_state=0)
     >>> sorted(Counter(y.tolist()).items())

@@ -173,7 +173,7 @@ class SVMSMOTE(BaseSMOTE):
     --------
     >>> from collections import Counter
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._svm_smote import SVMSMOTE
+    >>> from gpusmote import SVMSMOTE
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            class_sep=0.8, random_state=0)
     >>> sorted(Counter(y.tolist()).items())

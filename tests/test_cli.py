@@ -213,7 +213,7 @@ ERROR_CASES = {
         r"--m-neighbors must be an int in the range \[1, inf\); got 0$"),
     "--m-neighbors with smote": (
         lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
-                   "--m-neighbors", "3"], "--m-neighbors is for the borderline methods"),
+                   "--m-neighbors", "3"], "--m-neighbors is for the borderline and svm-smote methods"),
     "--categorical with smote": (
         lambda d: ["resample", d / "in.csv", "--target", "label", "-o", d / "o.csv",
                    "--categorical", "age"], "column\\(s\\) age are categorical .*smotenc"),
@@ -435,7 +435,7 @@ def test_borderline_without_danger_says_so(error_dir, tmp_path):
 
 def test_registry_m_neighbors():
     assert cli.make_sampler("borderline2", m_neighbors=4).m_neighbors == 4
-    with pytest.raises(cli.CLIError, match="--m-neighbors is for the borderline methods"):
+    with pytest.raises(cli.CLIError, match="--m-neighbors is for the borderline and svm-smote methods"):
         cli.make_sampler("adasyn", m_neighbors=4)
 
 
@@ -491,7 +491,8 @@ def _sources_ok(res, src_df, features, interpolated):
         assert np.mean(np.array(steps) > 0.5) > 0.25  # from the base row, not the nearer end
 
 
-@pytest.mark.parametrize("method", ["smote", "random", "tomek", "smote-enn"])
+@pytest.mark.parametrize("method", ["smote", "random", "tomek", "smote-enn", "svm-smote",
+                                    "nearmiss-1", "random-under"])
 def test_exclude_passes_columns_through(tmp_path, method):
     src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
     df = _with_ids()
@@ -513,7 +514,17 @@ def test_exclude_passes_columns_through(tmp_path, method):
                                       by_id.loc[new["account_id"]], check_names=False)
     else:
         # (age is an integer column: new values are rounded, so it is left out here)
-        _sources_ok(res, df, ["amount", "score"], interpolated=method != "tomek")
+        _sources_ok(res, df, ["amount", "score"],
+                    interpolated=method not in ("tomek", "nearmiss-1", "random-under"))
+
+
+def test_exclude_refuses_methods_whose_rows_have_no_source(tmp_path):
+    src = tmp_path / "in.csv"
+    _with_ids().to_csv(src, index=False)
+    proc = main_cli("resample", src, "--target", "label", "-o", tmp_path / "o.csv",
+                    "--exclude", "account_id", "--method", "cluster-centroids", "-q")
+    assert proc.returncode == 2
+    assert "come from no single original row" in proc.stderr and "drop --exclude" in proc.stderr
 
 
 def test_exclude_does_not_take_the_column_as_a_feature(tmp_path):

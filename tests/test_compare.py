@@ -61,6 +61,20 @@ def test_multiclass_uses_macro_averages_and_ratio_strategy():
     assert "macro" in _compare.format_table(result)
 
 
+def test_under_samplers_shrink_the_larger_classes():
+    X, y = make_classification(900, n_classes=3, n_informative=4, weights=[0.8, 0.15],
+                               random_state=0)
+    counts = np.bincount(y)
+    strategy = _compare.RatioStrategy(0.5, shrink=True)(y)
+    target = counts.min() * 2
+    assert strategy == {c: min(int(counts[c]), target) for c in range(3)}
+    result = _compare.run_compare(X, y, methods=["random-under", "nearmiss-1"], ratios=[0.5],
+                                  folds=2)
+    assert [(r["method"], r["ratio"]) for r in result["rows"]] == [("random-under", 0.5),
+                                                                   ("nearmiss-1", 0.5)]
+    assert all(r.get("error") is None for r in result["rows"])
+
+
 def test_bad_input_messages():
     X, y = make_classification(100, random_state=0)
     with pytest.raises(ValueError, match="unknown compare method 'magic'"):

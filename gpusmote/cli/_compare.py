@@ -39,6 +39,14 @@ COMPARE_METHODS: dict[str, str | None] = {
     "adasyn": "adasyn",
     "smote-tomek": "smote-tomek",
     "smote-enn": "smote-enn",
+    "svm-smote": "svm-smote",
+    "kmeans-smote": "kmeans-smote",
+    "random-under": "random-under",
+    "nearmiss-1": "nearmiss-1",
+    "nearmiss-2": "nearmiss-2",
+    "nearmiss-3": "nearmiss-3",
+    "instance-hardness": "instance-hardness",
+    "cluster-centroids": "cluster-centroids",
     "balanced": None,
 }
 DEFAULT_METHODS = ("none", "random", "smote", "borderline-smote", "adasyn", "smote-tomek",
@@ -102,22 +110,28 @@ class TimedSampler(BaseEstimator):
 
 
 class RatioStrategy:
-    """Multiclass ``sampling_strategy``: lift each class to ``ratio`` x the majority count.
+    """Multiclass ``sampling_strategy``: lift each class to ``ratio`` x the majority count,
+    or, for an under-sampler (``shrink``), bring each class down to the minority count
+    / ``ratio``.
 
-    Classes already at or above that count are left as they are. For binary
-    targets the float form ``sampling_strategy=ratio`` is used instead.
+    Classes already past that count are left as they are. For binary targets
+    the float form ``sampling_strategy=ratio`` is used instead.
     """
 
-    def __init__(self, ratio: float):
+    def __init__(self, ratio: float, shrink: bool = False):
         self.ratio = ratio
+        self.shrink = shrink
 
     def __call__(self, y) -> dict:
         labels, counts = np.unique(np.asarray(y), return_counts=True)
+        if self.shrink:
+            target = int(counts.min() / self.ratio)
+            return {lab: min(int(c), target) for lab, c in zip(labels, counts)}
         target = int(self.ratio * counts.max())
         return {lab: max(int(c), target) for lab, c in zip(labels, counts)}
 
     def __repr__(self) -> str:
-        return f"RatioStrategy({self.ratio})"
+        return f"RatioStrategy({self.ratio}{', shrink=True' if self.shrink else ''})"
 
 
 def _scorers(y: np.ndarray, positive: Any) -> dict:
@@ -214,9 +228,12 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
             configs.append((method, None))
             continue
         try:
-            sampler_class(COMPARE_METHODS[method])
+            cls = sampler_class(COMPARE_METHODS[method])
         except CLIError as exc:  # a class this build of gpusmote does not export
             notes.append(f"{method} skipped: {exc}")
+            continue
+        if cls._sampling_type == "clean-sampling":
+            configs.append((method, None))  # a cleaner decides its own counts: run once
             continue
         for ratio in ratios:
             # a stratified training fold has about the data's own ratio; at or
@@ -245,7 +262,9 @@ def run_compare(X, y, *, methods: Sequence[str] = DEFAULT_METHODS,
                 bar.set_postfix_str(f"{method}" + (f" @ {ratio:g}" if ratio else ""))
             steps: list = [("scale", StandardScaler())]
             if COMPARE_METHODS[method] is not None:
-                strategy = ratio if binary else RatioStrategy(ratio)
+                under = sampler_class(COMPARE_METHODS[method])._sampling_type != "over-sampling"
+                strategy = ("auto" if ratio is None else ratio if binary
+                            else RatioStrategy(ratio, shrink=under))
                 sampler = make_sampler(COMPARE_METHODS[method], sampling_strategy=strategy,
                                        backend=backend, seed=seed)
                 steps.append(("resample", TimedSampler(sampler)))

@@ -474,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k-neighbors", type=int, default=None, metavar="K",
                    help="neighbours per row (default: the method's own)")
     p.add_argument("--m-neighbors", type=int, default=None, metavar="M",
-                   help="borderline methods: neighbours of the danger test (default: 10)")
+                   help="borderline and svm-smote methods: neighbours of the danger test (default: 10)")
     columns(p, categorical=True)
     common(p)
     p.set_defaults(func=cmd_resample)

@@ -31,6 +31,16 @@ METHODS: dict[str, tuple[str, dict]] = {
     "enn": ("EditedNearestNeighbours", {}),
     "smote-tomek": ("SMOTETomek", {}),
     "smote-enn": ("SMOTEENN", {}),
+    "svm-smote": ("SVMSMOTE", {}),
+    "kmeans-smote": ("KMeansSMOTE", {}),
+    "random-under": ("RandomUnderSampler", {}),
+    "rus": ("RandomUnderSampler", {}),
+    "nearmiss-1": ("NearMiss", {"version": 1}),
+    "nearmiss-2": ("NearMiss", {"version": 2}),
+    "nearmiss-3": ("NearMiss", {"version": 3}),
+    "instance-hardness": ("InstanceHardnessThreshold", {}),
+    "cluster-centroids": ("ClusterCentroids", {}),
+    "cluster-centroids-hard": ("ClusterCentroids", {"voting": "hard"}),
 }
 
 # Methods that take categorical columns as they are.
@@ -137,8 +147,8 @@ def make_sampler(method: str, *, sampling_strategy: Any = "auto", k_neighbors: i
             raise CLIError(f"method {method!r} has no neighbours to set; drop --k-neighbors")
     if m_neighbors is not None:
         if "m_neighbors" not in accepted:
-            raise CLIError(f"--m-neighbors is for the borderline methods, not {method!r}; "
-                           "drop it")
+            raise CLIError(f"--m-neighbors is for the borderline and svm-smote methods, "
+                           f"not {method!r}; drop it")
         params["m_neighbors"] = m_neighbors
     return cls(**params)
 

@@ -237,8 +237,13 @@ def row_sources(sampler, X, y, X_res, y_res):
         # whose first n rows are the originals
         pos = _host(cleaner.sample_indices_).astype(np.int64)
     elif indices is not None:
-        # a cleaner's kept rows, or RandomOverSampler's drawn rows
+        # a cleaner's or an under-sampler's kept rows, or RandomOverSampler's drawn rows
         return _host(indices).astype(np.int64)
+    elif getattr(sampler, "_sampling_type", None) != "over-sampling":
+        # ClusterCentroids: its rows are centroids, each the mean of many rows
+        raise CLIError(f"{type(sampler).__name__} writes new rows that come from no single "
+                       "original row, so excluded columns have no values to copy; drop "
+                       "--exclude, or choose a method that keeps rows")
     else:
         pos = np.arange(n_out, dtype=np.int64)
     if len(pos) != n_out:  # pragma: no cover - a sampler outside these rules
