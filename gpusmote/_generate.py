@@ -27,7 +27,8 @@ class ClassPlan:
     ``seed_counts`` (S,), when given, fixes how many rows each seed makes
     (ADASYN's density weights); otherwise seeds and neighbours are drawn
     uniformly. ``step_scale`` (S, k), when given, multiplies the step of each
-    (seed, neighbour) cell (BorderlineSMOTE-2's half steps towards other classes).
+    (seed, neighbour) cell (BorderlineSMOTE-2's half steps towards other classes);
+    a negative scale extrapolates away from the neighbour (SVMSMOTE's safe rows).
     """
 
     label: Any
