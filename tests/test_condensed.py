@@ -209,3 +209,12 @@ def test_a_neighbours_object_that_is_not_a_classifier_is_refused_with_the_fix():
         with pytest.raises(TypeError, match=r"must be None, an int or a KNeighborsClassifier.*"
                                             r"got NearestNeighbors. Pass n_neighbors=4"):
             cls(n_neighbors=NearestNeighbors(n_neighbors=4)).fit_resample(X, y)
+
+
+@pytest.mark.parametrize("cls", [CondensedNearestNeighbour, OneSidedSelection])
+def test_cupy_input_downloads_do_not_grow_with_the_rows(fake_cupy, cls):
+    from tests.test_repeated import downloaded_bytes
+
+    moved = downloaded_bytes(fake_cupy, lambda: cls(backend="cupy", random_state=0))
+    # a few scalars per round or window besides: kilobytes, not rows
+    assert max(moved.values()) < 4096, moved

@@ -152,3 +152,11 @@ def test_bad_input(sampler, match):
     X, y = _data(n=50)
     with pytest.raises(ValueError, match=match):
         sampler.fit_resample(X, y)
+
+
+def test_cupy_input_downloads_do_not_grow_with_the_rows(fake_cupy):
+    from tests.test_repeated import downloaded_bytes
+
+    moved = downloaded_bytes(fake_cupy, lambda: NeighbourhoodCleaningRule(backend="cupy"))
+    # a few scalars per round or window besides: kilobytes, not rows
+    assert max(moved.values()) < 4096, moved

@@ -256,3 +256,32 @@ def test_allknn_running_out_of_rows_names_the_round():
                                          r"has only 50 rows left. Use n_neighbors <= 49."):
         AllKNN(n_neighbors=60, kind_sel="mode").fit_resample(X, y)
     assert len(AllKNN(n_neighbors=49, kind_sel="mode").fit_resample(X, y)[1]) == 50
+
+
+def downloaded_bytes(cp, make_sampler, sizes=(300, 900)):
+    """Bytes the CuPy stand-in saw come down to the host, for CuPy X and y of
+    each size; the results stay on the device."""
+    from tests import _fake_cupy
+
+    out = {}
+    for n in sizes:
+        X, y = make_classification(n_samples=n, n_features=8, n_informative=4, n_classes=3,
+                                   weights=[0.6, 0.25, 0.15], class_sep=0.5, random_state=0)
+        X_dev, y_dev = cp.asarray(X), cp.asarray(y)
+        cp.transfers.clear()
+        sampler = make_sampler()
+        X_res, y_res = sampler.fit_resample(X_dev, y_dev)
+        assert isinstance(X_res, cp.ndarray) and isinstance(y_res, cp.ndarray)
+        assert isinstance(sampler.sample_indices_, cp.ndarray)
+        down = _fake_cupy.transferred("d2h")
+        # class counts, scalars and each search's feature summaries: nothing of X or y
+        assert max(down) <= 8 * 8 * 8, cp.transfers
+        out[n] = sum(down)
+    return out
+
+
+@pytest.mark.parametrize("cls", [RepeatedEditedNearestNeighbours, AllKNN])
+def test_cupy_input_downloads_do_not_grow_with_the_rows(fake_cupy, cls):
+    moved = downloaded_bytes(fake_cupy, lambda: cls(backend="cupy"))
+    # a few scalars per round or window besides: kilobytes, not rows
+    assert max(moved.values()) < 4096, moved
