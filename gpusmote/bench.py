@@ -89,6 +89,11 @@ WORKLOADS.update(STRESS)
 WORKLOADS.update({
     "C1": Workload("C1", 1_000_000, 64, (0.95, 0.05), ("SMOTE",)),
     "C2": Workload("C2", 1_000_000, 32, (0.8, 0.2), ("SMOTE",)),
+    # W5's data (same rows, counts and seed), for the samplers of issue 15 that users
+    # wait longest for: the sequential and all-rows cleaners, and SVMSMOTE
+    "W5U": Workload("W5U", 200_000, 30, (0.95, 0.05),
+                    ("CondensedNearestNeighbour", "SVMSMOTE", "NeighbourhoodCleaningRule",
+                     "AllKNN")),
 })
 
 # Short workloads are repeated beyond --repeat until this much gpusmote time.
