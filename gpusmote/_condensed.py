@@ -113,6 +113,14 @@ def _host(be, A):
     return A if sparse.issparse(A) else be.to_numpy(A)
 
 
+def _on_host(A):
+    """A host copy of a NumPy, CuPy or sparse array, without the backend object
+    (the fitted sampler keeps no backend: it must pickle)."""
+    if sparse.issparse(A) or isinstance(A, np.ndarray):
+        return A
+    return A.get()
+
+
 class _FittedOnSets:
     """``estimators_`` fitted on first use, on the host, from the C sets kept at
     fit (imbalanced-learn's fitted classifiers hold the same rows)."""
@@ -124,8 +132,8 @@ class _FittedOnSets:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute "
                                  "'estimators_'; call fit_resample first.")
         if "_estimators" not in self.__dict__:
-            self._estimators = [clone(est).fit(X_C, y_C) for est, X_C, y_C in
-                                ((e, _host(be, X_C), _host(be, y_C)) for e, be, X_C, y_C in sets)]
+            self._estimators = [clone(est).fit(_on_host(X_C), _on_host(y_C))
+                                for est, X_C, y_C in sets]
         return self._estimators
 
 
@@ -428,7 +436,7 @@ class CondensedNearestNeighbour(_SeededBase):
                 kept = xp.concatenate([rows[seeds], rows[joined]])
             parts.append(kept)
             members = xp.concatenate([min_rows, kept])
-            sets.append((classifier.estimator, be, rows_of(be, X, members),
+            sets.append((classifier.estimator, rows_of(be, X, members),
                          y[labels.beside_y(be, members)]))
         kept = xp.concatenate(parts)
         self._classifier_sets = sets
@@ -552,7 +560,7 @@ class OneSidedSelection(_SeededBase):
                         right = be.asarray(pred == code)
                 wrong = others[~right]
             parts.append(xp.concatenate([seeds, wrong]))
-            sets.append((classifier.estimator, be, rows_of(be, X, members),
+            sets.append((classifier.estimator, rows_of(be, X, members),
                          y[labels.beside_y(be, members)]))
         picked = xp.concatenate(parts)
         self._classifier_sets = sets

@@ -177,7 +177,8 @@ class _EditRounds(BaseCleaningSampler):
             shrunk = bool((counts[present_others] < n_minority).any()) and not allow_minority
             if (stop_when_unchanged and unchanged) or shrunk or gone:
                 break
-        self._neighbour_lists = lists  # for the tests: how many rows were searched
+        # rows searched (one search a row, plus the rows searched again): for the tests
+        self._rows_searched = 0 if lists is None else lists.searches
         kept = xp.flatnonzero(alive)
         if n_rounds:  # every ENN round gives its rows class by class
             kept = kept[be.argsort_stable(codes[kept])]

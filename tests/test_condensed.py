@@ -87,6 +87,20 @@ def test_cnn_and_oss_expose_the_fitted_classifiers():
             np.testing.assert_array_equal(np.sort(a._y), np.sort(b._y))
 
 
+def test_fitted_classifiers_from_cupy_input_and_pickling(fake_cupy):
+    import pickle
+
+    X, y = _data()
+    theirs = ImbCNN(random_state=0)
+    theirs.fit_resample(X, y)
+    ours = CondensedNearestNeighbour(random_state=0, backend="cupy")
+    ours.fit_resample(fake_cupy.asarray(X), fake_cupy.asarray(y))
+    again = pickle.loads(pickle.dumps(ours))
+    np.testing.assert_array_equal(to_numpy(again.sample_indices_), theirs.sample_indices_)
+    for a, b in zip(again.estimators_, theirs.estimators_):
+        np.testing.assert_array_equal(np.sort(a._fit_X, axis=0), np.sort(b._fit_X, axis=0))
+
+
 def test_a_classifier_object():
     X, y = _data(n=200)
     # uniform Euclidean: our search with its n_neighbors
