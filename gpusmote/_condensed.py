@@ -191,7 +191,7 @@ class _Condenser:
 
     def run(self, seeds):
         """Positions (into ``rows``) that join C after the seeds, in order."""
-        be, xp, need, m = self.be, self.be.xp, self.need, self.m
+        xp, need, m = self.be.xp, self.need, self.m
         count = self._closer(xp.arange(m), seeds)
         # imbalanced-learn's skip list holds row indices of X and is tested
         # with positions in t's rows: a position equal to a member's index is
@@ -264,7 +264,7 @@ def _condense_on_host(estimator, X, y, rows, seeds, minority_rows, label):
     sample = list(rows[seeds])
     members = np.concatenate([minority_rows, rows[seeds]])
     clf = clone(estimator).fit(X[members], y[members])
-    skip = set(int(v) for v in sample)
+    skip = {int(v) for v in sample}
     for p, r in enumerate(rows):
         if p in skip:
             continue
@@ -273,7 +273,7 @@ def _condense_on_host(estimator, X, y, rows, seeds, minority_rows, label):
             members = np.append(members, r)
             clf.fit(X[members], y[members])
             right = np.flatnonzero(clf.predict(X[rows]) == label)
-            skip = set(int(v) for v in sample) | set(right.tolist())
+            skip = {int(v) for v in sample} | set(right.tolist())
     return np.asarray(sample, dtype=np.int64)
 
 

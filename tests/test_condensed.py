@@ -77,7 +77,7 @@ def test_cnn_and_oss_expose_the_fitted_classifiers():
     for ours, theirs in ((CondensedNearestNeighbour(random_state=0), ImbCNN(random_state=0)),
                          (OneSidedSelection(random_state=0), ImbOSS(random_state=0))):
         with pytest.raises(AttributeError, match="call fit_resample first"):
-            ours.estimators_
+            _ = ours.estimators_
         ours.fit_resample(X, y)
         theirs.fit_resample(X, y)
         assert len(ours.estimators_) == len(theirs.estimators_) == 2
@@ -204,8 +204,9 @@ def test_same_random_state_same_rows_other_state_other_rows():
     (CondensedNearestNeighbour(n_neighbors=0), "'n_neighbors' parameter"),
     (CondensedNearestNeighbour(random_state="x"), "'random_state' parameter"),
     (CondensedNearestNeighbour(n_neighbors=20),
-     r"n_neighbors=20 is too large for CondensedNearestNeighbour: the classifier for class 0 "
-     r"starts from the 5 minority rows and n_seeds_S=1 seed rows. Use n_neighbors <= 6"),
+     (r"n_neighbors=20 is too large for CondensedNearestNeighbour: the classifier for "
+      r"class 0 starts from the 5 minority rows and n_seeds_S=1 seed rows. Use "
+      r"n_neighbors <= 6")),
     (OneSidedSelection(n_neighbors=20, n_seeds_S=2),
      r"n_neighbors=20 is too large for OneSidedSelection.*Use n_neighbors <= 7"),
     (OneSidedSelection(sampling_strategy=0.5), r"a float works for two classes only"),

@@ -5,7 +5,9 @@ OneSidedSelection and NeighbourhoodCleaningRule, on NumPy."""
 import functools
 
 import pytest
-from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
+from imblearn.utils.estimator_checks import (
+    estimator_checks_generator as imblearn_checks,
+)
 from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
 from gpusmote._condensed import CondensedNearestNeighbour, OneSidedSelection

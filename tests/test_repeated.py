@@ -8,9 +8,9 @@ from imblearn.under_sampling import RepeatedEditedNearestNeighbours as ImbRENN
 from sklearn.datasets import make_classification
 from sklearn.neighbors import NearestNeighbors
 
+from gpusmote._labels import encode_labels
 from gpusmote._repeated import AllKNN, RepeatedEditedNearestNeighbours, counter_minority
 from gpusmote.backends import get_backend
-from gpusmote._labels import encode_labels
 from tests._helpers import to_numpy
 
 
@@ -149,8 +149,8 @@ def test_first_round_without_change_keeps_indices_that_index_the_output():
                                n_clusters_per_class=1, random_state=0)
     ours = RepeatedEditedNearestNeighbours(backend="numpy")
     theirs = ImbRENN()
-    X_ours, y_ours = ours.fit_resample(X, y)
-    X_theirs, y_theirs = theirs.fit_resample(X, y)
+    X_ours, _ = ours.fit_resample(X, y)
+    X_theirs, _ = theirs.fit_resample(X, y)
     assert ours.n_iter_ == theirs.n_iter_ == 1
     np.testing.assert_array_equal(X_ours, X_theirs)
     np.testing.assert_array_equal(X_ours, X[ours.sample_indices_])
