@@ -16,7 +16,7 @@ time: each window is brought up to date against the rows that joined since
 the last bulk update (one GEMM), and the order in which its own rows join is
 settled in a few vectorised passes over the window's own distances (a row
 joins if it is still misclassified once the earlier joiners are counted).
-Every few thousand joins, all rows not yet scanned are updated in one
+Every few hundred joins, all rows not yet scanned are updated in one
 blocked GEMM and those that became correct are dropped for good.
 
 One quirk of imbalanced-learn is kept, as it changes which rows are kept:
