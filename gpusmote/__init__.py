@@ -18,27 +18,34 @@ from ._version import __version__
 # public name -> the private module that defines it
 _SAMPLERS = {
     "ADASYN": "._adasyn",
+    "AllKNN": "._repeated",
     "BorderlineSMOTE": "._borderline",
     "ClusterCentroids": "._cluster_centroids",
+    "CondensedNearestNeighbour": "._condensed",
+    "EditedNearestNeighbours": "._cleaning",
     "InstanceHardnessThreshold": "._hardness",
     "KMeansSMOTE": "._kmeans_smote",
     "NearMiss": "._nearmiss",
-    "RandomUnderSampler": "._random_under",
-    "SVMSMOTE": "._svm_smote",
-    "EditedNearestNeighbours": "._cleaning",
-    "TomekLinks": "._cleaning",
-    "SMOTEENN": "._combine",
-    "SMOTETomek": "._combine",
+    "NeighbourhoodCleaningRule": "._ncr",
+    "OneSidedSelection": "._condensed",
     "RandomOverSampler": "._random",
+    "RandomUnderSampler": "._random_under",
+    "RepeatedEditedNearestNeighbours": "._repeated",
     "SMOTE": "._smote",
+    "SMOTEENN": "._combine",
     "SMOTEN": "._smote_nc",
     "SMOTENC": "._smote_nc",
+    "SMOTETomek": "._combine",
+    "SVMSMOTE": "._svm_smote",
+    "TomekLinks": "._cleaning",
 }
 
-__all__ = ["ADASYN", "BorderlineSMOTE", "ClusterCentroids", "EditedNearestNeighbours",
-           "InstanceHardnessThreshold", "KMeansSMOTE", "NearMiss", "RandomOverSampler",
-           "RandomUnderSampler", "SMOTE", "SMOTEENN", "SMOTEN", "SMOTENC", "SMOTETomek",
-           "SVMSMOTE", "TomekLinks", "__version__"]
+__all__ = ["ADASYN", "AllKNN", "BorderlineSMOTE", "ClusterCentroids",
+           "CondensedNearestNeighbour", "EditedNearestNeighbours",
+           "InstanceHardnessThreshold", "KMeansSMOTE", "NearMiss",
+           "NeighbourhoodCleaningRule", "OneSidedSelection", "RandomOverSampler",
+           "RandomUnderSampler", "RepeatedEditedNearestNeighbours", "SMOTE", "SMOTEENN",
+           "SMOTEN", "SMOTENC", "SMOTETomek", "SVMSMOTE", "TomekLinks", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._adasyn import ADASYN
@@ -46,11 +53,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ._cleaning import EditedNearestNeighbours, TomekLinks
     from ._cluster_centroids import ClusterCentroids
     from ._combine import SMOTEENN, SMOTETomek
+    from ._condensed import CondensedNearestNeighbour, OneSidedSelection
     from ._hardness import InstanceHardnessThreshold
     from ._kmeans_smote import KMeansSMOTE
     from ._nearmiss import NearMiss
+    from ._ncr import NeighbourhoodCleaningRule
     from ._random import RandomOverSampler
     from ._random_under import RandomUnderSampler
+    from ._repeated import AllKNN, RepeatedEditedNearestNeighbours
     from ._smote import SMOTE
     from ._smote_nc import SMOTEN, SMOTENC
     from ._svm_smote import SVMSMOTE

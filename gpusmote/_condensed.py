@@ -390,7 +390,7 @@ class CondensedNearestNeighbour(_SeededBase):
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._condensed import CondensedNearestNeighbour
+    >>> from gpusmote import CondensedNearestNeighbour
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            class_sep=0.5, random_state=0)
     >>> cnn = CondensedNearestNeighbour(random_state=0)
@@ -509,7 +509,7 @@ class OneSidedSelection(_SeededBase):
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._condensed import OneSidedSelection
+    >>> from gpusmote import OneSidedSelection
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            class_sep=0.5, random_state=0)
     >>> oss = OneSidedSelection(random_state=0)

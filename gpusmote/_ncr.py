@@ -99,7 +99,7 @@ class NeighbourhoodCleaningRule(BaseCleaningSampler):
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._ncr import NeighbourhoodCleaningRule
+    >>> from gpusmote import NeighbourhoodCleaningRule
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            class_sep=0.5, random_state=0)
     >>> ncr = NeighbourhoodCleaningRule()

@@ -303,7 +303,7 @@ class RepeatedEditedNearestNeighbours(_EditRounds):
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._repeated import RepeatedEditedNearestNeighbours
+    >>> from gpusmote import RepeatedEditedNearestNeighbours
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            class_sep=0.5, random_state=0)
     >>> renn = RepeatedEditedNearestNeighbours()
@@ -407,7 +407,7 @@ class AllKNN(_EditRounds):
     Examples
     --------
     >>> from sklearn.datasets import make_classification
-    >>> from gpusmote._repeated import AllKNN
+    >>> from gpusmote import AllKNN
     >>> X, y = make_classification(n_samples=1000, weights=[0.9, 0.1],
     ...                            class_sep=0.5, random_state=0)
     >>> allknn = AllKNN()

@@ -42,3 +42,28 @@ def test_python_m_gpusmote_version():
     out = subprocess.run([sys.executable, "-m", "gpusmote", "--version"], check=True,
                          capture_output=True, text=True).stdout
     assert out.startswith("gpusmote ")
+
+
+def test_every_imblearn_sampler_is_here_under_its_module():
+    """A user moving from imbalanced-learn finds each sampler under the same name,
+    in the module of the same name (issue 15)."""
+    import imblearn.combine
+    import imblearn.over_sampling
+    import imblearn.under_sampling
+
+    import gpusmote
+    import gpusmote.combine
+    import gpusmote.over_sampling
+    import gpusmote.under_sampling
+
+    for theirs, ours in ((imblearn.over_sampling, gpusmote.over_sampling),
+                         (imblearn.under_sampling, gpusmote.under_sampling),
+                         (imblearn.combine, gpusmote.combine)):
+        names = [n for n in theirs.__all__ if n[0].isupper()]
+        assert names
+        missing = [n for n in names if not hasattr(ours, n) or not hasattr(gpusmote, n)]
+        assert missing == [], f"{ours.__name__} lacks {missing}"
+        for name in names:
+            assert getattr(ours, name) is getattr(gpusmote, name)
+            assert set(getattr(theirs, name)._get_param_names()) <= set(
+                getattr(ours, name)._get_param_names()), name

@@ -47,6 +47,11 @@ COMPARE_METHODS: dict[str, str | None] = {
     "nearmiss-3": "nearmiss-3",
     "instance-hardness": "instance-hardness",
     "cluster-centroids": "cluster-centroids",
+    "renn": "renn",
+    "allknn": "allknn",
+    "cnn": "cnn",
+    "oss": "oss",
+    "ncr": "ncr",
     "balanced": None,
 }
 DEFAULT_METHODS = ("none", "random", "smote", "borderline-smote", "adasyn", "smote-tomek",

@@ -41,6 +41,11 @@ METHODS: dict[str, tuple[str, dict]] = {
     "instance-hardness": ("InstanceHardnessThreshold", {}),
     "cluster-centroids": ("ClusterCentroids", {}),
     "cluster-centroids-hard": ("ClusterCentroids", {"voting": "hard"}),
+    "renn": ("RepeatedEditedNearestNeighbours", {}),
+    "allknn": ("AllKNN", {}),
+    "cnn": ("CondensedNearestNeighbour", {}),
+    "oss": ("OneSidedSelection", {}),
+    "ncr": ("NeighbourhoodCleaningRule", {}),
 }
 
 # Methods that take categorical columns as they are.
