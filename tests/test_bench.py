@@ -71,3 +71,38 @@ def test_overhead_is_the_time_outside_the_work_phases():
               "generation": 1.0, "assembly": 0.125}
     assert bench.overhead_seconds(4.0, phases) == 0.5
     assert bench.overhead_seconds(4.0, {}) is None  # imbalanced-learn records none
+
+
+def test_a_run_past_the_limit_is_stopped_and_reported_as_a_bound():
+    import time
+
+    out = bench.measure_with_limit(lambda: (np.zeros((3, 2)), np.zeros(3)), 30)
+    assert out["seconds"] is not None and out["rows_out"] == 3
+    start = time.perf_counter()
+    slow = bench.measure_with_limit(lambda: time.sleep(60), 0.5)
+    assert time.perf_counter() - start < 20  # stopped, not waited for
+    assert slow["seconds"] is None and slow["timed_out_after"] == 0.5
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        bench.measure_with_limit(lambda: 1 / 0, 30)
+
+
+def test_imblearn_limit_turns_the_speedup_into_a_lower_bound(tmp_path, monkeypatch):
+    import time
+
+    real = bench._sampler
+
+    class Slow:  # an imbalanced-learn that never finishes
+        def fit_resample(self, X, y):
+            time.sleep(60)
+
+    monkeypatch.setattr(bench, "_sampler", lambda lib, *a, **k: Slow() if lib == "imblearn"
+                        else real(lib, *a, **k))
+    results, path = bench.run(["W1"], ["numpy"], repeat=1, profile="quick",
+                              out_dir=str(tmp_path), min_seconds=0, idle_gap=0,
+                              imblearn_limit=0.5)
+    r = json.loads(open(path).read())["results"][0]
+    assert r["median_seconds"]["imblearn"] is None and r["speedup_vs_imblearn"] is None
+    assert r["runs"]["imblearn"][0]["timed_out_after"] == 0.5
+    assert r["speedup_vs_imblearn_at_least"] == pytest.approx(
+        0.5 / r["median_seconds"]["gpusmote"])
+    assert ">0.5" in bench.format_table(results)

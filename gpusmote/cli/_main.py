@@ -388,6 +388,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise CLIError(f"--backends takes numpy and/or cupy, got {args.backends!r}")
     if args.repeat < 1:
         raise CLIError("--repeat must be at least 1")
+    if args.imblearn_limit is not None and not args.imblearn_limit > 0:
+        raise CLIError(f"--imblearn-limit must be a positive number of seconds; got "
+                       f"{args.imblearn_limit:g}")
     try:
         results, json_path = bench.run(
             workloads, backends, args.repeat, args.profile, args.out,
@@ -396,7 +399,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             progress=not getattr(args, "quiet", False) and sys.stderr.isatty(),
             inputs=tuple(_comma_list(args.inputs)),
             working_memory=args.working_memory, with_imblearn=not args.without_imblearn,
-            imblearn_repeat=args.imblearn_repeat)
+            imblearn_repeat=args.imblearn_repeat, imblearn_limit=args.imblearn_limit)
     except (ValueError, TypeError) as exc:
         raise CLIError(cli_message(exc, COMMAND_FLAGS.get(args.command, {}))) from None
     print(bench.format_table(results))
@@ -546,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--imblearn-repeat", type=int, default=None, metavar="N",
                    help="run imbalanced-learn in the first N rounds only; gpusmote's extra "
                         "rounds (up to 2 s of it) go on without it (default: every round)")
+    p.add_argument("--imblearn-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop an imbalanced-learn run after this long and report the "
+                        "speedup as at least limit / gpusmote's time (default: no limit)")
     p.set_defaults(func=cmd_bench)
     return parser
 
