@@ -277,6 +277,8 @@ def cmd_bench(args) -> int:
             continue
         wl = bench.WORKLOADS[wid]
         for method in wl.methods:
+            if args.methods and method not in args.methods.split(","):
+                continue
             for where in args.inputs.split(","):
                 t = time.perf_counter()
                 print(f"  {wid} {method} input={where} ...", flush=True)
@@ -350,6 +352,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--imblearn-repeat", type=int, default=None)
     p.add_argument("--without-imblearn", action="store_true")
+    p.add_argument("--methods", default=None, help="a comma-separated subset of the "
+                   "workloads' methods (default: all of them)")
     p = sub.add_parser("kernel-tests", help="tests/test_kernels.py -m gpu -k SELECT, no pool")
     p.add_argument("select")
     args = parser.parse_args(argv)

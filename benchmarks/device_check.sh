@@ -17,7 +17,9 @@
 #   W2.json        W2 from device and from host arrays, against imbalanced-learn
 #   diag.json      benchmarks/diagnose.py: time outside the kernels, GEMM / top-k
 #                  per block budget, certification counters, exactness vs float64
-#   W3-imblearn.json  one W3 run against imbalanced-learn, if time is left
+#   W5U.json       CNN, AllKNN and NCR on W5's rows (issue 15), gpusmote alone
+#   W3-imblearn.json  one W3 run against imbalanced-learn, with DC_W3_IMBLEARN=1 (then
+#                  W5U is skipped: 8 files at most come back)
 #   extra.json     the workloads of EXTRA_WORKLOADS (below), when it names any
 # Copy them to benchmarks/results/ (DEVELOPERS.md, "On a GPU").
 #
@@ -157,10 +159,22 @@ main() {
 
     step diag 90 -- $PY benchmarks/diagnose.py "$OUT/diag.json"
 
+    # issue 15's cleaners on the GPU, gpusmote alone (imbalanced-learn's CNN runs for
+    # hours: compare with the W5U JSON of the CPU, same rows and seed). SVMSMOTE is
+    # left out: its SVC is fitted on the host, minutes at 200 000 rows.
+    if [[ ${DC_W3_IMBLEARN:-0} != 1 ]]; then
+        bench W5U 90 -- W5U --methods CondensedNearestNeighbour,AllKNN,NeighbourhoodCleaningRule \
+            --inputs device --repeat 1 --without-imblearn
+    fi
+
     sanitizer
 
-    # one W3 run against imbalanced-learn (tens of seconds on the CPU), if time is left
-    if (($(left) >= 90)); then
+    # one W3 run against imbalanced-learn (tens of seconds on the CPU), if asked and
+    # time is left (measured once: 130x on an H100, benchmarks/results/gpu-20261127-h100;
+    # its file would be the ninth, and 8 come back)
+    if [[ ${DC_W3_IMBLEARN:-0} != 1 ]]; then
+        echo "=== SKIP W3-imblearn (DC_W3_IMBLEARN=1 runs it)"
+    elif (($(left) >= 90)); then
         DC_MIN_SECONDS=0 bench W3-imblearn 200 -- W3 --inputs device --repeat 1 --imblearn-repeat 1
     else
         echo "=== SKIP W3-imblearn (only $(left)s left)"

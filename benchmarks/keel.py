@@ -55,9 +55,16 @@ KEEL_SETS = (
 
 SAMPLERS = ("SMOTE", "BorderlineSMOTE-1", "BorderlineSMOTE-2", "ADASYN", "SMOTENC",
             "SMOTEN", "RandomOverSampler", "TomekLinks", "EditedNearestNeighbours",
-            "SMOTEENN", "SMOTETomek")
+            "SMOTEENN", "SMOTETomek",
+            # issue 15's samplers
+            "SVMSMOTE", "KMeansSMOTE", "RandomUnderSampler", "NearMiss-1", "NearMiss-2",
+            "NearMiss-3", "ClusterCentroids", "InstanceHardnessThreshold",
+            "RepeatedEditedNearestNeighbours", "AllKNN", "CondensedNearestNeighbour",
+            "OneSidedSelection", "NeighbourhoodCleaningRule")
 _RANDOM = {"SMOTE", "BorderlineSMOTE", "ADASYN", "SMOTENC", "SMOTEN", "RandomOverSampler",
-           "SMOTEENN", "SMOTETomek"}
+           "SMOTEENN", "SMOTETomek", "SVMSMOTE", "KMeansSMOTE", "RandomUnderSampler",
+           "ClusterCentroids", "InstanceHardnessThreshold", "CondensedNearestNeighbour",
+           "OneSidedSelection"}
 
 
 def load(name: str):
@@ -79,7 +86,9 @@ def load(name: str):
 def _make(library: str, sampler: str, categorical: list[int]):
     method, _, kind = sampler.partition("-")
     kwargs = {"random_state": 0} if method in _RANDOM else {}
-    if kind:
+    if kind and method == "NearMiss":
+        kwargs["version"] = int(kind)
+    elif kind:
         kwargs["kind"] = f"borderline-{kind}"
     if method == "SMOTENC":
         kwargs["categorical_features"] = categorical

@@ -103,15 +103,16 @@ def _json(out: Path, name: str) -> dict:
 def test_dry_run_runs_every_step(dry_run):
     rc, log, out = dry_run
     assert rc == 0, log
-    for name in ("env", "W3", "W2", "diag", "W3-imblearn"):
+    for name in ("env", "W3", "W2", "diag", "W5U"):
         assert f"=== {name}: rc=0 in" in log, log
+    assert "=== SKIP W3-imblearn (DC_W3_IMBLEARN=1 runs it)" in log
     assert "TIMEOUT" not in log and "=== done in" in log
     assert "=== SKIP gpu-tests (DC_SKIP)" in log and "=== SKIP sanitizer (DC_SKIP)" in log
     assert "no wheels in" in log and "gpusmote/ hash: tree" in log  # runs from the tree
     # at most 8 files come back from the device; extra.json once EXTRA_WORKLOADS names
     # any; gpu-tests.log (tests and sanitizer) only where those steps run
     files = {p.name for p in out.iterdir()}
-    promised = {"run.log", "env.json", "W3.json", "W2.json", "diag.json", "W3-imblearn.json"}
+    promised = {"run.log", "env.json", "W3.json", "W2.json", "diag.json", "W5U.json"}
     assert promised <= files <= promised | {"extra.json", "gpu-tests.log"}
     assert len(files | {"gpu-tests.log"}) <= 8
     if "extra.json" in files:
@@ -143,8 +144,11 @@ def test_dry_run_bench_jsons(dry_run):
     for r in w2["results"]:
         assert "error" not in r and r["speedup_vs_imblearn"] > 0
         assert len(r["runs"]["imblearn"]) <= 3 and r["imblearn_repeat"] == 3
-    (r,) = _json(out, "W3-imblearn.json")["results"]
-    assert len(r["runs"]["imblearn"]) == 1 and r["speedup_vs_imblearn"] > 0
+    w5u = _json(out, "W5U.json")
+    assert [r["method"] for r in w5u["results"]] == [
+        "CondensedNearestNeighbour", "AllKNN", "NeighbourhoodCleaningRule"]
+    for r in w5u["results"]:
+        assert "error" not in r and r["backend"] == "cupy" and "imblearn" not in r["runs"]
 
 
 @pytest.mark.slow

@@ -73,3 +73,15 @@ def test_thirty_distinct_sets_and_every_shipped_sampler_imbalanced_learn_has():
     assert len(set(keel.KEEL_SETS)) == 30
     methods = {s.partition("-")[0] for s in keel.SAMPLERS}
     assert methods == set(gpusmote.__all__) - {"__version__"}
+
+
+@pytest.mark.parametrize("sampler", keel.SAMPLERS)
+def test_every_sampler_is_built_alike_in_both_libraries(sampler):
+    categorical = [0] if sampler == "SMOTENC" else []
+    ours = keel._make("gpusmote", sampler, categorical)
+    theirs = keel._make("imblearn", sampler, categorical)
+    assert type(ours).__name__ == type(theirs).__name__
+    shared = set(theirs.get_params(deep=False)) & set(ours.get_params(deep=False))
+    for name in ("random_state", "kind", "version"):
+        if name in shared:
+            assert ours.get_params()[name] == theirs.get_params()[name], name
