@@ -125,11 +125,17 @@ class ADASYN(BaseOverSampler):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     nn_ : estimator object
         The neighbour estimator given as ``n_neighbors``, or for an int the
@@ -172,13 +178,14 @@ class ADASYN(BaseOverSampler):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, n_neighbors=5,
-                 backend="auto", working_memory=None, verbose=False):
+                 backend="auto", working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.n_neighbors = n_neighbors
         self.backend = backend
         self.working_memory = working_memory
         self.verbose = verbose
+        self.weight_mode = weight_mode
 
     def _validate_estimator(self) -> None:
         if isinstance(self.n_neighbors, numbers.Integral):
@@ -234,7 +241,8 @@ class ADASYN(BaseOverSampler):
                 plans.append(ClassPlan(label, rows, rows[local], total, seed_counts=counts))
         del self._codes
         with phase("generation", be):
-            X_res, self.base_indices_ = generate(be, X, plans, seed_from(self.random_state),
-                                                 self.working_memory)
+            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
+            X_res = made.X
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res

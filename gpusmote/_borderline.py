@@ -65,11 +65,17 @@ class BorderlineSMOTE(BaseSMOTE):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     nn_k_ : estimator object
         The neighbour estimator given as ``k_neighbors``, or for an int the
@@ -126,10 +132,11 @@ class BorderlineSMOTE(BaseSMOTE):
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
                  m_neighbors=10, kind="borderline-1", backend="auto",
-                 working_memory=None, verbose=False):
+                 working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory, verbose=verbose)
+                         working_memory=working_memory, verbose=verbose,
+                         weight_mode=weight_mode)
         self.m_neighbors = m_neighbors
         self.kind = kind
 

@@ -13,15 +13,17 @@ from ._progress import verbosity
 from ._timing import phase
 from ._cleaning import EditedNearestNeighbours, TomekLinks
 from ._smote import SMOTE
-from .backends import get_backend
-from .base import _BACKEND_CONSTRAINTS, BaseOverSampler, _ResampleTemplate
+from .backends import get_backend, is_cupy_array
+from .base import (_BACKEND_CONSTRAINTS, BaseOverSampler, SyntheticRows, _ResampleTemplate,
+                   _SyntheticRowsMixin, check_sample_weight)
 
 
-class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
+class _SMOTEThenClean(_SyntheticRowsMixin, _ResampleTemplate, _ImbSampler):
     """SMOTE, then a cleaner, each on the backend resolved for the input.
 
     Like imbalanced-learn's, a plain ``BaseSampler`` with the over-sampling
     type, not an over-sampler: cleaning may leave classes below the majority.
+    Its provenance and weights are SMOTE's, for the rows the cleaner kept.
     """
 
     _sampling_type = "over-sampling"
@@ -30,7 +32,7 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
     def _steps(self, be):
         smote = (clone(self.smote) if self.smote is not None else
                  SMOTE(sampling_strategy=self.sampling_strategy,
-                       random_state=self.random_state))
+                       random_state=self.random_state, weight_mode=self.weight_mode))
         given = getattr(self, self._cleaner_param)
         cleaner = clone(given) if given is not None else self._default_cleaner()
         for step in (smote, cleaner):
@@ -40,7 +42,7 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
                 step.set_params(working_memory=self.working_memory)
         return smote, cleaner
 
-    def fit_resample(self, X, y, **params):
+    def fit_resample(self, X, y, sample_weight=None, **params):
         """Resample with SMOTE, then clean the result.
 
         Parameters
@@ -49,6 +51,11 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
             The data, in any container SMOTE accepts; it comes back in the same kind.
         y : array-like of shape (n_samples,)
             The class label of each row.
+        sample_weight : array-like of shape (n_samples,), default=None
+            A finite, non-negative weight per row of X: SMOTE gives its new
+            rows weights (its ``weight_mode``), the cleaner drops those of the
+            rows it drops, and ``sample_weight_`` holds the rest. The return
+            value stays ``(X_resampled, y_resampled)``. gpusmote's own parameter.
 
         Returns
         -------
@@ -58,13 +65,19 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
             The labels of ``X_resampled``.
         """
         self._validate_params()
+        self._forget_fit(params)
         # both steps (defaults or given ones) show progress when this sampler asks
         with verbosity(self.verbose):
-            return self._chain(X, y)
+            return self._chain(X, y, sample_weight)
 
-    def _chain(self, X, y):
+    def _chain(self, X, y, sample_weight=None):
         be = get_backend(self.backend, X)
         smote, cleaner = self._steps(be)
+        host_out = not is_cupy_array(X)
+        if sample_weight is not None:  # refused in this sampler's name, before any work
+            n_rows = X.shape[0] if hasattr(X, "shape") else len(X)
+            sample_weight = check_sample_weight(be, sample_weight, n_rows,
+                                                type(self).__name__)
         # a NumPy X on the GPU goes up once and its result comes down once: the
         # steps pass device arrays between them (other containers go step by
         # step, so that a DataFrame's index follows the rows)
@@ -73,7 +86,7 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
         if on_device:
             with phase("transfer", be):
                 X = be.asarray(X)
-        X_res, y_res = smote.fit_resample(X, y)
+        X_res, y_res = smote.fit_resample(X, y, sample_weight=sample_weight)
         self.n_features_in_ = smote.n_features_in_
         if hasattr(smote, "feature_names_in_"):
             self.feature_names_in_ = smote.feature_names_in_
@@ -83,11 +96,23 @@ class _SMOTEThenClean(_ResampleTemplate, _ImbSampler):
         # imbalanced-learn stores the parameter itself here, not a resolved dict
         self.sampling_strategy_ = self.sampling_strategy
         self._set_steps(smote, cleaner)
-        X_res, y_res = cleaner.fit_resample(X_res, y_res)
+        weights = getattr(smote, "sample_weight_", None)
+        X_res, y_res = cleaner.fit_resample(X_res, y_res, sample_weight=weights)
+        self._record_kept(be, smote, cleaner, host_out)
+        if weights is not None:
+            weights = cleaner.sample_weight_
+            self.sample_weight_ = be.to_numpy(weights) if host_out else weights
         if on_device:
             with phase("transfer", be):
                 X_res = be.to_numpy(X_res)
         return X_res, y_res
+
+    def _record_kept(self, be, smote, cleaner, host: bool) -> None:
+        """SMOTE's provenance, for the rows of its output the cleaner kept
+        (positions in SMOTE's output, whose first rows are X's): worked out
+        when first read, so that nothing moves meanwhile."""
+        self._synthetic = SyntheticRows.selection(smote.__dict__["_synthetic"],
+                                                  cleaner.sample_indices_, host)
 
     def _fit_resample(self, be, X, y):
         smote, cleaner = self._steps(be)
@@ -122,6 +147,10 @@ class SMOTETomek(_SMOTEThenClean):
     {docs.BACKEND}
         Both steps run on this backend, whatever theirs says.
 
+    {docs.WEIGHT_MODE}
+        Used by the default SMOTE; a given ``smote`` keeps its own (as
+        ``sampling_strategy`` and ``random_state`` here).
+
     Attributes
     ----------
     sampling_strategy_ : float, str, dict or callable
@@ -138,6 +167,12 @@ class SMOTETomek(_SMOTEThenClean):
 
     backend_ : {{'numpy', 'cupy'}}
         The backend that ran.
+
+    sample_indices_ : ndarray of shape (n_original_rows,)
+        Indices into X of the output rows that are original rows (those the
+        cleaner kept), in output order. gpusmote's own attribute.
+
+    {docs.PROVENANCE}
 
     See Also
     --------
@@ -172,7 +207,8 @@ class SMOTETomek(_SMOTEThenClean):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, smote=None,
-                 tomek=None, n_jobs=None, backend="auto", working_memory=None, verbose=False):
+                 tomek=None, n_jobs=None, backend="auto", working_memory=None, verbose=False,
+                 weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.smote = smote
@@ -181,6 +217,7 @@ class SMOTETomek(_SMOTEThenClean):
         self.backend = backend
         self.working_memory = working_memory
         self.verbose = verbose
+        self.weight_mode = weight_mode
 
     @staticmethod
     def _default_cleaner():
@@ -216,6 +253,10 @@ class SMOTEENN(_SMOTEThenClean):
     {docs.BACKEND}
         Both steps run on this backend, whatever theirs says.
 
+    {docs.WEIGHT_MODE}
+        Used by the default SMOTE; a given ``smote`` keeps its own (as
+        ``sampling_strategy`` and ``random_state`` here).
+
     Attributes
     ----------
     sampling_strategy_ : float, str, dict or callable
@@ -232,6 +273,12 @@ class SMOTEENN(_SMOTEThenClean):
 
     backend_ : {{'numpy', 'cupy'}}
         The backend that ran.
+
+    sample_indices_ : ndarray of shape (n_original_rows,)
+        Indices into X of the output rows that are original rows (those the
+        cleaner kept), in output order. gpusmote's own attribute.
+
+    {docs.PROVENANCE}
 
     See Also
     --------
@@ -266,7 +313,8 @@ class SMOTEENN(_SMOTEThenClean):
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, smote=None,
-                 enn=None, n_jobs=None, backend="auto", working_memory=None, verbose=False):
+                 enn=None, n_jobs=None, backend="auto", working_memory=None, verbose=False,
+                 weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.smote = smote
@@ -275,6 +323,7 @@ class SMOTEENN(_SMOTEThenClean):
         self.backend = backend
         self.working_memory = working_memory
         self.verbose = verbose
+        self.weight_mode = weight_mode
 
     @staticmethod
     def _default_cleaner():

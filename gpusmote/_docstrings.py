@@ -53,6 +53,51 @@ BASE_INDICES = """base_indices_ : ndarray of shape (n_new,)
         X, NumPy otherwise. gpusmote's own attribute; imbalanced-learn has
         none."""
 
+WEIGHT_MODE = """weight_mode : {'copy', 'interpolate'}, default='copy'
+        The weight of each new row when ``fit_resample`` is given
+        ``sample_weight`` (original rows keep theirs): ``'copy'``, the weight
+        of its base row; ``'interpolate'``, its two parents' weights
+        interpolated with the row's own step, ``w[base] + step *
+        (w[neighbour] - w[base])`` (floored at 0 where the step extrapolates).
+        gpusmote's own parameter."""
+
+WEIGHT_MODE_COPY = """weight_mode : {'copy'}, default='copy'
+        The weight of each new row when ``fit_resample`` is given
+        ``sample_weight``: that of its base row (the row it copies, or whose
+        neighbours voted), as a new row here has no second parent to
+        interpolate with. Original rows keep theirs. gpusmote's own parameter."""
+
+ORIGINAL_ROWS = """sample_indices_ : ndarray of shape (n_original_rows,)
+        Indices into X of the output rows that are original rows, in output
+        order (imbalanced-learn's cleaners' meaning): ``arange(n_samples)``
+        here, as the output starts with X unchanged."""
+
+PROVENANCE = """synthetic_mask_ : ndarray of bool of shape (n_samples_new,)
+        True for the output rows that are synthetic.
+
+    synthetic_parents_ : ndarray of int64 of shape (n_synthetic, 2)
+        For each synthetic row, in output order, its base row and the
+        neighbour row it was drawn towards (indices into X), so that columns
+        that are not features can be carried from them. -1 where there is no
+        neighbour (RandomOverSampler's copies; SMOTEN, whose base row's
+        neighbours voted).
+
+    synthetic_steps_ : ndarray of shape (n_synthetic,)
+        The signed step of each synthetic row: ``X[base] + step *
+        (X[neighbour] - X[base])``, computed in X's dtype, is the row bit for
+        bit on NumPy (SMOTENC: its numeric columns; SVMSMOTE's extrapolated
+        rows have negative steps). NaN where there is no neighbour.
+
+    sample_weight_ : ndarray of shape (n_samples_new,)
+        The weight of each output row, set when ``fit_resample`` is given
+        ``sample_weight`` (see ``weight_mode``).
+
+        The provenance attributes (``sample_indices_``, ``synthetic_*``,
+        ``base_indices_``) and ``sample_weight_`` are CuPy arrays for CuPy
+        X, NumPy otherwise; on a GPU run the provenance comes to the host
+        when first read. gpusmote's own attributes, except
+        ``sample_indices_``."""
+
 FITTED = """sampling_strategy_ : dict
         Class label -> number of rows to add.
 

@@ -84,13 +84,32 @@ def draw(be, plans: list[ClassPlan], seed: int, dtype):
     return base, nbr, steps
 
 
-def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | None = None):
-    """Original rows first, then the synthetic rows of each plan, in plan order;
-    and the base row (index into X) of each synthetic row."""
+@dataclass
+class Generated:
+    """What one generation pass made.
+
+    ``X`` holds the original rows first, then the synthetic rows of each plan,
+    in plan order. For each synthetic row, in that order: ``base`` and
+    ``neighbour`` (int64 indices into X) and ``steps`` (X's dtype, the signed
+    step actually used), so that row ``i`` is
+    ``X[base[i]] + steps[i] * (X[neighbour[i]] - X[base[i]])``. On the backend;
+    on the host for sparse X.
+    """
+
+    X: Any
+    base: Any
+    neighbour: Any
+    steps: Any
+
+
+def generate(be, X, plans: list[ClassPlan], seed: int,
+             working_memory: float | None = None) -> Generated:
+    """Original rows first, then the synthetic rows of each plan, in plan order,
+    with where each synthetic row came from (see ``Generated``)."""
     base, nbr, steps = draw(be, plans, seed, X.dtype)
     if sparse.issparse(X):
         host = [be.to_numpy(a) for a in (base, nbr, steps)]
-        return _generate_sparse(X, *host), host[0]
+        return Generated(_generate_sparse(X, *host), *host)
     n, d = X.shape
     out = be.empty_output((n + base.shape[0], d), X.dtype)
     be.copy_rows(X, out[:n])
@@ -99,7 +118,7 @@ def generate(be, X, plans: list[ClassPlan], seed: int, working_memory: float | N
         chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4),
                                base.shape[0])
         be.interpolate(X, base, nbr, steps, out[n:], chunk)
-    return out, base
+    return Generated(out, base, nbr, steps)
 
 
 def _generate_sparse(X, base, nbr, steps):

@@ -137,11 +137,17 @@ class KMeansSMOTE(BaseSMOTE):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     kmeans_estimator_ : estimator object
         The fitted clustering (the one of the last class over-sampled).
@@ -217,10 +223,11 @@ class KMeansSMOTE(BaseSMOTE):
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=2,
                  n_jobs=None, kmeans_estimator=None, cluster_balance_threshold="auto",
                  density_exponent="auto", backend="auto", working_memory=None,
-                 verbose=False):
+                 verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory, verbose=verbose)
+                         working_memory=working_memory, verbose=verbose,
+                         weight_mode=weight_mode)
         self.n_jobs = n_jobs
         self.kmeans_estimator = kmeans_estimator
         self.cluster_balance_threshold = cluster_balance_threshold
@@ -298,8 +305,9 @@ class KMeansSMOTE(BaseSMOTE):
                                              n_clusters, shared)
         self.cluster_centers_ = getattr(self.kmeans_estimator_, "cluster_centers_", None)
         with phase("generation", be):
-            X_res, self.base_indices_ = generate(be, X, plans, seed_from(self.random_state),
-                                                 self.working_memory)
+            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
+            X_res = made.X
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res
 

@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from . import _docstrings as docs
@@ -81,12 +81,17 @@ class RandomOverSampler(BaseOverSampler):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE_COPY}
+
     Attributes
     ----------
     {docs.FITTED}
 
     sample_indices_ : ndarray of shape (n_new_samples,)
-        Index (into X) of the row each output row comes from.
+        Index (into X) of the row each output row comes from (imbalanced-learn's
+        meaning for this class: the copies too). A NumPy array.
+
+    {docs.PROVENANCE}
 
     shrinkage_ : dict or None
         Class label -> shrinkage factor used; None for plain copies.
@@ -101,7 +106,8 @@ class RandomOverSampler(BaseOverSampler):
     shrinkage the copies are jittered: integer and boolean arrays come back
     float64 (as in imbalanced-learn), a DataFrame's integer columns rounded to
     the nearest integer; float32 X stays float32 (imbalanced-learn returns
-    float64 there).
+    float64 there). Either way ``synthetic_parents_`` names the row each new
+    row copies (no neighbour, no step: a jittered copy is that row plus noise).
 
     The smoothed bootstrap is refused (ValueError naming the column and the
     class) when a class's largest magnitude plus ten noise scales would pass
@@ -130,16 +136,18 @@ class RandomOverSampler(BaseOverSampler):
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
         "shrinkage": [Interval(Real, 0, None, closed="left"), dict, None],
+        "weight_mode": [StrOptions({"copy"})],
     }
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None,
-                 backend="auto", working_memory=None, verbose=False):
+                 backend="auto", working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.shrinkage = shrinkage
         self.backend = backend
         self.working_memory = working_memory
         self.verbose = verbose
+        self.weight_mode = weight_mode
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -178,6 +186,8 @@ class RandomOverSampler(BaseOverSampler):
                 else xp.empty(0, dtype=xp.int64))
         n = X.shape[0]
         self.sample_indices_ = np.concatenate([np.arange(n), be.to_numpy(boot)])
+        # a copy (jittered or not) has its row as base and no neighbour
+        self._record_synthetic(n, boot, be=be)
         with phase("generation", be):
             if self.shrinkage_ is None:
                 # host X on a GPU run (objects, sparse) is indexed on the host

@@ -39,13 +39,14 @@ class BaseSMOTE(BaseOverSampler):
     }
 
     def __init__(self, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 backend="auto", working_memory=None, verbose=False):
+                 backend="auto", working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.k_neighbors = k_neighbors
         self.backend = backend
         self.working_memory = working_memory
         self.verbose = verbose
+        self.weight_mode = weight_mode
 
     # -- neighbours ----------------------------------------------------------
     def _validate_estimator(self) -> None:
@@ -93,8 +94,9 @@ class BaseSMOTE(BaseOverSampler):
                 rows = be.asarray(labels.rows(label))
                 plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
         with phase("generation", be):
-            X_res, self.base_indices_ = generate(be, X, plans, seed_from(self.random_state),
-                                                 self.working_memory)
+            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
+            X_res = made.X
             # where y is: CuPy fills the new labels on the device
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res
@@ -127,11 +129,17 @@ class SMOTE(BaseSMOTE):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     nn_k_ : estimator object
         The neighbour estimator given as ``k_neighbors``, or for an int the
@@ -165,10 +173,11 @@ class SMOTE(BaseSMOTE):
     """
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 backend="auto", working_memory=None, verbose=False):
+                 backend="auto", working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory, verbose=verbose)
+                         working_memory=working_memory, verbose=verbose,
+                         weight_mode=weight_mode)
 
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
         check_class_size(label, rows.shape[0], self._n_neighbors(), type(self).__name__)

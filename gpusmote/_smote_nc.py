@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from . import _docstrings as docs
 from ._blocking import block_starts, budget_bytes, rows_per_block
-from ._generate import ClassPlan, draw, generate, seed_from
+from ._generate import ClassPlan, generate, seed_from
 from ._timing import phase
 from ._validation import (categorical_feature_problem, check_categorical_finite,
                           check_class_size, check_interpolation_range, host_array, non_numeric_columns,
@@ -210,11 +210,17 @@ class SMOTENC(SMOTE):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     categorical_features_ : ndarray of shape (n_cat_features,)
         Indices of the categorical columns.
@@ -278,10 +284,11 @@ class SMOTENC(SMOTE):
 
     def __init__(self, categorical_features, *, categorical_encoder=None,
                  sampling_strategy="auto", random_state=None, k_neighbors=5,
-                 backend="auto", working_memory=None, verbose=False):
+                 backend="auto", working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory, verbose=verbose)
+                         working_memory=working_memory, verbose=verbose,
+                         weight_mode=weight_mode)
         self.categorical_features = categorical_features
         self.categorical_encoder = categorical_encoder
 
@@ -435,10 +442,13 @@ class SMOTENC(SMOTE):
         seed = seed_from(self.random_state)
         n = table.shape[0]
         with phase("generation", be):
-            numeric, self.base_indices_ = generate(be, table.numeric, plans, seed,
-                                                   self.working_memory)
+            made = generate(be, table.numeric, plans, seed, self.working_memory)
+            # the numeric columns' provenance; the categorical values are the
+            # votes of the base row's neighbours
+            self._record_synthetic(n, made.base, made.neighbour, made.steps, be=be)
+            numeric = made.X
             n_new = numeric.shape[0] - n
-            cat_new = self._vote(be, table, plans, seed, n_new)
+            cat_new = self._vote(be, table, plans, seed, made.base)
             new_values = _decode(self.categorical_encoder_, be.to_numpy(cat_new),
                                  self._sizes, True)
             X_res = _assemble(be, table, {tuple(self.continuous_features_): numeric[n:],
@@ -448,14 +458,13 @@ class SMOTENC(SMOTE):
             y_res = np.concatenate([y] + y_new)
         return _as_sparse(be, X_res, table.sparse_format), y_res
 
-    def _vote(self, be, table: _Table, plans, seed: int, n_new: int):
-        """Categorical codes of the new rows: majority among each seed's neighbours."""
+    def _vote(self, be, table: _Table, plans, seed: int, base):
+        """Categorical codes of the new rows (made from rows ``base``): majority
+        among each base row's neighbours."""
         xp = be.xp
         n_cat = table.codes.shape[1]
-        if n_new == 0:
+        if base.shape[0] == 0:
             return xp.empty((0, n_cat), dtype=xp.int64)
-        # the same draw as generate's: which seed each new row came from
-        base, _, _ = draw(be, plans, seed, table.numeric.dtype)
         seeds = xp.concatenate([p.seeds for p in plans])
         neighbours = xp.concatenate([p.neighbours for p in plans])
         where = xp.full(table.shape[0], -1, dtype=xp.int64)
@@ -491,11 +500,17 @@ class SMOTEN(SMOTE):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE_COPY}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     categorical_encoder_ : estimator
         The fitted encoder.
@@ -534,13 +549,16 @@ class SMOTEN(SMOTE):
     _parameter_constraints: dict = {
         **SMOTE._parameter_constraints,
         "categorical_encoder": [HasMethods(["fit_transform", "inverse_transform"]), None],
+        "weight_mode": [StrOptions({"copy"})],
     }
 
     def __init__(self, categorical_encoder=None, *, sampling_strategy="auto",
-                 random_state=None, k_neighbors=5, backend="auto", working_memory=None, verbose=False):
+                 random_state=None, k_neighbors=5, backend="auto", working_memory=None,
+                 verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory, verbose=verbose)
+                         working_memory=working_memory, verbose=verbose,
+                         weight_mode=weight_mode)
         self.categorical_encoder = categorical_encoder
 
     def __sklearn_tags__(self):
@@ -647,7 +665,9 @@ class SMOTEN(SMOTE):
                                        for j in range(codes.shape[1])], axis=1))
         new_codes = (xp.concatenate(parts) if parts
                      else xp.empty((0, codes.shape[1]), dtype=xp.int64))
-        self.base_indices_ = xp.concatenate(bases) if bases else xp.empty(0, dtype=xp.int64)
+        base = xp.concatenate(bases) if bases else xp.empty(0, dtype=xp.int64)
+        # no interpolation: the base row's neighbours voted, none is "the" neighbour
+        self._record_synthetic(table.shape[0], base, be=be)
         new_values = _decode(self.categorical_encoder_, be.to_numpy(new_codes), self._sizes,
                              False)
         n_new_total = int(new_codes.shape[0])

@@ -117,11 +117,17 @@ class SVMSMOTE(BaseSMOTE):
 
     {docs.BACKEND}
 
+    {docs.WEIGHT_MODE}
+
     Attributes
     ----------
     {docs.FITTED}
 
     {docs.BASE_INDICES}
+
+    {docs.ORIGINAL_ROWS}
+
+    {docs.PROVENANCE}
 
     nn_k_ : estimator object
         The neighbour estimator given as ``k_neighbors``, or for an int the
@@ -195,10 +201,11 @@ class SVMSMOTE(BaseSMOTE):
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5,
                  m_neighbors=10, svm_estimator=None, out_step=0.5, backend="auto",
-                 working_memory=None, verbose=False):
+                 working_memory=None, verbose=False, weight_mode="copy"):
         super().__init__(sampling_strategy=sampling_strategy, random_state=random_state,
                          k_neighbors=k_neighbors, backend=backend,
-                         working_memory=working_memory, verbose=verbose)
+                         working_memory=working_memory, verbose=verbose,
+                         weight_mode=weight_mode)
         self.m_neighbors = m_neighbors
         self.svm_estimator = svm_estimator
         self.out_step = out_step
@@ -294,8 +301,9 @@ class SVMSMOTE(BaseSMOTE):
         finally:
             del self._codes
         with phase("generation", be):
-            X_res, self.base_indices_ = generate(be, X, plans, seed_from(self.random_state),
-                                                 self.working_memory)
+            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
+            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
+            X_res = made.X
             y_res = labels.extend((p.label, p.n_new) for p in plans)
         return X_res, y_res
 

@@ -22,8 +22,8 @@ from typing import Any
 from ._registry import (CATEGORICAL_METHODS, COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS,
                         RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message, make_sampler,
                         need, one_line, sampler_class)
-from ._tables import (file_kind, id_hint, read_table, resolve_columns, row_sources, same_file,
-                      write_table)
+from ._tables import (PROVENANCE_COLUMNS, file_kind, id_hint, read_table, resolve_columns,
+                      row_provenance, row_sources, same_file, write_table)
 
 STRATEGY_WORDS = ("auto", "minority", "not minority", "not majority", "all")
 
@@ -162,6 +162,12 @@ def cmd_resample(args: argparse.Namespace) -> int:
         bar.update()
         cols = resolve_columns(df, args.input, args.target, index_col=args.index_col,
                                exclude=args.exclude, categorical=args.categorical)
+        if args.provenance:
+            taken = [c for c in PROVENANCE_COLUMNS if c in {str(c) for c in df.columns}]
+            if taken:
+                raise CLIError(f"--provenance adds the columns {', '.join(PROVENANCE_COLUMNS)}, "
+                               f"but {args.input} already has {', '.join(map(repr, taken))}; "
+                               "rename or drop that column first")
         hint = id_hint(df, cols)
         if hint and not args.quiet:
             print(f"gpusmote: hint: {hint}", file=sys.stderr)
@@ -196,7 +202,8 @@ def cmd_resample(args: argparse.Namespace) -> int:
             raise CLIError(cli_message(exc, RESAMPLE_FLAGS)) from None
         seconds = time.perf_counter() - start
         bar.update()
-        out = _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes)
+        out = _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes,
+                            provenance=args.provenance)
         bar.set_description_str("writing")
         write_table(out, args.output)
         bar.update()
@@ -213,9 +220,11 @@ def cmd_resample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes):
+def _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes, provenance=False):
     """The table to write: the file's columns in its order, the index column and the
-    pass-through columns filled in for every row (see ``row_sources``)."""
+    pass-through columns filled in for every row (see ``row_sources``); with
+    ``provenance``, then is_synthetic, parent_row and neighbour_row (see
+    ``row_provenance``)."""
     out = X_res.copy()
     for c, dtype in given_dtypes.items():  # --categorical columns: back to the file's type
         out[c] = out[c].astype(dtype)
@@ -227,7 +236,12 @@ def _output_frame(df, cols, sampler, X, y, X_res, y_res, given_dtypes):
             out[c] = kept[c].array
     if cols.index is not None:
         out[cols.index] = out.index.array
-    return out.reset_index(drop=True)[cols.order]
+    out = out.reset_index(drop=True)[cols.order]
+    if provenance:
+        columns = row_provenance(sampler, len(out), "--provenance")
+        for name, values in zip(PROVENANCE_COLUMNS, columns):
+            out[name] = values
+    return out
 
 
 @contextlib.contextmanager
@@ -478,6 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neighbours per row (default: the method's own)")
     p.add_argument("--m-neighbors", type=int, default=None, metavar="M",
                    help="borderline and svm-smote methods: neighbours of the danger test (default: 10)")
+    p.add_argument("--provenance", action="store_true",
+                   help="add the columns is_synthetic, parent_row and neighbour_row: for "
+                        "each written row, whether it is new, the input row it comes from "
+                        "and the row it was interpolated towards (positions of the input's "
+                        "data rows from 0; -1 for none; an original row is its own parent)")
     columns(p, categorical=True)
     common(p)
     p.set_defaults(func=cmd_resample)

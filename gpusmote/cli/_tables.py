@@ -204,14 +204,67 @@ def _host(a):
     return np.asarray(a.get() if hasattr(a, "get") and not isinstance(a, np.ndarray) else a)
 
 
+PROVENANCE_COLUMNS = ("is_synthetic", "parent_row", "neighbour_row")
+
+
+def row_provenance(sampler, n_out: int, flag: str = "--exclude"):
+    """Where each row of the sampler's output comes from.
+
+    Positions are those of the input's rows (from 0). An original row is not
+    synthetic, has its own position as parent and no neighbour (-1). A new row
+    has the row it was made from as parent (the row it copies, is interpolated
+    from, or whose neighbours voted) and the row it was interpolated towards as
+    neighbour (-1 for none): the sampler's ``synthetic_parents_``. Rows kept
+    by a cleaner or an under-sampler are originals (``sample_indices_``).
+
+    Parameters
+    ----------
+    sampler : fitted gpusmote sampler
+    n_out : int
+        Rows of its output.
+    flag : str
+        The option that asks, for the error when the rows have no source row.
+
+    Returns
+    -------
+    is_synthetic : ndarray of bool, shape (n_out,)
+    parent, neighbour : ndarray of int64, shape (n_out,)
+    """
+    import numpy as np
+
+    indices = getattr(sampler, "sample_indices_", None)
+    mask = getattr(sampler, "synthetic_mask_", None)
+    if indices is None:
+        # ClusterCentroids: its rows are centroids, each the mean of many rows
+        what = ("excluded columns have no values to copy" if flag == "--exclude"
+                else f"{flag} has no rows to name")
+        raise CLIError(f"{type(sampler).__name__} writes new rows that come from no single "
+                       f"original row, so {what}; drop {flag}, or choose a method that "
+                       "keeps rows")
+    indices = _host(indices).astype(np.int64)
+    if mask is None:  # a cleaner or an under-sampler: every row is an original
+        mask = np.zeros(len(indices), dtype=bool)
+    mask = _host(mask).astype(bool)
+    if len(mask) != n_out:  # pragma: no cover - a sampler outside these rules
+        raise CLIError(f"cannot tell where the rows of {type(sampler).__name__}'s output "
+                       f"come from; drop {flag}")
+    parent = np.empty(n_out, dtype=np.int64)
+    neighbour = np.full(n_out, -1, dtype=np.int64)
+    # RandomOverSampler's sample_indices_ name every output row (imbalanced-learn's
+    # meaning); elsewhere they name the original rows only
+    parent[~mask] = indices[~mask] if len(indices) == n_out else indices
+    if mask.any():
+        parents = _host(sampler.synthetic_parents_).astype(np.int64)
+        parent[mask] = parents[:, 0]
+        neighbour[mask] = parents[:, 1]
+    return mask, parent, neighbour
+
+
 def row_sources(sampler, X, y, X_res, y_res):
     """For each row of the sampler's output, the original row it copies pass-through
-    values from.
-
-    An original row is its own source. A row drawn from one original
-    (``RandomOverSampler``: ``sample_indices_``) has that row as its source, and
-    a row made from one (SMOTE and its variants: ``base_indices_``) the row it
-    was interpolated from (SMOTEN: whose neighbours voted for it).
+    values from: its parent in ``row_provenance`` (an original row is its own
+    source; a new row's source is the row it was drawn, interpolated from, or
+    whose neighbours voted for it).
 
     Parameters
     ----------
@@ -226,35 +279,4 @@ def row_sources(sampler, X, y, X_res, y_res):
     sources : ndarray of int64, shape (len(y_res),)
         Positions in ``X``.
     """
-    import numpy as np
-
-    n, n_out = len(y), len(y_res)
-    smote = getattr(sampler, "smote_", None)
-    cleaner = getattr(sampler, "tomek_", None) or getattr(sampler, "enn_", None)
-    indices = getattr(sampler, "sample_indices_", None)
-    if smote is not None and cleaner is not None:
-        # SMOTETomek / SMOTEENN: the cleaner kept these rows of SMOTE's output,
-        # whose first n rows are the originals
-        pos = _host(cleaner.sample_indices_).astype(np.int64)
-    elif indices is not None:
-        # a cleaner's or an under-sampler's kept rows, or RandomOverSampler's drawn rows
-        return _host(indices).astype(np.int64)
-    elif getattr(sampler, "_sampling_type", None) != "over-sampling":
-        # ClusterCentroids: its rows are centroids, each the mean of many rows
-        raise CLIError(f"{type(sampler).__name__} writes new rows that come from no single "
-                       "original row, so excluded columns have no values to copy; drop "
-                       "--exclude, or choose a method that keeps rows")
-    else:
-        pos = np.arange(n_out, dtype=np.int64)
-    if len(pos) != n_out:  # pragma: no cover - a sampler outside these rules
-        raise CLIError(f"cannot tell where the rows of {type(sampler).__name__}'s output "
-                       "come from; drop --exclude")
-    sources = pos.copy()
-    new = np.flatnonzero(pos >= n)
-    if new.size:
-        base = getattr(smote if smote is not None else sampler, "base_indices_", None)
-        if base is None:  # pragma: no cover - every sampler that makes rows records them
-            raise CLIError(f"{type(sampler).__name__} does not say which row each new row "
-                           "was made from; drop --exclude")
-        sources[new] = _host(base).astype(np.int64)[pos[new] - n]
-    return sources
+    return row_provenance(sampler, len(y_res))[1]
