@@ -95,8 +95,8 @@ PROVENANCE = """synthetic_mask_ : ndarray of bool of shape (n_samples_new,)
         The provenance attributes (``sample_indices_``, ``synthetic_*``,
         ``base_indices_``) and ``sample_weight_`` are CuPy arrays for CuPy
         X, NumPy otherwise; on a GPU run the provenance comes to the host
-        when first read. gpusmote's own attributes, except
-        ``sample_indices_``."""
+        when first read. The ``synthetic_*`` attributes and
+        ``sample_weight_`` are gpusmote's own."""
 
 FITTED = """sampling_strategy_ : dict
         Class label -> number of rows to add.

@@ -301,6 +301,7 @@ class _ResampleTemplate:
             The sampler.
         """
         self._validate_params()
+        self._forget_fit()  # provenance and weights belong to fit_resample
         be = get_backend(self.backend, X)
         X_arr = self._check_X(be, X)
         labels = encode_labels(y, X_arr.shape[0], device=be.name == "cupy")
@@ -386,7 +387,7 @@ class _ResampleTemplate:
     def _check_X(self, be, X):
         return check_X(be, X, type(self).__name__, accept_sparse=self._accept_sparse)
 
-    def _forget_fit(self, params) -> None:
+    def _forget_fit(self, params=None) -> None:
         """Refuse parameters fit_resample does not take; drop what a previous
         fit_resample left that this one may not set again."""
         if params:

@@ -169,7 +169,7 @@ def test_smotenc_numeric_columns_are_rebuilt_and_categories_voted(backend):
     X[:, 5] = rng.choice(["a", "b", "c"], len(y))
     nc = SMOTENC(categorical_features=[5], random_state=0, backend=backend)
     X_res, y_res = nc.fit_resample(X, y)
-    mask, parents, steps, kept = _check_layout(nc, X, X_res)
+    mask, parents, steps, _ = _check_layout(nc, X, X_res)
     assert (parents[:, 1] >= 0).all() and (y[parents[:, 1]] == y_res[mask]).all()
     np.testing.assert_array_equal(rebuild(X_num, parents, steps),
                                   X_res[mask][:, :5].astype(np.float64))
@@ -180,8 +180,8 @@ def test_smoten_rows_have_a_voting_base_and_no_neighbour(backend):
     X = np.array(["A"] * 10 + ["B"] * 20 + ["C"] * 30, dtype=object).reshape(-1, 1)
     y = np.array([0] * 20 + [1] * 40)
     n = SMOTEN(random_state=0, backend=backend)
-    X_res, y_res = n.fit_resample(X, y)
-    mask, parents, steps, kept = _check_layout(n, X, X_res, n_new_expected=20)
+    X_res, _ = n.fit_resample(X, y)
+    _, parents, steps, _ = _check_layout(n, X, X_res, n_new_expected=20)
     assert (y[parents[:, 0]] == 0).all() and (parents[:, 1] == -1).all()
     assert np.isnan(steps).all()
 
@@ -191,7 +191,7 @@ def test_sparse_X_provenance(backend):
     Xs = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
     sampler = SMOTE(random_state=0, backend=backend)
     X_res, _ = sampler.fit_resample(Xs, y)
-    mask, parents, steps, kept = _check_layout(sampler, Xs.toarray(), X_res.toarray())
+    mask, parents, steps, _ = _check_layout(sampler, Xs.toarray(), X_res.toarray())
     np.testing.assert_allclose(rebuild(Xs.toarray(), parents, steps),
                                X_res.toarray()[mask], rtol=1e-12, atol=1e-12)
     assert isinstance(sampler.synthetic_parents_, np.ndarray)
@@ -291,9 +291,16 @@ def test_generate_returns_the_draw_with_the_rows():
 
 
 # -- the command line's --provenance ------------------------------------------------
-from .test_cli import error_line, frame, main_cli  # noqa: E402
+# test_cli's helpers; that module skips itself without pyarrow, which only
+# these tests need
+try:
+    from .test_cli import error_line, frame, main_cli
+except pytest.skip.Exception:  # pragma: no cover - pyarrow is in the test extras
+    error_line = frame = main_cli = None
+needs_cli = pytest.mark.skipif(main_cli is None, reason="the CLI tests need pyarrow")
 
 
+@needs_cli
 @pytest.mark.parametrize("method", ["smote", "random", "svm-smote", "smote-enn", "smotenc",
                                     "tomek", "nearmiss-1"])
 def test_cli_provenance_columns(tmp_path, method):
@@ -333,6 +340,7 @@ def test_cli_provenance_columns(tmp_path, method):
         assert ((got >= lo - 1e-9) & (got <= hi + 1e-9)).all()
 
 
+@needs_cli
 def test_cli_provenance_matches_the_samplers_attributes(tmp_path):
     from gpusmote._smote import SMOTE as _SMOTE
 
@@ -357,6 +365,7 @@ def test_cli_provenance_matches_the_samplers_attributes(tmp_path):
     np.testing.assert_array_equal(res["parent_row"].to_numpy()[~new], np.arange(len(df)))
 
 
+@needs_cli
 def test_cli_provenance_errors(tmp_path):
     src = tmp_path / "in.csv"
     df = frame()
@@ -373,6 +382,7 @@ def test_cli_provenance_errors(tmp_path):
     assert "already has 'parent_row'" in line and "rename or drop" in line
 
 
+@needs_cli
 def test_cli_without_provenance_writes_no_extra_columns(tmp_path):
     src, out = tmp_path / "in.csv", tmp_path / "out.csv"
     frame().to_csv(src, index=False)
@@ -389,3 +399,12 @@ def test_cleaner_kept_rows_and_clone():
     fitted = SMOTE(random_state=0)
     fitted.fit_resample(X, y)
     assert not hasattr(clone(fitted), "synthetic_parents_")
+
+
+def test_fit_alone_drops_a_previous_resampling():
+    X, y = _data()
+    sampler = SMOTE(random_state=0)
+    sampler.fit_resample(X, y, sample_weight=np.ones(len(y)))
+    sampler.fit(X, y)
+    assert not hasattr(sampler, "synthetic_parents_")
+    assert not hasattr(sampler, "sample_weight_")
