@@ -146,7 +146,7 @@ def test_dry_run_bench_jsons(dry_run):
         assert len(r["runs"]["imblearn"]) <= 3 and r["imblearn_repeat"] == 3
     w5u = _json(out, "W5U.json")
     assert [r["method"] for r in w5u["results"]] == [
-        "CondensedNearestNeighbour", "AllKNN", "NeighbourhoodCleaningRule"]
+        "CondensedNearestNeighbour", "NeighbourhoodCleaningRule", "AllKNN"]
     for r in w5u["results"]:
         assert "error" not in r and r["backend"] == "cupy" and "imblearn" not in r["runs"]
 
