@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.pipeline import Pipeline as _ImbPipeline
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
@@ -136,7 +135,8 @@ class SyntheticRows:
 
     ``base``, ``neighbour`` (int64, indices into X, -1 for none) and ``steps``
     (the step of ``X[base] + step * (X[neighbour] - X[base])``, NaN for none)
-    describe the synthetic rows in output order. ``kept`` holds the indices
+    describe the synthetic rows in output order; ``neighbour`` and ``steps``
+    are None where no row has one (copies, votes). ``kept`` holds the indices
     into X of the output's original rows, in output order (None: every row of
     X, first and in order); ``mask`` the output rows that are synthetic (None:
     those after the originals). The arrays stay where they were made (the
@@ -182,7 +182,8 @@ class SyntheticRows:
             pos = sys.modules["cupy"].asarray(pos)
         is_new = pos >= made.n_in
         new = pos[is_new] - made.n_in
-        self.base, self.neighbour, self.steps = (a[new] for a in arrays)
+        self.base, self.neighbour, self.steps = (None if a is None else a[new]
+                                                 for a in arrays)
         self.kept, self.mask = pos[~is_new], is_new
         self.of = self.positions = None
 
@@ -191,11 +192,23 @@ def _int64(xp, a):
     return xp.asarray(a).astype(xp.int64, copy=False)
 
 
+def _neighbours(xp, r):
+    if r.neighbour is None:
+        return xp.full(r.base.shape[0], -1, dtype=xp.int64)
+    return _int64(xp, r.neighbour)
+
+
+def _steps(xp, r):
+    if r.steps is None:
+        return xp.full(r.base.shape[0], np.nan, dtype=xp.float64)
+    return xp.asarray(r.steps)
+
+
 _COMPUTE = {
     "base_indices_": lambda xp, r: _int64(xp, r.base),
-    "synthetic_parents_": lambda xp, r: xp.stack([_int64(xp, r.base),
-                                                  _int64(xp, r.neighbour)], axis=1),
-    "synthetic_steps_": lambda xp, r: xp.asarray(r.steps),
+    "synthetic_parents_": lambda xp, r: xp.stack([_int64(xp, r.base), _neighbours(xp, r)],
+                                                 axis=1),
+    "synthetic_steps_": _steps,
     "sample_indices_": lambda xp, r: (xp.arange(r.n_in, dtype=xp.int64) if r.kept is None
                                       else _int64(xp, r.kept)),
     "synthetic_mask_": lambda xp, r: (
@@ -238,13 +251,8 @@ class _SyntheticRowsMixin:
 
     def _record_synthetic(self, n_in: int, base, neighbour=None, steps=None, *, be,
                           kept=None, mask=None) -> None:
-        """Record the synthetic rows' base rows, neighbour rows (None: none, -1)
-        and steps (None: none, NaN), on the backend."""
-        xp = be.xp if not isinstance(base, np.ndarray) else np
-        if neighbour is None:
-            neighbour = xp.full(base.shape[0], -1, dtype=xp.int64)
-        if steps is None:
-            steps = xp.full(base.shape[0], np.nan, dtype=xp.float64)
+        """Record the synthetic rows' base rows, neighbour rows and steps, on the
+        backend (None: the rows have none; -1 and NaN are made when read)."""
         self._synthetic = SyntheticRows(int(n_in), base, neighbour, steps, kept, mask)
 
     def __sklearn_tags__(self):
@@ -418,7 +426,8 @@ class _ResampleTemplate:
         base = be.asarray(record.base)
         originals = w if record.kept is None else w[be.asarray(record.kept)]
         new = w[base]
-        if getattr(self, "weight_mode", "copy") == "interpolate" and base.shape[0]:
+        if (getattr(self, "weight_mode", "copy") == "interpolate" and base.shape[0]
+                and record.neighbour is not None):
             nbr = be.asarray(record.neighbour)
             steps = be.asarray(record.steps).astype(w.dtype, copy=False)
             has = (nbr >= 0) & xp.isfinite(steps)

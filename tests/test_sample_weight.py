@@ -206,6 +206,11 @@ def test_weight_containers_and_dtypes(fake_cupy):
     host.fit_resample(X, y, sample_weight=fake_cupy.asarray(w))
     assert isinstance(host.sample_weight_, np.ndarray)
     np.testing.assert_array_equal(to_numpy(dev.sample_weight_), host.sample_weight_)
+    # a NumPy X that SMOTEENN takes to the device once: its weights come back too
+    chain = SMOTEENN(random_state=0, backend="cupy")
+    X_res, _ = chain.fit_resample(X, y, sample_weight=w)
+    assert isinstance(X_res, np.ndarray) and isinstance(chain.sample_weight_, np.ndarray)
+    np.testing.assert_array_equal(chain.sample_weight_, _expected(chain, w, "copy"))
 
 
 def test_a_fit_without_weights_leaves_none():
