@@ -51,10 +51,6 @@ _PROVENANCE_NAMES = ("sample_indices_", "synthetic_mask_", "synthetic_parents_",
 # --------------------------------------------------------------------------
 # sample weights
 # --------------------------------------------------------------------------
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value
-
-
 def check_sample_weight(be, sample_weight, n_samples: int, sampler_name: str):
     """``sample_weight`` as a 1-D float array on the backend, or a clear error.
 
@@ -86,14 +82,16 @@ def check_sample_weight(be, sample_weight, n_samples: int, sampler_name: str):
         raise ValueError(f"{name}: sample_weight has {w.shape[0]} values but X has "
                          f"{n_samples} rows; pass one weight per row of X, in X's order.")
     if w.dtype.kind not in "biuf":
-        try:
-            w = w.astype(np.float64)
-        except (ValueError, TypeError):
-            first = next((v for v in w.tolist() if not _is_number(v)), None)
+        # text is refused even where it reads as a number ("1.5"): weights
+        # given as strings are a column read wrongly more often than not
+        odd = [v for v in w.tolist() if not _is_number(v)][:1]
+        if odd:
+            first = odd[0]
             raise TypeError(f"{name}: sample_weight must hold numbers; got dtype "
                             f"{w.dtype} with values such as {first!r}. Convert it "
                             "(for example np.asarray(w, dtype=float)) or drop the "
-                            "rows whose weight is not a number.") from None
+                            "rows whose weight is not a number.")
+        w = w.astype(np.float64)
     if w.dtype.kind != "f":
         w = w.astype(np.float64)
     w = be.asarray(w)
@@ -115,11 +113,8 @@ def check_sample_weight(be, sample_weight, n_samples: int, sampler_name: str):
 
 
 def _is_number(value) -> bool:
-    try:
-        float(value)
-    except (ValueError, TypeError):
-        return False
-    return True
+    """A real number (not text, not complex, not None)."""
+    return isinstance(value, (numbers.Real, np.bool_)) and not isinstance(value, str)
 
 
 # --------------------------------------------------------------------------
