@@ -34,7 +34,7 @@ from gpusmote._repeated import AllKNN, RepeatedEditedNearestNeighbours
 from gpusmote._smote import SMOTE
 from gpusmote._smote_nc import SMOTEN, SMOTENC
 from gpusmote._svm_smote import SVMSMOTE
-from gpusmote.base import Pipeline
+from gpusmote.pipeline import Pipeline, make_pipeline
 
 from ._helpers import to_numpy
 
@@ -396,3 +396,13 @@ def test_fit_predict_gets_the_resampled_weights_too(routing):
     clf = pipe.named_steps["clf"]
     assert len(pred) == clf.n_rows_seen_ > len(y)
     np.testing.assert_array_equal(clf.weights_seen_, pipe.named_steps["smote"].sample_weight_)
+
+
+def test_make_pipeline_names_the_steps_and_is_our_pipeline():
+    from sklearn.linear_model import LogisticRegression
+
+    from gpusmote import SMOTE
+
+    pipe = make_pipeline(SMOTE(), LogisticRegression())
+    assert isinstance(pipe, Pipeline)
+    assert [name for name, _ in pipe.steps] == ["smote", "logisticregression"]
