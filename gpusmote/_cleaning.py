@@ -91,11 +91,6 @@ class TomekLinks(BaseCleaningSampler):
         self.working_memory = working_memory
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
     _parameter_constraints: dict = {
         **BaseCleaningSampler._parameter_constraints,
         "n_jobs": [numbers.Integral, None],
@@ -209,11 +204,6 @@ class EditedNearestNeighbours(BaseCleaningSampler):
         self.backend = backend
         self.working_memory = working_memory
         self.verbose = verbose
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
 
     def _validate_estimator(self) -> None:
         if isinstance(self.n_neighbors, numbers.Integral):

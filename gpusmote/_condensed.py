@@ -302,11 +302,6 @@ class _SeededBase(_FittedOnSets, BaseCleaningSampler):
         self.working_memory = working_memory
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
     def _classes(self, be):
         """(code, label, rows on the backend, whether it may lose rows) per class,
         in sorted label order, and the minority (imbalanced-learn's choice)."""

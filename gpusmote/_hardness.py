@@ -124,11 +124,6 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         self.working_memory = working_memory
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
     def _validate_estimator(self, random_state) -> None:
         if self.estimator is None:
             self.estimator_ = RandomForestClassifier(n_estimators=100,

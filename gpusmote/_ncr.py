@@ -131,11 +131,6 @@ class NeighbourhoodCleaningRule(BaseCleaningSampler):
         self.working_memory = working_memory
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
     def _validate_estimator(self) -> None:
         if isinstance(self.n_neighbors, numbers.Integral):
             self.nn_ = KNeighborsClassifier(n_neighbors=self.n_neighbors, n_jobs=self.n_jobs)

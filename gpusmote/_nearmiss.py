@@ -153,11 +153,6 @@ class NearMiss(BaseUnderSampler):
         self.working_memory = working_memory
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
     @staticmethod
     def _estimator(value):
         """``NearestNeighbors(value)`` for an int, else a clone of the given object."""

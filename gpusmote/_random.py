@@ -151,7 +151,6 @@ class RandomOverSampler(BaseOverSampler):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
         # plain copies take any values; the smoothed bootstrap needs finite numbers
         tags.input_tags.allow_nan = self.shrinkage is None
         tags.input_tags.string = self.shrinkage is None

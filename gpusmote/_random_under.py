@@ -123,7 +123,6 @@ class RandomUnderSampler(BaseUnderSampler):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
-        tags.sampler_tags.sample_indices = True
         return tags
 
     def _check_X(self, be, X):

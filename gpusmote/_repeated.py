@@ -117,11 +117,6 @@ class _EditRounds(BaseCleaningSampler):
         "n_jobs": [numbers.Integral, None],
     }
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
     def _validate_estimator(self) -> None:
         if isinstance(self.n_neighbors, numbers.Integral):
             self.nn_ = NearestNeighbors(n_neighbors=self.n_neighbors + 1)

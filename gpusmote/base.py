@@ -386,6 +386,12 @@ class _ResampleTemplate:
             y_out = restore_y(y_res, y_kind, X_out)
         return X_out, y_out
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self._selects_rows:  # imbalanced-learn's checks then test sample_indices_
+            tags.sampler_tags.sample_indices = True
+        return tags
+
     def _check_X(self, be, X):
         return check_X(be, X, type(self).__name__, accept_sparse=self._accept_sparse)
 

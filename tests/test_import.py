@@ -67,3 +67,21 @@ def test_every_imblearn_sampler_is_here_under_its_module():
             assert getattr(ours, name) is getattr(gpusmote, name)
             assert set(getattr(theirs, name)._get_param_names()) <= set(
                 getattr(ours, name)._get_param_names()), name
+
+
+def test_sample_indices_tag_wherever_imblearn_sets_it():
+    """imbalanced-learn's estimator checks test ``sample_indices_`` only where the
+    tag says so: losing the tag would skip them silently."""
+    import imblearn.combine
+    import imblearn.over_sampling
+    import imblearn.under_sampling
+    from sklearn.utils import get_tags
+
+    import gpusmote
+
+    for module in (imblearn.over_sampling, imblearn.under_sampling, imblearn.combine):
+        for name in (n for n in module.__all__ if n[0].isupper()):
+            args = {"categorical_features": [0]} if name == "SMOTENC" else {}
+            theirs = get_tags(getattr(module, name)(**args)).sampler_tags.sample_indices
+            ours = get_tags(getattr(gpusmote, name)(**args)).sampler_tags.sample_indices
+            assert ours or not theirs, name
