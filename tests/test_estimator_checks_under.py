@@ -2,20 +2,14 @@
 (RandomUnderSampler, NearMiss, InstanceHardnessThreshold, ClusterCentroids): every
 check on NumPy, and the checks whose data takes the CuPy road on the stand-in."""
 
-import functools
-
 import pytest
-from imblearn.utils.estimator_checks import (
-    estimator_checks_generator as imblearn_checks,
-)
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
 from gpusmote._cluster_centroids import ClusterCentroids
 from gpusmote._hardness import InstanceHardnessThreshold
 from gpusmote._nearmiss import NearMiss
 from gpusmote._random_under import RandomUnderSampler
-from tests.test_fake_cupy import DATA_CHECKS, _on_cupy
+from tests._estimator_checks import cases, check_id, cupy_cases
 
 # A fixed seed: several checks compare two runs (dense vs sparse, list vs array).
 SAMPLERS = [
@@ -51,45 +45,18 @@ def _imblearn_expected(est):
     return {}
 
 
-def _sklearn_expected(est):
-    return {}
-
-
-
-def _check_id(value):
-    if isinstance(value, functools.partial):
-        value = value.func
-    return getattr(value, "__name__", type(value).__name__)
-
-
-def _check_name(case):
-    return _check_id(case.values[1] if hasattr(case, "values") else case[1])
-
-
-def _cases(estimators, only=None):
-    cases = []
-    for est in estimators:
-        mine = list(imblearn_checks(est, mark="xfail",
-                                    expected_failed_checks=_imblearn_expected(est)))
-        mine += list(sklearn_checks(est, mark="xfail",
-                                    expected_failed_checks=_sklearn_expected(est)))
-        if only is not None:
-            mine = [case for case in mine if _check_name(case) in only]
-        cases += mine
-    return cases
-
-
 # NearMiss-3's short list is shorter than the checks' counts ask: it says so
 pytestmark = pytest.mark.filterwarnings(r"ignore:NearMiss\(version=3\)")
 
 
-@pytest.mark.parametrize("estimator, check", _cases(SAMPLERS), ids=_check_id)
+@pytest.mark.parametrize("estimator, check", cases(SAMPLERS, imblearn_expected=_imblearn_expected),
+                         ids=check_id)
 def test_estimator_checks(estimator, check):
     check(estimator)
 
 
 @pytest.mark.parametrize("estimator, check",
-                         _cases([_on_cupy(s) for s in SAMPLERS], only=DATA_CHECKS),
-                         ids=_check_id)
+                         cupy_cases(SAMPLERS, imblearn_expected=_imblearn_expected),
+                         ids=check_id)
 def test_estimator_checks_on_the_cupy_path(estimator, check, fake_cupy):
     check(estimator)
