@@ -36,6 +36,13 @@ cd "$(dirname "$(readlink -f "$0")")/.." || exit 1
 # profile runs two of them.
 EXTRA_WORKLOADS=${DC_EXTRA_WORKLOADS-"S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11"}
 
+# Test files whose GPU cases have never run on a device go first: the gpu-tests
+# step ends at its cap, and pytest runs the rest of tests/ after them (each file once).
+GPU_TESTS_FIRST=${DC_GPU_TESTS_FIRST-"tests/test_provenance.py tests/test_sample_weight.py
+    tests/test_svm_smote.py tests/test_kmeans_smote.py tests/test_condensed.py
+    tests/test_repeated.py tests/test_ncr.py tests/test_nearmiss.py tests/test_random_under.py
+    tests/test_cluster_centroids.py tests/test_hardness.py"}
+
 PY=${PYTHON:-python3}
 WHEELS=${DC_WHEELS:-.whl}
 WORK=$(mktemp -d)
@@ -141,7 +148,7 @@ main() {
         [[ $SKIP != *" $name "* ]] && kept=$((kept + secs))
     done
     step gpu-tests 180 $kept -- bash -c 'exec "$@" > "$OUT/gpu-tests.log" 2>&1' _ \
-        $PY -m pytest -m gpu tests -q -p no:cacheprovider -rfE --durations=15 \
+        $PY -m pytest -m gpu $GPU_TESTS_FIRST tests -q -p no:cacheprovider -rfE --durations=15 \
         -o "addopts=--strict-markers" -W default::DeprecationWarning -W default::FutureWarning \
         ${per_test[@]+"${per_test[@]}"}
     [[ -f $OUT/gpu-tests.log ]] && tail -n 30 "$OUT/gpu-tests.log"
