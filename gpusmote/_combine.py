@@ -14,11 +14,12 @@ from ._timing import phase
 from ._cleaning import EditedNearestNeighbours, TomekLinks
 from ._smote import SMOTE
 from .backends import get_backend, is_cupy_array
-from .base import (_BACKEND_CONSTRAINTS, BaseOverSampler, SyntheticRows, _ResampleTemplate,
-                   _SyntheticRowsMixin, check_sample_weight)
+from ._provenance import SyntheticRows, SyntheticRowsMixin
+from ._weights import check_sample_weight
+from .base import _BACKEND_CONSTRAINTS, BaseOverSampler, _ResampleTemplate
 
 
-class _SMOTEThenClean(_SyntheticRowsMixin, _ResampleTemplate, _ImbSampler):
+class _SMOTEThenClean(SyntheticRowsMixin, _ResampleTemplate, _ImbSampler):
     """SMOTE, then a cleaner, each on the backend resolved for the input.
 
     Like imbalanced-learn's, a plain ``BaseSampler`` with the over-sampling

@@ -6,19 +6,16 @@ which turns every input into a host NumPy array. gpusmote keeps the same steps
 restore containers) but validates on the backend so that CuPy data never
 round-trips to the host. Subclasses implement ``_fit_resample(be, X, y)``.
 
-The template also carries ``sample_weight`` through (``sample_weight_``) and
-gives the over-samplers their provenance attributes (``SyntheticRows``), and
-``Pipeline`` hands a sampler's resampled weights to the steps after it.
+The template also carries ``sample_weight`` through (``sample_weight_``,
+checked by ``_weights``) and gives the over-samplers their provenance
+attributes (``_provenance``); ``gpusmote.pipeline.Pipeline`` hands a
+sampler's resampled weights to the steps after it.
 """
 
 from __future__ import annotations
 
 import numbers
-import sys
-from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
 from imblearn.over_sampling.base import BaseOverSampler as _ImbOverSampler
 from imblearn.under_sampling.base import BaseCleaningSampler as _ImbCleaningSampler
 from imblearn.under_sampling.base import BaseUnderSampler as _ImbUnderSampler
@@ -30,230 +27,16 @@ from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, needs_caller_rows, restore_X, restore_y, select_rows
 from ._labels import encode_labels, resolve_sampling_strategy, strategy_parameter_message
+from ._provenance import PROVENANCE_NAMES, SyntheticRowsMixin
 from ._validation import check_X, dense_for_search
-from .backends import BACKEND_NAMES, get_backend, is_cupy_array
+from ._weights import WEIGHT_MODES, check_sample_weight
+from .backends import BACKEND_NAMES, get_backend
 
 _BACKEND_CONSTRAINTS = {
     "backend": [StrOptions(set(BACKEND_NAMES))],
     "working_memory": [Interval(numbers.Real, 0, None, closed="neither"), None],
     "verbose": ["verbose"],
 }
-
-WEIGHT_MODES = ("copy", "interpolate")
-
-# Fitted attributes of an over-sampler computed from its ``SyntheticRows`` on
-# first read (and kept): dropped, with the record, when it is fitted again.
-_PROVENANCE_NAMES = ("sample_indices_", "synthetic_mask_", "synthetic_parents_",
-                     "synthetic_steps_", "base_indices_")
-
-
-# --------------------------------------------------------------------------
-# sample weights
-# --------------------------------------------------------------------------
-def check_sample_weight(be, sample_weight, n_samples: int, sampler_name: str):
-    """``sample_weight`` as a 1-D float array on the backend, or a clear error.
-
-    One finite, non-negative number per row of X. Integer and boolean weights
-    become float64; float weights keep their dtype. The caller's array is
-    never modified.
-    """
-    name = f"{sampler_name}.fit_resample"
-    w = sample_weight
-    if is_cupy_array(w):
-        if be.name != "cupy":
-            w = w.get()
-    elif hasattr(w, "to_numpy") and hasattr(w, "dtype"):  # a pandas Series
-        w = w.to_numpy()
-    if not is_cupy_array(w):
-        try:
-            w = np.asarray(w)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"{name}: sample_weight could not be read as an array of "
-                            f"numbers ({exc}); pass one number per row of X.") from None
-    if w.ndim != 1:
-        if w.ndim == 0:
-            fix = "one weight per row of X, for example np.full(len(X), w)"
-        else:
-            fix = "one weight per row of X as a 1-D array (w.ravel() if it has one column)"
-        raise ValueError(f"{name}: sample_weight must be 1-D with one weight per row; "
-                         f"got shape {tuple(w.shape)}. Pass {fix}.")
-    if w.shape[0] != n_samples:
-        raise ValueError(f"{name}: sample_weight has {w.shape[0]} values but X has "
-                         f"{n_samples} rows; pass one weight per row of X, in X's order.")
-    if w.dtype.kind not in "biuf":
-        # text is refused even where it reads as a number ("1.5"): weights
-        # given as strings are a column read wrongly more often than not
-        odd = [v for v in w.tolist() if not _is_number(v)][:1]
-        if odd:
-            first = odd[0]
-            raise TypeError(f"{name}: sample_weight must hold numbers; got dtype "
-                            f"{w.dtype} with values such as {first!r}. Convert it "
-                            "(for example np.asarray(w, dtype=float)) or drop the "
-                            "rows whose weight is not a number.")
-        w = w.astype(np.float64)
-    if w.dtype.kind != "f":
-        w = w.astype(np.float64)
-    w = be.asarray(w)
-    xp = be.xp
-    bad = ~xp.isfinite(w)
-    if bool(bad.any()):
-        at = int(xp.argmax(bad))
-        raise ValueError(f"{name}: sample_weight holds {int(bad.sum())} value(s) that are "
-                         f"NaN or infinite (the first, {float(w[at])!r}, at position {at}); "
-                         "weights must be finite: fill them (for example with 1.0) or drop "
-                         "those rows.")
-    negative = w < 0
-    if bool(negative.any()):
-        at = int(xp.argmax(negative))
-        raise ValueError(f"{name}: sample_weight holds {int(negative.sum())} negative "
-                         f"value(s) (the first, {float(w[at])!r}, at position {at}); weights "
-                         "must be >= 0: fix them or drop those rows.")
-    return w
-
-
-def _is_number(value) -> bool:
-    """A real number (not text, not complex, not None)."""
-    return isinstance(value, (numbers.Real, np.bool_)) and not isinstance(value, str)
-
-
-# --------------------------------------------------------------------------
-# provenance of an over-sampler's rows
-# --------------------------------------------------------------------------
-def _to_host(a):
-    return a if a is None or isinstance(a, np.ndarray) else np.asarray(a.get())
-
-
-@dataclass
-class SyntheticRows:
-    """Where each row of an over-sampler's output comes from.
-
-    ``base``, ``neighbour`` (int64, indices into X, -1 for none) and ``steps``
-    (the step of ``X[base] + step * (X[neighbour] - X[base])``, NaN for none)
-    describe the synthetic rows in output order; ``neighbour`` and ``steps``
-    are None where no row has one (copies, votes). ``kept`` holds the indices
-    into X of the output's original rows, in output order (None: every row of
-    X, first and in order); ``mask`` the output rows that are synthetic (None:
-    those after the originals). The arrays stay where they were made (the
-    device on a CuPy run) until a fitted attribute is read; ``host`` says
-    whether they are then handed out as NumPy arrays (X was not CuPy).
-
-    ``of`` and ``positions`` (see ``selection``) describe a selection of the
-    rows of another record's output (SMOTE's, kept by a cleaner), worked out
-    when first read.
-    """
-
-    n_in: int
-    base: Any = None
-    neighbour: Any = None
-    steps: Any = None
-    kept: Any = None
-    mask: Any = None
-    host: bool = True
-    of: Any = None
-    positions: Any = None
-
-    @classmethod
-    def selection(cls, made: SyntheticRows, positions, host: bool) -> SyntheticRows:
-        """The rows at ``positions`` (indices into the output ``made`` describes)."""
-        return cls(made.n_in, host=host, of=made, positions=positions)
-
-    def namespace(self):
-        """NumPy (the arrays brought to the host, once) or the arrays' CuPy."""
-        if self.of is not None:
-            self._select()
-        if self.host:
-            for name in ("base", "neighbour", "steps", "kept", "mask"):
-                setattr(self, name, _to_host(getattr(self, name)))
-            return np
-        return np if isinstance(self.base, np.ndarray) else sys.modules["cupy"]
-
-    def _select(self) -> None:
-        made, pos = self.of, self.positions
-        arrays = (made.base, made.neighbour, made.steps)
-        if self.host or isinstance(made.base, np.ndarray):
-            pos, arrays = _to_host(pos), [_to_host(a) for a in arrays]
-        else:
-            pos = sys.modules["cupy"].asarray(pos)
-        is_new = pos >= made.n_in
-        new = pos[is_new] - made.n_in
-        self.base, self.neighbour, self.steps = (None if a is None else a[new]
-                                                 for a in arrays)
-        self.kept, self.mask = pos[~is_new], is_new
-        self.of = self.positions = None
-
-
-def _int64(xp, a):
-    return xp.asarray(a).astype(xp.int64, copy=False)
-
-
-def _neighbours(xp, r):
-    if r.neighbour is None:
-        return xp.full(r.base.shape[0], -1, dtype=xp.int64)
-    return _int64(xp, r.neighbour)
-
-
-def _steps(xp, r):
-    if r.steps is None:
-        return xp.full(r.base.shape[0], np.nan, dtype=xp.float64)
-    return xp.asarray(r.steps)
-
-
-_COMPUTE = {
-    "base_indices_": lambda xp, r: _int64(xp, r.base),
-    "synthetic_parents_": lambda xp, r: xp.stack([_int64(xp, r.base), _neighbours(xp, r)],
-                                                 axis=1),
-    "synthetic_steps_": _steps,
-    "sample_indices_": lambda xp, r: (xp.arange(r.n_in, dtype=xp.int64) if r.kept is None
-                                      else _int64(xp, r.kept)),
-    "synthetic_mask_": lambda xp, r: (
-        xp.concatenate([xp.zeros(r.n_in, dtype=bool), xp.ones(r.base.shape[0], dtype=bool)])
-        if r.mask is None else xp.asarray(r.mask).astype(bool, copy=False)),
-}
-
-
-class _FromRecord:
-    """A fitted attribute computed from the sampler's ``SyntheticRows`` on first
-    read, then kept in the instance (which a refit clears). A non-data
-    descriptor: a sampler may still set the attribute itself (RandomOverSampler's
-    ``sample_indices_``)."""
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self
-        record = obj.__dict__.get("_synthetic")
-        if record is None:
-            raise AttributeError(f"'{type(obj).__name__}' object has no attribute "
-                                 f"'{self.name}'; call fit_resample first.")
-        value = _COMPUTE[self.name](record.namespace(), record)
-        obj.__dict__[self.name] = value
-        return value
-
-
-class _SyntheticRowsMixin:
-    """The provenance attributes of the over-samplers (documented in
-    ``_docstrings.PROVENANCE``), from the ``SyntheticRows`` their
-    ``_fit_resample`` records."""
-
-    sample_indices_ = _FromRecord()
-    synthetic_mask_ = _FromRecord()
-    synthetic_parents_ = _FromRecord()
-    synthetic_steps_ = _FromRecord()
-    base_indices_ = _FromRecord()
-
-    def _record_synthetic(self, n_in: int, base, neighbour=None, steps=None, *, be,
-                          kept=None, mask=None) -> None:
-        """Record the synthetic rows' base rows, neighbour rows and steps, on the
-        backend (None: the rows have none; -1 and NaN are made when read)."""
-        self._synthetic = SyntheticRows(int(n_in), base, neighbour, steps, kept, mask)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.sampler_tags.sample_indices = True
-        return tags
-
 
 class _ResampleTemplate:
     """fit / fit_resample for samplers that run on a backend."""
@@ -402,11 +185,11 @@ class _ResampleTemplate:
             raise TypeError(f"{type(self).__name__}.fit_resample() got unexpected keyword "
                             f"argument(s) {', '.join(map(repr, sorted(params)))}; it takes "
                             "X, y and sample_weight.")
-        for name in ("sample_weight_", "_synthetic") + _PROVENANCE_NAMES:
+        for name in ("sample_weight_", "_synthetic") + PROVENANCE_NAMES:
             self.__dict__.pop(name, None)
 
     def _check_carries_weights(self) -> None:
-        if isinstance(self, _SyntheticRowsMixin) or self._selects_rows:
+        if isinstance(self, SyntheticRowsMixin) or self._selects_rows:
             return
         raise ValueError(
             f"{type(self).__name__} does not take sample_weight: its output rows are new "
@@ -447,7 +230,7 @@ class _ResampleTemplate:
         self.n_features_in_ = int(X_arr.shape[1])
 
 
-class BaseOverSampler(_SyntheticRowsMixin, _ResampleTemplate, _ImbOverSampler):
+class BaseOverSampler(SyntheticRowsMixin, _ResampleTemplate, _ImbOverSampler):
     """Base of the over-samplers: imbalanced-learn's, plus ``backend``,
     ``weight_mode`` and the provenance attributes."""
 
