@@ -85,3 +85,23 @@ def test_every_sampler_is_built_alike_in_both_libraries(sampler):
     for name in ("random_state", "kind", "version"):
         if name in shared:
             assert ours.get_params()[name] == theirs.get_params()[name], name
+
+
+def test_runs_come_in_chunks_of_each_library():
+    X, y = _data()
+    order = []
+    real = keel._make
+
+    def spy(library, *args):
+        order.append(library)
+        return real(library, *args)
+
+    keel._make, saved = spy, keel._make
+    try:
+        row = keel.time_pair(X, y, "RandomOverSampler", [], budget=0.0, min_rounds=6,
+                             max_rounds=6, chunk=3)
+    finally:
+        keel._make = saved
+    assert row["rounds"] == 6 and len(row["runs"]["gpusmote"]) == 6
+    timed = order[2:]  # after the warm-up of each
+    assert timed == ["gpusmote"] * 3 + ["imblearn"] * 3 + ["gpusmote"] * 3 + ["imblearn"] * 3
