@@ -247,9 +247,12 @@ class NearMiss(BaseUnderSampler):
             dist = self.nn_.kneighbors(self._host(be, Q), n_neighbors=k_search)[0]
             return be.asarray(np.asarray(dist, dtype=np.float64)[:, -k_avg:].sum(axis=1))
         ref = self._search_rows(be, X_min)
+        budget = budget_bytes(self.working_memory, be.free_bytes())
+        if k_search == ref.shape[0]:
+            # version 2: every minority row is a neighbour, only the farthest count
+            return _farthest_sums(be, ref, self._search_rows(be, Q), k_avg, budget)
         # (queries x k_search) distances and indices, with room for the
         # search's own output copies: blocks of queries within the budget
-        budget = budget_bytes(self.working_memory, be.free_bytes())
         step = rows_per_block(k_search * 8 * 6, budget, Q.shape[0])
         out = xp.empty(Q.shape[0], dtype=xp.float64)
         for q0 in block_starts(Q.shape[0], step):
@@ -285,3 +288,71 @@ class NearMiss(BaseUnderSampler):
             f"{param}={k} is too large: NearMiss averages the distances to the {param} "
             f"nearest rows of {what}, which has only {n_rows} rows. Use {param} <= "
             f"{n_rows}, or add rows to that class.")
+
+
+def _farthest_sums(be, R, Q, k: int, budget: int):
+    """Per row of Q, the sum of its k largest distances to the rows of R, added in
+    ascending order: NearMiss-2's score (the last k of all of a row's distances,
+    sorted), without a search that keeps every row of R as a neighbour.
+
+    For a block of queries the expanded form, in float64 on data centred on R's
+    mean, proposes the k + 8 farthest references; they are measured exactly
+    (differences of the rows as given). A row is settled when its k-th largest
+    exact distance exceeds the largest expanded value left out by more than the
+    expanded form's rounding bound; the others (ties at the k-th distance, mostly)
+    are measured against every row of R. Exact either way: the sum depends only
+    on the k largest values, not on which of equal ones were taken.
+    """
+    xp = be.xp
+    m, d = R.shape
+    eps = float(np.finfo(np.float64).eps)
+    centre = R.mean(axis=0)
+    Rc = R - centre
+    r_sq = xp.einsum("ij,ij->i", Rc, Rc)
+    r_max = float(xp.sqrt(r_sq.max()))
+    c = min(m, k + 8)
+    # per query row: the expanded scores, their partition, and the candidates' rows
+    step = rows_per_block(m * 8 * 3 + c * d * 8 * 2, budget, Q.shape[0])
+    out = xp.empty(Q.shape[0], dtype=xp.float64)
+    for q0 in block_starts(Q.shape[0], step):
+        q = Q[q0:q0 + step]
+        if c == m:
+            d2 = _exact_top_all(xp, R, q, k, budget)
+        else:
+            qc = q - centre
+            q_sq = xp.einsum("ij,ij->i", qc, qc)
+            approx = q_sq[:, None] + r_sq[None, :] - 2.0 * (qc @ Rc.T)
+            part = xp.argpartition(approx, m - c - 1, axis=1)
+            rows = xp.arange(q.shape[0])
+            left_out = approx[rows, part[:, m - c - 1]]   # the largest not proposed
+            top = _exact_top(xp, R, q, part[:, m - c:], k)
+            err = (d + 8) * eps * (xp.sqrt(q_sq) + r_max) ** 2
+            settled = top[:, 0] * (1 - 4 * (d + 4) * eps) > left_out + 2 * err
+            redo = xp.flatnonzero(~settled)
+            if redo.shape[0]:
+                top[redo] = _exact_top_all(xp, R, q[redo], k, budget)
+            d2 = top
+        out[q0:q0 + q.shape[0]] = xp.sum(xp.sqrt(d2), axis=1)
+    return out
+
+
+def _exact_top_all(xp, R, q, k: int, budget: int):
+    """``_exact_top`` against every row of R, in blocks of queries within the budget."""
+    m, d = R.shape
+    out = xp.empty((q.shape[0], k), dtype=xp.float64)
+    step = rows_per_block(m * d * 8 * 2, budget, q.shape[0])
+    every = xp.arange(m)
+    for q0 in block_starts(q.shape[0], step):
+        part = q[q0:q0 + step]
+        out[q0:q0 + part.shape[0]] = _exact_top(
+            xp, R, part, xp.broadcast_to(every, (part.shape[0], m)), k)
+    return out
+
+
+def _exact_top(xp, R, q, cand, k: int):
+    """The k largest exact squared distances from each row of q to its candidate
+    rows of R (``cand``, one row of indices per query), ascending."""
+    diff = R[cand] - q[:, None, :]
+    d2 = xp.einsum("ijk,ijk->ij", diff, diff)
+    return xp.sort(d2, axis=1)[:, -k:]
+

@@ -233,3 +233,31 @@ def test_cupy_input_moves_only_scalars_to_the_host(fake_cupy, version):
     down = [n for d, n, _ in cp.transfers if d == "d2h"]
     assert max(down) <= 256 and sum(down) < X.nbytes // 8, cp.transfers
     assert isinstance(X_res, cp.ndarray) and isinstance(nm.sample_indices_, cp.ndarray)
+
+
+@pytest.mark.parametrize("shape", ["plain", "ties", "few"])
+def test_version_2_scores_are_the_k_farthest_distances_summed(shape, monkeypatch):
+    # the farthest-k pass against every distance measured and sorted; ties at the
+    # k-th distance (integer grids) send rows to the full measure, exactly as well
+    from gpusmote import _nearmiss
+    from gpusmote.backends import get_backend
+
+    rng = np.random.default_rng(3)
+    if shape == "ties":
+        # four distinct rows, about 15 copies each: more ties than candidates
+        R, Q = rng.integers(0, 2, (60, 2)).astype(float), rng.integers(0, 3, (200, 2)) * 1.0
+    elif shape == "few":
+        R, Q = rng.normal(size=(5, 3)), rng.normal(size=(50, 3))   # k + 8 > 5: every row
+    else:
+        R, Q = rng.normal(size=(300, 6)) * 1e3 + 5e4, rng.normal(size=(400, 6)) * 1e3 + 5e4
+    full = np.sort(np.sqrt(((Q[:, None, :] - R[None, :, :]) ** 2).sum(-1)), axis=1)
+    calls = []
+    real = _nearmiss._exact_top_all
+    monkeypatch.setattr(_nearmiss, "_exact_top_all",
+                        lambda *a: calls.append(a[2].shape[0]) or real(*a))
+    got = _nearmiss._farthest_sums(get_backend("numpy"), R, Q, 3, 1 << 16)
+    np.testing.assert_allclose(got, full[:, -3:].sum(axis=1), rtol=1e-12)
+    if shape == "plain":
+        assert calls == []          # every row settled by its candidates
+    else:
+        assert sum(calls) > 0       # ties (or too few rows) measured in full
