@@ -327,13 +327,27 @@ def _farthest_sums(be, R, Q, k: int, budget: int):
             left_out = approx[rows, part[:, m - c - 1]]   # the largest not proposed
             top = _exact_top(xp, R, q, part[:, m - c:], k)
             err = (d + 8) * eps * (xp.sqrt(q_sq) + r_max) ** 2
-            settled = top[:, 0] * (1 - 4 * (d + 4) * eps) > left_out + 2 * err
-            redo = xp.flatnonzero(~settled)
+            floor = top[:, 0] * (1 - 4 * (d + 4) * eps) - 2 * err
+            redo = xp.flatnonzero(~(floor > left_out))
             if redo.shape[0]:
-                top[redo] = _exact_top_all(xp, R, q[redo], k, budget)
+                # every reference that may reach the k-th largest (a tie group, mostly)
+                r, j = xp.nonzero(approx[redo] >= floor[redo][:, None])
+                top[redo] = _largest_of_pairs(xp, R, q[redo], r, j, k)
             d2 = top
         out[q0:q0 + q.shape[0]] = xp.sum(xp.sqrt(d2), axis=1)
     return out
+
+
+def _largest_of_pairs(xp, R, q, r, j, k: int):
+    """From pairs (row ``r`` of q, row ``j`` of R), each row's k largest exact
+    squared distances, ascending; every row has at least k pairs."""
+    diff = R[j] - q[r]
+    d2 = xp.einsum("ij,ij->i", diff, diff)
+    order = xp.lexsort(xp.stack([-d2, r.astype(xp.float64)]))  # by row, largest first
+    r_sorted = r[order]
+    first = xp.searchsorted(r_sorted, xp.arange(q.shape[0]))
+    keep = order[(xp.arange(r_sorted.shape[0]) - first[r_sorted]) < k]
+    return xp.sort(d2[keep].reshape(q.shape[0], k), axis=1)
 
 
 def _exact_top_all(xp, R, q, k: int, budget: int):

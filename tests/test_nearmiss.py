@@ -252,12 +252,13 @@ def test_version_2_scores_are_the_k_farthest_distances_summed(shape, monkeypatch
         R, Q = rng.normal(size=(300, 6)) * 1e3 + 5e4, rng.normal(size=(400, 6)) * 1e3 + 5e4
     full = np.sort(np.sqrt(((Q[:, None, :] - R[None, :, :]) ** 2).sum(-1)), axis=1)
     calls = []
-    real = _nearmiss._exact_top_all
-    monkeypatch.setattr(_nearmiss, "_exact_top_all",
-                        lambda *a: calls.append(a[2].shape[0]) or real(*a))
+    for name in ("_exact_top_all", "_largest_of_pairs"):
+        real = getattr(_nearmiss, name)
+        monkeypatch.setattr(_nearmiss, name,
+                            lambda *a, _name=name, _real=real: calls.append(_name) or _real(*a))
     got = _nearmiss._farthest_sums(get_backend("numpy"), R, Q, 3, 1 << 16)
     np.testing.assert_allclose(got, full[:, -3:].sum(axis=1), rtol=1e-12)
-    if shape == "plain":
-        assert calls == []          # every row settled by its candidates
-    else:
-        assert sum(calls) > 0       # ties (or too few rows) measured in full
+    # plain rows are settled by their candidates; tied rows measure their tie
+    # group; with fewer rows than candidates every distance is measured
+    assert set(calls) == {"plain": set(), "ties": {"_largest_of_pairs"},
+                          "few": {"_exact_top_all"}}[shape]
