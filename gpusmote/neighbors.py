@@ -85,10 +85,12 @@ _DIRECT_MAX_PAIRS = 1 << 17
 # the exhaustive re-check: direct, SMOTETomek went from 0.48x to 0.88x
 # imbalanced-learn (benchmarks/keel.py, 2 busy cores).
 _DIRECT_WIDE_MAX_PAIRS = 1 << 26
-# Direct searches of at most this many pairs skip the duplicate groups
-# (``_duplicates``): they measure every tied reference anyway, and finding and
-# expanding groups cost more than the search (KEEL's kddcup sets: 1 of 2 ms).
+# Direct searches of at most this many pairs do not expand duplicate groups
+# (``_duplicates``) unless the groups are large (``_groupless``): they measure
+# every tied reference anyway, and expanding groups costs more than the search
+# (KEEL's kddcup sets: 1 of 2 ms).
 _DIRECT_GROUPLESS_MAX_PAIRS = 1 << 17
+_GROUPLESS_TIES_PER_ROW = 8
 # The backends whose small searches take the direct path. It is written
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
@@ -226,14 +228,9 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     its nearest groups, which is the same answer without the tie groups that
     no top-k filter can hold.
     """
-    if (be.name in _DIRECT_BACKENDS
-            and Q.shape[0] * X.shape[0] <= min(_DIRECT_MAX_PAIRS, _DIRECT_GROUPLESS_MAX_PAIRS)):
-        # a small direct search measures every tied reference anyway (at most
-        # every pair): finding and expanding duplicate groups would cost more
-        return _search_distinct(be, X, Q, k, self_search, budget, bar)
     with _timing.phase("neighbours_prepare", be):
         groups = find_groups(be, X, budget)
-    if groups is None:
+    if groups is None or _groupless(be, groups, X.shape[0], Q.shape[0], k):
         return _search_distinct(be, X, Q, k, self_search, budget, bar)
     xp = be.xp
     _timing.count("duplicate_rows", X.shape[0] - groups.n_groups)
@@ -253,6 +250,19 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
         d2_g, nn_g = _search_distinct(be, U, Q, min(k, n_groups), False, budget, bar)
         labels = None
     return expand(be, groups, d2_g, nn_g, k, X.shape[0], labels, _order_by_distance, budget)
+
+
+def _groupless(be, groups, n_ref: int, n_q: int, k: int) -> bool:
+    """Whether a small direct search should measure its duplicate rows as ties
+    instead of collapsing them: when the ties they make, at most sum(count^2)
+    pairs (every copy meeting every copy), are few next to the k a row keeps.
+    Expanding groups costs more than the search on KEEL's kddcup sets (1 of
+    2 ms); one row repeated 360 times would measure 130 000 tied pairs."""
+    if (be.name not in _DIRECT_BACKENDS
+            or n_q * n_ref > min(_DIRECT_MAX_PAIRS, _DIRECT_GROUPLESS_MAX_PAIRS)):
+        return False
+    ties = float((groups.count.astype(be.xp.float64) ** 2).sum())
+    return ties <= _GROUPLESS_TIES_PER_ROW * n_ref * k
 
 
 def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None):

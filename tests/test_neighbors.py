@@ -322,6 +322,15 @@ def test_small_direct_searches_measure_duplicates_as_ties(monkeypatch):
     assert _counts(X, 5)["duplicate_rows"] == 300 - len(np.unique(X, axis=0))
 
 
+def test_small_searches_collapse_large_duplicate_groups():
+    # 360 copies of one row would be 130 000 tied pairs to measure: groups instead
+    X = np.repeat(np.random.default_rng(0).normal(size=(1, 8)), 360, axis=0)
+    counts = _counts(X, 5)
+    assert counts["duplicate_rows"] == 359 and "direct_rows" not in counts
+    idx = kneighbors(X, 5, backend="numpy")[1]
+    np.testing.assert_array_equal(idx[:3], [[1, 2, 3, 4, 5], [0, 2, 3, 4, 5], [0, 1, 3, 4, 5]])
+
+
 def test_small_integers_are_told_from_their_first_rows_and_then_all():
     be = get_backend("numpy")
     X = np.ones((500, 3))
