@@ -11,10 +11,11 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from . import _docstrings as docs
 from ._borderline import neighbours_from_estimator, rows_of
-from ._generate import ClassPlan, generate, seed_from
+from ._generate import ClassPlan
 from ._timing import phase
 from ._validation import (adasyn_no_other_class, adasyn_nothing_generated, dense_for_search,
                           check_class_size, check_enough_rows, check_interpolation_range)
+from ._smote import generate_rows
 from .base import BaseOverSampler, neighbours_among_all
 from .neighbors import kneighbors
 
@@ -240,9 +241,4 @@ class ADASYN(BaseOverSampler):
                 local = self._class_neighbours(be, rows_of(be, X, rows), label)
                 plans.append(ClassPlan(label, rows, rows[local], total, seed_counts=counts))
         del self._codes
-        with phase("generation", be):
-            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
-            X_res = made.X
-            y_res = labels.extend((p.label, p.n_new) for p in plans)
-        return X_res, y_res
+        return generate_rows(self, be, X, plans)

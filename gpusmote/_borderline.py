@@ -12,13 +12,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import _docstrings as docs
 from ._generate import ClassPlan
+from ._labels import plain_label
 from ._smote import BaseSMOTE
 from ._validation import check_class_size, check_enough_rows
 from .base import neighbours_among_all
-
-
-def _plain(label):
-    return label.item() if hasattr(label, "item") else label
 
 
 def rows_of(be, X, idx):
@@ -172,7 +169,7 @@ class BorderlineSMOTE(BaseSMOTE):
              else int(self.nn_m_.n_neighbors) - 1)
         labels = self._labels
         rows = ", ".join(
-            f"class {_plain(label)!r}: {int(labels.counts[labels.code_of(label)])} rows"
+            f"class {plain_label(label)!r}: {int(labels.counts[labels.code_of(label)])} rows"
             for label in empty)
         rule = (f"no row has at least half, but not all, of its m_neighbors={m} nearest "
                 "rows in other classes")

@@ -20,16 +20,12 @@ from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._borderline import rows_of
 from ._generate import seed_from
 from ._kmeans import lloyd
+from ._labels import plain_label
 from ._random_under import UNDER_STRATEGY
 from ._timing import phase
 from ._validation import dense_for_search
 from .base import BaseUnderSampler
 from .neighbors import kneighbors
-
-
-def _plain(label):
-    return label.item() if hasattr(label, "item") else label
-
 
 # -- k-means on the backend ------------------------------------------------------
 
@@ -239,7 +235,7 @@ class ClusterCentroids(BaseUnderSampler):
             if n_keep < 1:
                 raise ValueError(
                     f"ClusterCentroids: sampling_strategy asks for {n_keep} rows of class "
-                    f"{_plain(label)!r}; k-means needs at least one cluster. Ask for 1 row "
+                    f"{plain_label(label)!r}; k-means needs at least one cluster. Ask for 1 row "
                     "or more, or leave the class out of sampling_strategy.")
             with phase("clustering", be):
                 if device_kmeans:
@@ -248,7 +244,7 @@ class ClusterCentroids(BaseUnderSampler):
                     centers = self._host_centroids(be, X_class, n_keep)
             X_parts.append(self._vote(be, X, X_class, centers))
             filled = y_xp.empty(n_keep, dtype=y.dtype)
-            filled.fill(_plain(label))
+            filled.fill(plain_label(label))
             y_parts.append(filled)
         if sparse.issparse(X):
             X_res = sparse.vstack(X_parts, format=X.format)

@@ -15,18 +15,15 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from . import _docstrings as docs
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._borderline import rows_of
-from ._generate import ClassPlan, generate, seed_from
+from ._generate import ClassPlan
 from ._kmeans import BackendKMeans
-from ._smote import BaseSMOTE
+from ._labels import plain_label
+from ._smote import BaseSMOTE, generate_rows
 from ._timing import phase
 from ._validation import check_interpolation_range, dense_for_search
 from .backends import get_backend
 
 _DEFAULT_CLUSTERS = 8  # MiniBatchKMeans' default, which imbalanced-learn uses
-
-
-def _plain(label):
-    return label.item() if hasattr(label, "item") else label
 
 
 def mean_pairwise_distance(be, A, working_memory=None):
@@ -68,7 +65,7 @@ def no_cluster_found(label, n_clusters, threshold, n_needed, shares, owns) -> Ru
     best_share = float(shares.max()) if shares.size else 0.0
     best_count = int(owns.max()) if owns.size else 0
     return RuntimeError(
-        f"KMeansSMOTE found no cluster with sufficient samples of class {_plain(label)!r}: "
+        f"KMeansSMOTE found no cluster with sufficient samples of class {plain_label(label)!r}: "
         f"a cluster is over-sampled when at least {threshold:.3g} of its rows are of that "
         f"class (cluster_balance_threshold) and it holds at least k_neighbors + 1 = "
         f"{n_needed} of them; of the {n_clusters} clusters, the largest share of the class "
@@ -81,7 +78,7 @@ def bad_weights(label, sparsities) -> ValueError:
     values = ", ".join(f"{float(s):.3g}" for s in sparsities)
     return ValueError(
         f"KMeansSMOTE: the density weights of the clusters kept for class "
-        f"{_plain(label)!r} are not finite (cluster sparsities {values}). This happens "
+        f"{plain_label(label)!r} are not finite (cluster sparsities {values}). This happens "
         "when the class's rows in every kept cluster are identical (mean distance 0), or "
         "with a density_exponent that sends the sparsities to 0 or infinity. Use "
         "density_exponent='auto', remove duplicate rows, or use SMOTE.")
@@ -253,11 +250,6 @@ class KMeansSMOTE(BaseSMOTE):
             self.cluster_balance_threshold
             if getattr(self.kmeans_estimator_, "n_clusters", None) != 1 else -np.inf)
 
-    def _plan_class(self, be, X, y, label, rows, n_new):
-        # a class is planned cluster by cluster (``_plan_clusters``); BaseSMOTE's
-        # one-plan template is not used
-        raise NotImplementedError
-
     # -- clustering --------------------------------------------------------------
     def _fit_once(self) -> bool:
         """Whether one fit serves every class: an int seed refits to the same clusters."""
@@ -304,12 +296,7 @@ class KMeansSMOTE(BaseSMOTE):
                 plans += self._plan_clusters(be, X, label, n_new, total, clusters,
                                              n_clusters, shared)
         self.cluster_centers_ = getattr(self.kmeans_estimator_, "cluster_centers_", None)
-        with phase("generation", be):
-            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
-            X_res = made.X
-            y_res = labels.extend((p.label, p.n_new) for p in plans)
-        return X_res, y_res
+        return generate_rows(self, be, X, plans)
 
     def _plan_clusters(self, be, X, label, n_new, total, clusters, n_clusters, shared):
         """One plan per kept cluster of ``label``, with imbalanced-learn's counts."""

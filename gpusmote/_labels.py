@@ -40,7 +40,8 @@ SAMPLING_TYPES = ("over-sampling", "under-sampling", "clean-sampling", "ensemble
 STRATEGY_NAMES = ("auto", "minority", "majority", "not minority", "not majority", "all")
 
 
-def _scalar(v: Any) -> Any:
+def plain_label(v: Any) -> Any:
+    """A label as a plain Python value for messages: 1, not np.int64(1)."""
     return v.item() if hasattr(v, "item") else v
 
 
@@ -121,7 +122,7 @@ class Labels:
             if int(n) == 0:
                 continue
             piece = xp.empty(int(n), dtype=self.y.dtype)
-            piece.fill(_scalar(label))
+            piece.fill(plain_label(label))
             pieces.append(piece)
         return xp.concatenate(pieces) if len(pieces) > 1 else self.y.copy()
 
@@ -161,7 +162,7 @@ def encode_labels(y: Any, n_samples: int, device: bool = False) -> Labels:
         xp = np
         y = _host_labels(y)
     if y.ndim == 0:
-        raise ValueError(f"y must be 1-D with one label per row, got a scalar {_scalar(y)!r}.")
+        raise ValueError(f"y must be 1-D with one label per row, got a scalar {plain_label(y)!r}.")
     one_vs_all = False
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.reshape(-1)
@@ -179,7 +180,7 @@ def encode_labels(y: Any, n_samples: int, device: bool = False) -> Labels:
     labels.one_vs_all = one_vs_all
     if labels.n_classes < 2 and n_samples:
         raise ValueError(
-            f"y has only one class ({_scalar(labels.classes[0])!r}); resampling needs at "
+            f"y has only one class ({plain_label(labels.classes[0])!r}); resampling needs at "
             "least two classes in y."
         )
     return labels
@@ -341,10 +342,10 @@ def _named(name: str, labels: Labels, sampling_type: str) -> dict:
 def _missing(asked, stats: dict) -> None:
     missing = [key for key in asked if key not in stats]
     if missing:
-        present = [_scalar(c) for c in list(stats)[:20]]
+        present = [plain_label(c) for c in list(stats)[:20]]
         more = f" and {len(stats) - 20} more" if len(stats) > 20 else ""
         raise ValueError(
-            f"sampling_strategy names class(es) {sorted(map(_scalar, missing), key=repr)!r} "
+            f"sampling_strategy names class(es) {sorted(map(plain_label, missing), key=repr)!r} "
             f"that are not present in y (its classes are {present!r}{more}); use labels "
             "that occur in y.")
 
@@ -354,7 +355,7 @@ def _whole_counts(asked) -> dict:
     (imbalanced-learn truncates 50.5 to 50 without a word)."""
     out = {}
     for label, n in asked.items():
-        shown = f"{{{_scalar(label)!r}: {_scalar(n)!r}}}"
+        shown = f"{{{plain_label(label)!r}: {plain_label(n)!r}}}"
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Real):
             raise TypeError(
                 f"sampling_strategy asks for {shown}: each class needs a whole number of "
@@ -375,7 +376,7 @@ def _from_dict(asked, stats: dict, sampling_type: str) -> dict:
             "a dict.")
     _missing(asked, stats)
     asked = _whole_counts(asked)
-    negative = {_scalar(k): v for k, v in asked.items() if v < 0}
+    negative = {plain_label(k): v for k, v in asked.items() if v < 0}
     if negative:
         raise ValueError(
             f"sampling_strategy asks for a negative number of rows: {negative!r}; every "
@@ -390,14 +391,14 @@ def _from_dict(asked, stats: dict, sampling_type: str) -> dict:
         if sampling_type == "over-sampling":
             if n < have:
                 raise ValueError(
-                    f"sampling_strategy asks for {n} rows of class {_scalar(label)!r}, "
+                    f"sampling_strategy asks for {n} rows of class {plain_label(label)!r}, "
                     f"which has {have}: an over-sampler can only add rows; ask for at "
                     f"least {have} (the number of rows after resampling).")
             target[label] = n - have
         else:
             if n > have:
                 raise ValueError(
-                    f"sampling_strategy asks for {n} rows of class {_scalar(label)!r}, "
+                    f"sampling_strategy asks for {n} rows of class {plain_label(label)!r}, "
                     f"which has {have}: an under-sampler can only remove rows; ask for at "
                     f"most {have}.")
             target[label] = n
@@ -407,9 +408,9 @@ def _from_dict(asked, stats: dict, sampling_type: str) -> dict:
 def _short(value) -> str:
     """A repr for messages: NumPy scalars as plain numbers, at most 80 characters."""
     if isinstance(value, (list, tuple)):
-        text = repr([_scalar(v) for v in value])
+        text = repr([plain_label(v) for v in value])
     else:
-        text = repr(_scalar(value))
+        text = repr(plain_label(value))
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -460,9 +461,9 @@ def _from_float(ratio: float, labels: Labels, sampling_type: str) -> dict:
                        "(1 balances the classes)")
             raise ValueError(
                 f"sampling_strategy={shown} asks for a minority of {ratio:.3g} times the "
-                f"majority, but the minority (class {_scalar(classes[small])!r}, {n_min} "
+                f"majority, but the minority (class {plain_label(classes[small])!r}, {n_min} "
                 f"rows) is already {100 * n_min / n_maj:.3g} % of the majority (class "
-                f"{_scalar(classes[biggest])!r}, {n_maj} rows), and an over-sampler can "
+                f"{plain_label(classes[biggest])!r}, {n_maj} rows), and an over-sampler can "
                 f"only add rows: {fix}.")
         return target
     if sampling_type == "under-sampling":

@@ -15,15 +15,12 @@ from . import _docstrings as docs
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._borderline import rows_of
 from ._cleaning import _N_JOBS
+from ._labels import plain_label
 from ._random_under import UNDER_FITTED, UNDER_STRATEGY, take_rows
 from ._timing import phase
 from ._validation import dense_for_search
 from .base import BaseUnderSampler
 from .neighbors import kneighbors
-
-
-def _plain(label):
-    return label.item() if hasattr(label, "item") else label
 
 
 class NearMiss(BaseUnderSampler):
@@ -218,7 +215,7 @@ class NearMiss(BaseUnderSampler):
         n_class = int(rows.shape[0])
         if isinstance(self.n_neighbors_ver3, numbers.Integral):
             k3 = int(self.n_neighbors_ver3)
-            self._check_k(k3, n_class, "n_neighbors_ver3", f"class {_plain(label)!r}")
+            self._check_k(k3, n_class, "n_neighbors_ver3", f"class {plain_label(label)!r}")
             near = kneighbors(self._search_rows(be, X_class), k3,
                               queries=self._search_rows(be, X_min), backend=be.name,
                               working_memory=self.working_memory, return_distance=False)
@@ -232,7 +229,7 @@ class NearMiss(BaseUnderSampler):
         if int(short.shape[0]) < n_keep:
             warnings.warn(
                 f"NearMiss(version=3): only {int(short.shape[0])} rows of class "
-                f"{_plain(label)!r} are among the n_neighbors_ver3 nearest of some minority "
+                f"{plain_label(label)!r} are among the n_neighbors_ver3 nearest of some minority "
                 f"row, and sampling_strategy asks for {n_keep}; all {int(short.shape[0])} "
                 "are kept, so the class ends with fewer rows than asked. Use a larger "
                 "n_neighbors_ver3, or version 1 or 2, for the exact count.",

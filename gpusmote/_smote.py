@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-from abc import abstractmethod
 
 from scipy import sparse
 from sklearn.base import clone
@@ -22,12 +21,25 @@ from .neighbors import kneighbors
 _DENSE_MAX_FEATURES = 4096
 
 
+def generate_rows(sampler, be, X, plans: list[ClassPlan]):
+    """The generation phase of an over-sampler: every planned row in one pass
+    (``generate``), its provenance recorded, and the labels of the output."""
+    with phase("generation", be):
+        made = generate(be, X, plans, seed_from(sampler.random_state), sampler.working_memory)
+        sampler._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
+        # where y is: CuPy fills the new labels on the device
+        y_res = sampler._labels.extend((p.label, p.n_new) for p in plans)
+    return made.X, y_res
+
+
 class BaseSMOTE(BaseOverSampler):
     """Shared by the SMOTE variants: neighbour search, plans, one generation pass.
 
     A variant decides, per class, which rows seed new samples and with which
-    neighbours (``_plan_class``); the base draws and writes every row of every
-    class in one batched pass.
+    neighbours (``_plan_class``, which this template calls); the base draws and
+    writes every row of every class in one batched pass (``_generate_rows``).
+    Variants that plan across classes (SVMSMOTE's Beta draws, KMeansSMOTE's
+    clusters) write their own ``_fit_resample`` around ``_generate_rows``.
     """
 
     _parameter_constraints: dict = {
@@ -93,21 +105,12 @@ class BaseSMOTE(BaseOverSampler):
                 # on y's side; be.asarray moves host rows to a device backend
                 rows = be.asarray(labels.rows(label))
                 plans.append(self._plan_class(be, X, y, label, rows, int(n_new)))
-        with phase("generation", be):
-            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
-            X_res = made.X
-            # where y is: CuPy fills the new labels on the device
-            y_res = labels.extend((p.label, p.n_new) for p in plans)
-        return X_res, y_res
+        return generate_rows(self, be, X, plans)
 
     def _interpolation_rows(self, be, label):
         """The rows new rows of ``label`` are interpolated between: its own."""
         return be.asarray(self._labels.rows(label))
 
-    @abstractmethod
-    def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
-        """Seed rows, neighbour table and counts for ``n_new`` rows of ``label``."""
 
 
 class SMOTE(BaseSMOTE):

@@ -15,8 +15,9 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from . import _docstrings as docs
 from ._borderline import neighbours_from_estimator, rows_of
-from ._generate import ClassPlan, generate, seed_from
-from ._smote import BaseSMOTE
+from ._generate import ClassPlan
+from ._labels import plain_label
+from ._smote import BaseSMOTE, generate_rows
 from ._timing import phase
 from ._validation import (
     _SPAN_MARGIN,
@@ -26,10 +27,6 @@ from ._validation import (
     check_enough_rows,
 )
 from .base import neighbours_among_all
-
-
-def _plain(label):
-    return label.item() if hasattr(label, "item") else label
 
 
 def check_extrapolation_range(be, X, groups, out_step: float, sampler_name: str,
@@ -52,10 +49,10 @@ def check_extrapolation_range(be, X, groups, out_step: float, sampler_name: str,
             bad = np.flatnonzero(~(reach <= limit))
             if bad.size:
                 col = int(bad[0])
-                name = col if columns is None else repr(_plain(columns[col]))
+                name = col if columns is None else repr(plain_label(columns[col]))
                 kind = np.dtype(X.dtype).name
                 raise ValueError(
-                    f"{sampler_name}: column {name} of class {_plain(label)!r} holds values "
+                    f"{sampler_name}: column {name} of class {plain_label(label)!r} holds values "
                     f"from {lo[col]:.3g} to {hi[col]:.3g}; rows extrapolated away from a "
                     f"neighbour by up to out_step={out_step} times that difference would "
                     f"reach {reach[col]:.3g}, beyond {kind}'s largest "
@@ -66,9 +63,9 @@ def check_extrapolation_range(be, X, groups, out_step: float, sampler_name: str,
 def no_support_vectors(label, n_support: int, m: int) -> ValueError:
     """imbalanced-learn's 'all support vectors are noise' error, with the counts and a fix."""
     if n_support == 0:
-        what = f"the SVM kept no support vector of class {_plain(label)!r}"
+        what = f"the SVM kept no support vector of class {plain_label(label)!r}"
     else:
-        what = (f"all {n_support} support vectors of class {_plain(label)!r} are noise "
+        what = (f"all {n_support} support vectors of class {plain_label(label)!r} are noise "
                 f"(every one of their m_neighbors={m} nearest rows is of another class)")
     return ValueError(
         f"SVMSMOTE found no support vector to seed new rows from: {what}. SVM-SMOTE is "
@@ -300,17 +297,7 @@ class SVMSMOTE(BaseSMOTE):
                                               random_state, shared)
         finally:
             del self._codes
-        with phase("generation", be):
-            made = generate(be, X, plans, seed_from(self.random_state), self.working_memory)
-            self._record_synthetic(X.shape[0], made.base, made.neighbour, made.steps, be=be)
-            X_res = made.X
-            y_res = labels.extend((p.label, p.n_new) for p in plans)
-        return X_res, y_res
-
-    def _plan_class(self, be, X, y, label, rows, n_new):
-        # a class is planned in two parts, with the Beta draw between classes
-        # (``_plan_parts``); BaseSMOTE's one-plan template is not used
-        raise NotImplementedError
+        return generate_rows(self, be, X, plans)
 
     def _plan_parts(self, be, X, label, n_new, sv, random_state, shared):
         """The danger part (interpolation) and the safe part (extrapolation) of a class."""

@@ -723,11 +723,12 @@ def _small_statistics(be, X):
     n = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         centre_dev = (xp.ones(n, dtype=xp.float64) @ X.astype(xp.float64, copy=False)) / n
-        stats = be.to_numpy(xp.stack([X.max().astype(xp.float64),
-                                      X.min().astype(xp.float64)]))
-        centre = be.to_numpy(centre_dev)
+        # the centre and both extremes in one download
+        stats = be.to_numpy(xp.concatenate([centre_dev, xp.stack([
+            X.max().astype(xp.float64), X.min().astype(xp.float64)])]))
+        centre, top, bottom = stats[:-2], stats[-2], stats[-1]
         # (np.max, not max: NaN must win every comparison)
-        spread = float(np.max([stats[0] - centre.min(), centre.max() - stats[1]]))
+        spread = float(np.max([top - centre.min(), centre.max() - bottom]))
         magnitude = float(np.max([spread, np.abs(centre).max()]))
     _check_magnitude(magnitude)
     return centre_dev, spread
