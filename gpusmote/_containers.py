@@ -127,6 +127,9 @@ def restore_X(X_res: Any, c: Container, n_original: int, keep_rows: Any = None):
             index = c.index[np.asarray(keep_rows)]
         else:
             index = resampled_index(c.index, X_res.shape[0] - n_original)
+        if _is_pandas(X_res, "DataFrame"):  # built column by column (SMOTENC)
+            X_res.index = index
+            return X_res
         if sparse.issparse(X_res):
             df = pd.DataFrame.sparse.from_spmatrix(X_res, columns=c.columns, index=index)
         else:

@@ -29,7 +29,7 @@ from ._validation import (categorical_feature_problem, check_categorical_finite,
 from .backends import is_cupy_array
 from ._random import check_shape
 from ._smote import SMOTE
-from .neighbors import kneighbors
+from ._mixed_neighbors import mixed_kneighbors
 
 
 @dataclass
@@ -92,12 +92,52 @@ def _is_numeric_column(values) -> bool:
     return True
 
 
-def _encode(encoder, X_cat, one_hot: bool):
-    """Integer codes (n, n_features) of the categorical columns, and the categories."""
-    encoded = encoder.fit_transform(X_cat)
+@dataclass
+class _MixedTable:
+    """X as SMOTENC reads it: the rows of one class at a time, never a dense copy
+    of a DataFrame (whose ``to_numpy()`` would box every value of mixed columns)."""
+
+    shape: tuple
+    raw: Any          # X: host array (object for mixed columns), CuPy, or a DataFrame
+    cont: np.ndarray  # numeric column indices
+    cat: np.ndarray   # categorical column indices
+    dtype: Any        # float dtype of the numeric columns
+    numeric: Any      # the numeric columns as floats on the backend (arrays only)
+    categorical: Any  # the categorical columns on the host (DataFrame or array)
+    frame_int_cols: Any = None  # DataFrame columns of integer dtype (rounded on output)
+
+    def numeric_rows(self, be, rows: np.ndarray):
+        if self.numeric is not None:
+            return self.numeric[be.asarray(rows)]
+        block = self.raw.iloc[rows, self.cont].to_numpy(dtype=self.dtype)
+        return be.asarray(block)
+
+    def categorical_rows(self, rows: np.ndarray):
+        block = self.categorical
+        return block.iloc[rows] if _is_frame(block) else block[rows]
+
+
+def _fit_encoder(encoder, X_cat) -> list:
+    """Fit the one-hot encoder on every row and check that it gives one column per
+    category (what the vote decodes); the category count of each column."""
+    encoder.fit(X_cat)
     sizes = [len(c) for c in encoder.categories_]
-    if not one_hot:
-        return np.asarray(encoded).astype(np.int64), sizes
+    first = X_cat.iloc[:1] if _is_frame(X_cat) else X_cat[:1]
+    width = sparse.csr_matrix(encoder.transform(first)).shape[1]
+    if width != sum(sizes):
+        raise smotenc_encoder_columns(width, sum(sizes))
+    return sizes
+
+
+def _codes(encoder, X_cat, sizes) -> np.ndarray:
+    """Integer codes (n, n_features) of rows of the categorical columns, through the
+    fitted one-hot encoder."""
+    if X_cat.shape[0] == 0:
+        return np.zeros((0, len(sizes)), dtype=np.int64)
+    return _one_hot_codes(encoder.transform(X_cat), sizes)
+
+
+def _one_hot_codes(encoded, sizes) -> np.ndarray:
     encoded = sparse.csr_matrix(encoded)
     if encoded.shape[1] != sum(sizes):
         raise smotenc_encoder_columns(encoded.shape[1], sum(sizes))
@@ -110,16 +150,30 @@ def _encode(encoder, X_cat, one_hot: bool):
     offsets = np.cumsum([0] + sizes[:-1])
     # one non-zero per feature block per row, blocks in column order
     codes = encoded.indices.reshape(n, n_feat) - offsets
-    return codes.astype(np.int64), sizes
+    return codes.astype(np.int64)
+
+
+def _encode(encoder, X_cat):
+    """Ordinal codes (n, n_features) of the columns, and the category counts (SMOTEN)."""
+    encoded = encoder.fit_transform(X_cat)
+    sizes = [len(c) for c in encoder.categories_]
+    return np.asarray(encoded).astype(np.int64), sizes
 
 
 def _decode(encoder, codes: np.ndarray, sizes, one_hot: bool):
-    """Category values of integer codes, through the encoder's inverse_transform."""
-    if codes.shape[0] == 0:  # encoders refuse empty input
+    """Category values of integer codes, as the encoder's inverse_transform gives them."""
+    n, n_feat = codes.shape
+    if type(encoder) is OneHotEncoder:
+        # what OneHotEncoder.inverse_transform returns, without building the one-hot
+        # matrix (its columns were checked to be one per category)
+        out = np.empty((n, n_feat), dtype=np.result_type(*encoder.categories_))
+        for j, cats in enumerate(encoder.categories_):
+            out[:, j] = cats[codes[:, j]]
+        return out
+    if n == 0:  # encoders refuse empty input
         return np.empty(codes.shape, dtype=object)
     if not one_hot:
         return encoder.inverse_transform(codes.astype(np.int32))
-    n, n_feat = codes.shape
     offsets = np.cumsum([0] + list(sizes[:-1]))
     cols = (codes + offsets).reshape(-1)
     onehot = sparse.csr_matrix((np.ones(cols.size), cols, np.arange(0, cols.size + 1, n_feat)),
@@ -127,14 +181,33 @@ def _decode(encoder, codes: np.ndarray, sizes, one_hot: bool):
     return encoder.inverse_transform(onehot)
 
 
-def majority_vote(be, votes, rng):
-    """Most frequent code per row of ``votes`` (n, k); ties broken uniformly at random."""
+_MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+
+
+def tie_keys(xp, seed: int, r0: int, r1: int, k: int, column: int, n_columns: int):
+    """Uniform keys in [0, 1) for the ties of new rows ``r0:r1`` in one column, an
+    (r1 - r0, k) array: splitmix64 of (seed, row, column, position), so the same
+    row gets the same keys whatever block it is computed in, on either backend."""
+    u64 = xp.uint64
+    rows = xp.arange(r0, r1, dtype=u64)[:, None]
+    counter = (rows * u64(n_columns) + u64(column)) * u64(k) + xp.arange(k, dtype=u64)[None, :]
+    z = counter + u64((seed * _MIX[0]) % 2**64)
+    z = z + u64(_MIX[0])
+    z = (z ^ (z >> u64(30))) * u64(_MIX[1])
+    z = (z ^ (z >> u64(27))) * u64(_MIX[2])
+    z = z ^ (z >> u64(31))
+    return (z >> u64(11)).astype(xp.float64) * 2.0**-53
+
+
+def majority_vote(be, votes, keys):
+    """Most frequent code per row of ``votes`` (n, k); ties to the tied position with
+    the largest key (keys uniform: ties broken uniformly at random)."""
     xp = be.xp
     counts = (votes[:, :, None] == votes[:, None, :]).sum(axis=2)
     best = counts.max(axis=1, keepdims=True)
     # every tied value fills the same number of positions: a uniform pick among
     # tied positions is a uniform pick among tied values
-    key = xp.where(counts == best, rng.random(votes.shape), -1.0)
+    key = xp.where(counts == best, keys, -1.0)
     return xp.take_along_axis(votes, key.argmax(axis=1)[:, None], axis=1)[:, 0]
 
 
@@ -176,6 +249,28 @@ def _assemble(be, table: _Table, new_parts: dict, n_new: int, keep_dtype: bool =
                 if c in table.frame_int_cols:
                     block[:, j] = np.rint(block[:, j])  # integer column: nearest
         out[n:, cols] = block
+    return out
+
+
+def _assemble_frame(be, frame, new_parts: dict, n_new: int):
+    """The caller's DataFrame, then the new rows, column by column in each column's
+    own dtype (integer columns rounded to the nearest integer); the index is set
+    when the container is restored."""
+    import pandas as pd
+
+    columns = {}
+    for cols, block in new_parts.items():
+        block = block if isinstance(block, np.ndarray) else be.to_numpy(block)
+        for j, c in enumerate(cols):
+            dtype, values = frame.dtypes.iloc[c], block[:, j]
+            if getattr(dtype, "kind", "O") in "iub" and values.dtype.kind == "f":
+                values = np.rint(values)
+            old = frame.iloc[:, c].reset_index(drop=True)
+            new = pd.Series(values, index=pd.RangeIndex(len(old), len(old) + n_new),
+                            copy=False).astype(dtype)
+            columns[c] = pd.concat([old, new])
+    out = pd.concat([columns[c] for c in range(frame.shape[1])], axis=1)
+    out.columns = frame.columns
     return out
 
 
@@ -350,7 +445,8 @@ class SMOTENC(SMOTE):
         name = type(self).__name__
         if sparse.issparse(X):
             raise TypeError(f"{name} does not accept sparse X; pass X.toarray().")
-        raw = _host_2d(X)
+        frame = _is_frame(X)
+        raw = X if frame else _host_2d(X)
         n_features = raw.shape[1]
         cat = self._resolve_columns(X, n_features)
         if cat.size == n_features:
@@ -359,48 +455,73 @@ class SMOTENC(SMOTE):
             raise smotenc_no_categorical()
         self.n_features_ = int(n_features)
         self.categorical_features_ = cat
-        self.continuous_features_ = np.setdiff1d(np.arange(n_features), cat)
-        cont = self.continuous_features_
-        host = be.to_numpy(raw) if is_cupy_array(raw) else raw
-        cont_block = host[:, cont]
-        if cont_block.dtype.kind not in "biuf":
-            try:
-                cont_block = cont_block.astype(np.float64)
-            except (ValueError, TypeError):
-                bad = [c for c in cont if not _is_numeric_column(host[:, c])]
-                names = (list(np.asarray(X.columns)[bad]) if _is_frame(X)
-                         else [int(c) for c in bad])
-                raise TypeError(
-                    f"{name}: columns {names[:5]} are treated as numeric but hold values "
-                    "that are not numbers; add them to categorical_features.") from None
-        if _is_frame(X):
+        self.continuous_features_ = cont = np.setdiff1d(np.arange(n_features), cat)
+        if frame:
+            # column by column: a mixed DataFrame's to_numpy() would box every value
             dtypes = X.dtypes.iloc[cont]
             dtype = np.float32 if all(t == np.float32 for t in dtypes) else np.float64
             int_cols = {int(c) for c, t in zip(cont, dtypes) if t.kind in "iub"}
+            for c in cont:
+                self._numeric_column(X.iloc[:, c], X.columns[c], dtype)
+            numeric, cat_block = None, X.iloc[:, cat]
         else:
-            dtype = cont_block.dtype if cont_block.dtype.kind == "f" else np.float64
-            int_cols = None
-        cont_block = cont_block.astype(dtype, copy=False)
-        check_categorical_finite(cont_block, name)
-        self._one_hot = True
+            host = be.to_numpy(raw[:, cont]) if is_cupy_array(raw) else raw[:, cont]
+            numeric = self._numeric_block(host, cont)
+            dtype, int_cols = numeric.dtype, None
+            numeric = be.asarray(numeric)
+            cat_block = be.to_numpy(raw[:, cat]) if is_cupy_array(raw) else raw[:, cat]
         self.categorical_encoder_ = (
             OneHotEncoder(handle_unknown="ignore", dtype=dtype)
             if self.categorical_encoder is None else clone(self.categorical_encoder))
-        codes, self._sizes = _encode(self.categorical_encoder_, host[:, cat], True)
-        numeric = be.asarray(cont_block) if is_cupy_array(raw) else cont_block
-        numeric = be.asarray(numeric)
-        return _Table(raw.shape, raw, numeric, be.asarray(codes), int_cols, _sparse_format(X))
+        self._sizes = _fit_encoder(self.categorical_encoder_, cat_block)
+        return _MixedTable(raw.shape, raw, cont, cat, dtype, numeric, cat_block, int_cols)
+
+    def _numeric_column(self, column, label, dtype):
+        """Check one DataFrame column that is to be interpolated: numbers, finite."""
+        try:
+            values = column.to_numpy(dtype=dtype)
+        except (ValueError, TypeError):
+            raise TypeError(
+                f"{type(self).__name__}: columns {[label]} are treated as numeric but hold "
+                "values that are not numbers; add them to categorical_features.") from None
+        check_categorical_finite(values, type(self).__name__)
+
+    def _numeric_block(self, host, cont):
+        """The numeric columns of an array X as floats (float dtypes kept), checked."""
+        if host.dtype.kind not in "biuf":
+            try:
+                host = host.astype(np.float64)
+            except (ValueError, TypeError):
+                bad = [c for j, c in enumerate(cont) if not _is_numeric_column(host[:, j])]
+                raise TypeError(
+                    f"{type(self).__name__}: columns {[int(c) for c in bad][:5]} are treated "
+                    "as numeric but hold values that are not numbers; add them to "
+                    "categorical_features.") from None
+        host = host.astype(host.dtype if host.dtype.kind == "f" else np.float64, copy=False)
+        check_categorical_finite(host, type(self).__name__)
+        return host
 
     # -- resampling -------------------------------------------------------------
-    def _encoded_class(self, be, table: _Table, rows_dev, label):
-        """The class's rows in the search space: numeric, then one-hot * median_std / sqrt 2."""
+    def _class_rows(self, be, table, rows):
+        """A class's numeric columns (backend floats) and categorical codes (int64)."""
+        codes = _codes(self.categorical_encoder_, table.categorical_rows(rows), self._sizes)
+        return table.numeric_rows(be, rows), be.asarray(codes)
+
+    def _median_std(self, be, num, label) -> float:
         xp = be.xp
-        num = table.numeric[rows_dev]
         # cast first: CuPy's var(dtype=float64) works on float32 input in float32
         std = xp.sqrt(xp.var(num.astype(xp.float64, copy=False), axis=0))
         med = float(np.median(be.to_numpy(std)))
         self.median_std_[label] = med
-        codes = table.codes[rows_dev]
+        return med
+
+    def _neighbours(self, be, num, codes, med: float, k: int):
+        """The class's neighbour table (local rows): the mixed distance from codes, or
+        the user's estimator on imbalanced-learn's encoding of the class."""
+        if isinstance(self.k_neighbors, numbers.Integral):
+            budget = budget_bytes(self.working_memory, be.free_bytes())
+            return mixed_kneighbors(be, num, codes, med * med, k, budget)
+        xp = be.xp
         # only the categories present in the class: the others are zero in every row
         blocks = [num]
         for j in range(codes.shape[1]):
@@ -408,71 +529,86 @@ class SMOTENC(SMOTE):
             onehot = xp.zeros((codes.shape[0], present.shape[0]), dtype=num.dtype)
             onehot[xp.arange(codes.shape[0]), local.reshape(-1)] = med / math.sqrt(2)
             blocks.append(onehot)
-        return xp.concatenate(blocks, axis=1)
+        host = be.to_numpy(xp.concatenate(blocks, axis=1))
+        self.nn_k_.fit(host)
+        return be.asarray(self.nn_k_.kneighbors(host, return_distance=False)[:, 1:])
 
     def _fit_resample(self, be, X, y):
+        xp = be.xp
         table = X
         self._validate_estimator()
         self.median_std_ = {}
         names = getattr(self, "feature_names_in_", None)
         cont = self.continuous_features_
-        check_interpolation_range(
-            be, table.numeric, ((label, be.asarray(np.flatnonzero(y == label)))
-                                for label, n_new in self.sampling_strategy_.items() if n_new),
-            type(self).__name__, list(names[cont]) if names is not None else list(cont))
-        plans = []
         k = self._n_neighbors()
+        # only the rows of the classes to over-sample are read, searched and
+        # voted on: in their own (local) numbering, mapped back at the end
+        classes = [(label, int(n_new), np.flatnonzero(y == label))
+                   for label, n_new in self.sampling_strategy_.items() if n_new]
+        for label, _, rows in classes:
+            check_class_size(label, rows.size, k, type(self).__name__)
+        nums, codes, plans, offset = [], [], [], 0
         with phase("neighbours", be):
-            for label, n_new in self.sampling_strategy_.items():
-                if n_new == 0:
-                    continue
-                rows = np.flatnonzero(y == label)
-                check_class_size(label, rows.size, k, type(self).__name__)
-                rows_dev = be.asarray(rows)
-                enc = self._encoded_class(be, table, rows_dev, label)
-                if isinstance(self.k_neighbors, numbers.Integral):
-                    local = kneighbors(enc, k, backend=be.name,
-                                       working_memory=self.working_memory,
-                                       return_distance=False)
-                else:
-                    host = be.to_numpy(enc)
-                    self.nn_k_.fit(host)
-                    local = be.asarray(self.nn_k_.kneighbors(host, return_distance=False)[:, 1:])
-                plans.append(ClassPlan(label, rows_dev, rows_dev[local], int(n_new)))
+            for label, n_new, rows in classes:
+                num, code = self._class_rows(be, table, rows)
+                check_interpolation_range(
+                    be, num, [(label, None)], type(self).__name__,
+                    list(names[cont]) if names is not None else list(cont))
+                med = self._median_std(be, num, label)
+                local = self._neighbours(be, num, code, med, k)
+                seeds = xp.arange(offset, offset + rows.size, dtype=xp.int64)
+                plans.append(ClassPlan(label, seeds, local + offset, n_new))
+                nums.append(num)
+                codes.append(code)
+                offset += rows.size
+        rows_all = be.asarray(np.concatenate([r for _, _, r in classes])
+                              if classes else np.zeros(0, dtype=np.int64))
+        empty = xp.empty((0, cont.size), dtype=table.dtype)
+        num_all = xp.concatenate(nums) if nums else empty
         seed = seed_from(self.random_state)
         n = table.shape[0]
         with phase("generation", be):
-            made = generate(be, table.numeric, plans, seed, self.working_memory)
+            made = generate(be, num_all, plans, seed, self.working_memory)
             # the numeric columns' provenance; the categorical values are the
             # votes of the base row's neighbours
-            self._record_synthetic(n, made.base, made.neighbour, made.steps, be=be)
-            numeric = made.X
-            n_new = numeric.shape[0] - n
-            cat_new = self._vote(be, table, plans, seed, made.base)
-            new_values = _decode(self.categorical_encoder_, be.to_numpy(cat_new),
-                                 self._sizes, True)
-            X_res = _assemble(be, table, {tuple(self.continuous_features_): numeric[n:],
-                                          tuple(self.categorical_features_): new_values},
-                              n_new)
-            y_new = [np.full(p.n_new, p.label, dtype=y.dtype) for p in plans]
+            self._record_synthetic(n, rows_all[made.base], rows_all[made.neighbour],
+                                   made.steps, be=be)
+            numeric = made.X[num_all.shape[0]:]
+            cat_new = self._vote(be, plans, codes, seed, made.base)
+            new_values = _decode(self.categorical_encoder_, be.to_numpy(cat_new), self._sizes,
+                                 True)
+            n_new = int(numeric.shape[0])
+            parts = {tuple(cont): numeric, tuple(self.categorical_features_): new_values}
+            if _is_frame(table.raw):
+                X_res = _assemble_frame(be, table.raw, parts, n_new)
+            else:
+                X_res = _assemble(be, table, parts, n_new)
+            y_new = [np.full(n_new_c, label, dtype=y.dtype) for label, n_new_c, _ in classes]
             y_res = np.concatenate([y] + y_new)
-        return _as_sparse(be, X_res, table.sparse_format), y_res
+        return X_res, y_res
 
-    def _vote(self, be, table: _Table, plans, seed: int, base):
-        """Categorical codes of the new rows (made from rows ``base``): majority
-        among each base row's neighbours."""
+    def _vote(self, be, plans, codes, seed: int, base):
+        """Categorical codes of the new rows (made from local rows ``base``): the most
+        frequent code among each base row's neighbours, block by block; ties are
+        settled by keys drawn from the new row's number, so the blocks do not matter."""
         xp = be.xp
-        n_cat = table.codes.shape[1]
-        if base.shape[0] == 0:
-            return xp.empty((0, n_cat), dtype=xp.int64)
-        seeds = xp.concatenate([p.seeds for p in plans])
+        n_cat = len(self._sizes)
+        n_new = int(base.shape[0])
+        out = xp.empty((n_new, n_cat), dtype=xp.int64)
+        if n_new == 0:
+            return out
         neighbours = xp.concatenate([p.neighbours for p in plans])
-        where = xp.full(table.shape[0], -1, dtype=xp.int64)
-        where[seeds] = xp.arange(seeds.shape[0])
-        nbrs = neighbours[where[base]]
-        rng = be.rng(seed + 1)
-        return xp.stack([majority_vote(be, table.codes[:, j][nbrs], rng)
-                         for j in range(n_cat)], axis=1)
+        codes = xp.concatenate(codes)
+        k = int(neighbours.shape[1])
+        chunk = rows_per_block(k * k * 8 * 4, budget_bytes(self.working_memory,
+                                                           be.free_bytes()), n_new)
+        for r0 in block_starts(n_new, chunk):
+            r1 = min(r0 + chunk, n_new)
+            nbrs = neighbours[base[r0:r1]]
+            for j in range(n_cat):
+                keys = tie_keys(xp, seed, r0, r1, k, j, n_cat)
+                out[r0:r1, j] = majority_vote(be, codes[:, j][nbrs], keys)
+        return out
 
 
 class SMOTEN(SMOTE):
@@ -580,7 +716,7 @@ class SMOTEN(SMOTE):
         self.categorical_encoder_ = (OrdinalEncoder(dtype=np.int32)
                                      if self.categorical_encoder is None
                                      else clone(self.categorical_encoder))
-        codes, self._sizes = _encode(self.categorical_encoder_, host, False)
+        codes, self._sizes = _encode(self.categorical_encoder_, host)
         return _Table(raw.shape, raw, None, be.asarray(codes), sparse_format=fmt)
 
     def _vdm_tables(self, be, codes, y):

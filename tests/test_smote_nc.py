@@ -62,12 +62,12 @@ def test_majority_vote_and_smallest_mode_against_scipy(backend):
     votes = rng.randint(0, 4, size=(2000, 5))
     mode = stats.mode(votes, axis=1, keepdims=False).mode
     np.testing.assert_array_equal(to_numpy(smallest_mode(be, be.asarray(votes))), mode)
-    picked = to_numpy(majority_vote(be, be.asarray(votes), be.rng(0)))
+    picked = to_numpy(majority_vote(be, be.asarray(votes), be.rng(0).random(votes.shape)))
     counts = (votes == picked[:, None]).sum(axis=1)
     best = np.array([np.bincount(v).max() for v in votes])
     np.testing.assert_array_equal(counts, best)  # always a most frequent value
     tied = np.array([[0, 0, 1, 1, 2]] * 4000)
-    share = np.bincount(to_numpy(majority_vote(be, be.asarray(tied), be.rng(1))),
+    share = np.bincount(to_numpy(majority_vote(be, be.asarray(tied), be.rng(1).random(tied.shape))),
                         minlength=3) / 4000
     np.testing.assert_allclose(share, [0.5, 0.5, 0.0], atol=0.04)  # ties at random
 
@@ -254,14 +254,14 @@ def test_neighbour_sets_equal_imblearns_on_its_own_encoding(backend, monkeypatch
     rows, want, median = _imblearn_neighbours(X, y, 1, 5)
     assert (median == 0) == median_std_zero
     tables = []
-    real = _smote_nc.kneighbors
+    real = _smote_nc.mixed_kneighbors
 
     def spy(*args, **kwargs):
         out = real(*args, **kwargs)
         tables.append(to_numpy(out))
         return out
 
-    monkeypatch.setattr(_smote_nc, "kneighbors", spy)
+    monkeypatch.setattr(_smote_nc, "mixed_kneighbors", spy)
     sampler = SMOTENC([5, 6], k_neighbors=5, random_state=0, backend=backend)
     X_res, _ = sampler.fit_resample(X, y)
     assert sampler.median_std_[1] == pytest.approx(median, abs=1e-12)
