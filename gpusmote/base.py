@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import (Interval, InvalidParameterError, St
                                             validate_parameter_constraints)
 from sklearn.utils.validation import _check_feature_names
 
+from ._dask import fit_resample as fit_resample_dask, is_dask_collection
 from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, needs_caller_rows, restore_X, restore_y, select_rows
@@ -120,6 +121,10 @@ class _ResampleTemplate:
         y_resampled : array-like of shape (n_samples_new,)
             The labels of ``X_resampled``.
         """
+        if is_dask_collection(X) or is_dask_collection(y):
+            # Dask collections in, Dask collections out (issue 14): gpusmote._dask
+            self._forget_fit(params)
+            return fit_resample_dask(self, X, y, sample_weight)
         self._validate_params()
         self._forget_fit(params)
         x_kind, y_kind = describe(X), describe(y)

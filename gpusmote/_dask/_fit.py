@@ -1,0 +1,184 @@
+"""``fit_resample`` on Dask collections, sampler by sampler.
+
+Eager: the counting pass, the gathering of the classes to over-sample (kept on
+the cluster: ``dask.persist``), the searches and the plans, and the draws, which
+come to the client (three values per new row) for the provenance attributes and
+the output's shape. Lazy: the new rows themselves, one task per output block,
+and the output collections, whose first partitions are the caller's own.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names
+
+from .._generate import seed_from
+from .._labels import plain_label, resolve_sampling_strategy
+from .._validation import check_enough_rows
+from ._budget import check_budget
+from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
+from ._input import count_classes, read_input
+from ._output import (assemble, block_bounds, copy_block, interpolate_block,
+                      label_runs)
+from ._plans import adasyn_plan, borderline_plan, draw_all, first, random_picks, smote_plan
+from ._search import nearest_among_all
+
+
+def fit_resample_dask(sampler, X, y, sample_weight=None):
+    name = type(sampler).__name__
+    sampler._validate_params()
+    sampler._forget_fit()
+    if sample_weight is not None:
+        raise TypeError(f"{name}.fit_resample does not take sample_weight with Dask input "
+                        "yet; resample without it, or compute X, y and the weights first.")
+    inp = read_input(X, y, name, sampler.backend)
+    labels = count_classes(inp, sampler.sampling_strategy)
+    meta = inp.meta() if inp.kind == "frame" else np.empty((0, inp.n_features))
+    _check_feature_names(sampler, meta, reset=True)
+    sampler.n_features_in_ = inp.n_features
+    sampler.backend_ = inp.backend
+    sampler.sampling_strategy_ = resolve_sampling_strategy(
+        sampler.sampling_strategy, labels, sampler._sampling_type)
+    targets = [(label, int(n)) for label, n in sampler.sampling_strategy_.items() if n > 0]
+    seed = seed_from(sampler.random_state)
+    if name == "RandomOverSampler":
+        return _random_over(sampler, inp, targets, seed)
+    return _smote_family(sampler, inp, targets, seed)
+
+
+def _count(inp, label) -> int:
+    labels = inp.labels
+    return int(labels.counts[labels.code_of(label)])
+
+
+def _y_dtype(inp):
+    return inp.y._meta.dtype if inp.kind == "frame" else inp.y.dtype
+
+
+def _int_param(sampler, param: str) -> int:
+    value = getattr(sampler, param)
+    if not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{type(sampler).__name__} on Dask needs {param} as an int: its search runs "
+            "over every partition with gpusmote's engine, and an estimator object would "
+            f"have to be fitted on all rows at once. Pass {param}=<int>, or compute X and "
+            "y first.")
+    return int(value)
+
+
+def _smote_family(sampler, inp, targets, seed):
+    import dask
+
+    name = type(sampler).__name__
+    sampler._validate_estimator()
+    columns = getattr(sampler, "feature_names_in_", None)
+    backend, dtype, wm = inp.backend, inp.work_dtype(), sampler.working_memory
+    for label, _ in targets:
+        check_budget(f"the rows of class {plain_label(label)!r}", _count(inp, label),
+                     inp.row_bytes(), name)
+    convert = Converter(backend, name, inp.n_features, dtype)
+    pools = dask.persist(*gather_classes(inp, [label for label, _ in targets], convert))
+    reach = None  # how many nearest rows among all rows each class row needs
+    if name == "BorderlineSMOTE":
+        m = _int_param(sampler, "m_neighbors")
+        check_enough_rows(inp.n, m, name, "m_neighbors")
+        reach = m
+        if sampler.kind == "borderline-2":
+            k = _int_param(sampler, "k_neighbors")
+            check_enough_rows(inp.n, k, name, "k_neighbors")
+            reach = max(m, k)
+    elif name == "ADASYN":
+        reach = _int_param(sampler, "n_neighbors")
+        check_enough_rows(inp.n, reach, name, "n_neighbors")
+    plans, dangers = [], []
+    for (label, n_new), pool in zip(targets, pools):
+        if reach is None:
+            plans.append(dask.delayed(smote_plan, pure=True)(sampler, backend, pool, label,
+                                                             n_new, columns))
+            continue
+        queries = dask.delayed(_rows, pure=True)(pool)
+        nearest = nearest_among_all(inp, queries, reach + 1, name, wm)
+        if name == "ADASYN":
+            plans.append(dask.delayed(adasyn_plan, pure=True)(sampler, backend, pool,
+                                                              nearest, label, n_new, columns))
+        else:
+            both = dask.delayed(borderline_plan, nout=2, pure=True)(
+                sampler, backend, pool, nearest, label, n_new, columns)
+            plans.append(both[0])
+            dangers.append(both[1])
+    n_made = [dask.delayed(_n_new, pure=True)(p) for p in plans]
+    drawn = dask.delayed(draw_all, pure=True)(backend, plans, seed, dtype)
+    (base, nbr, steps), n_made, dangers = dask.compute(drawn, n_made, dangers)
+    check_budget("the drawn (base, neighbour, step) of the new rows", base.shape[0],
+                 16 + dtype.itemsize, name)
+    sampler._record_synthetic(inp.n, base, nbr, steps, be=None)
+    if name == "BorderlineSMOTE":
+        sampler.in_danger_indices = {label: seeds for (label, _), seeds in zip(targets, dangers)
+                                     if seeds is not None}
+        sampler._labels = inp.labels
+        try:
+            sampler._warn_if_no_danger()
+        finally:
+            del sampler._labels
+    gen_pool = dask.delayed(merge_pools, pure=True)(*pools)
+    if name == "BorderlineSMOTE" and sampler.kind == "borderline-2" and base.shape[0]:
+        held = np.concatenate([dask.compute(dask.delayed(_gidx)(p))[0] for p in pools])
+        extra = np.setdiff1d(np.unique(nbr), held)
+        if extra.size:
+            check_budget("the rows of other classes the new rows step towards",
+                         extra.size, inp.row_bytes(), name)
+            gen_pool = dask.delayed(merge_pools, pure=True)(
+                *pools, gather_rows(inp, extra, convert))
+    bounds = block_bounds(inp, int(base.shape[0]), inp.row_bytes())
+    blocks = [dask.delayed(interpolate_block, pure=True)(gen_pool, base[lo:hi], nbr[lo:hi],
+                                                         steps[lo:hi], backend, wm)
+              for lo, hi in bounds]
+    per_class = [(label, n) for (label, _), n in zip(targets, n_made) if n]
+    runs = label_runs(per_class, bounds)
+    return assemble(inp, blocks, bounds, runs, _y_dtype(inp), dtype)
+
+
+def _rows(pool):
+    return pool.rows
+
+
+def _gidx(pool):
+    return pool.gidx
+
+
+def _n_new(plan) -> int:
+    return int(plan.n_new)
+
+
+def _random_over(sampler, inp, targets, seed):
+    import dask
+
+    name = type(sampler).__name__
+    if sampler.shrinkage is not None:
+        raise TypeError(
+            "RandomOverSampler(shrinkage=...) does not take Dask collections yet (the "
+            "smoothed bootstrap); use shrinkage=None (plain copies) with Dask input, or "
+            "compute X and y first.")
+    sampler.shrinkage_ = None
+    labels = [label for label, _ in targets]
+    for label in labels:
+        check_budget(f"the row indices of class {plain_label(label)!r}", _count(inp, label),
+                     8, name)
+    rows = class_indices(inp, labels)
+    boot = dask.compute(dask.delayed(random_picks, pure=True)(
+        inp.backend, rows, [n for _, n in targets], seed))[0]
+    sampler.sample_indices_ = np.concatenate([np.arange(inp.n, dtype=np.int64), boot])
+    sampler._record_synthetic(inp.n, boot, be=None)
+    picked = np.unique(boot)
+    row_bytes = (inp.n_features * np.dtype(inp.dtype).itemsize if inp.kind == "array"
+                 else int(sum(np.dtype(getattr(t, "numpy_dtype", t)).itemsize
+                              if isinstance(t, np.dtype) else 8 for t in inp.dtypes)))
+    check_budget("the rows copied", picked.size, row_bytes, name)
+    pool = gather_rows(inp, picked)
+    bounds = block_bounds(inp, int(boot.shape[0]), row_bytes)
+    blocks = [dask.delayed(copy_block, pure=True)(pool, boot[lo:hi]) for lo, hi in bounds]
+    runs = label_runs(targets, bounds)
+    return assemble(inp, blocks, bounds, runs, _y_dtype(inp),
+                    inp.dtype if inp.kind == "array" else None)

@@ -1,0 +1,189 @@
+"""The new partitions: one task per output block, from the drawn (base,
+neighbour, step) arrays or the picked rows, appended after the caller's own
+partitions (which are passed through as they are), and y likewise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._blocking import budget_bytes, rows_per_block
+from .._containers import _fresh_labels, _restore_dtypes
+from ..backends import get_backend
+
+# rows of one new block: X's largest partition, within this many bytes
+BLOCK_BYTES = 128 * 2**20
+
+
+def block_bounds(inp, n_new: int, row_bytes: int) -> list:
+    """(start, stop) of each output block of the ``n_new`` new rows."""
+    if n_new == 0:
+        return []
+    size = rows_per_block(row_bytes, BLOCK_BYTES, max(int(inp.lengths.max()), 1))
+    return [(s, min(s + size, n_new)) for s in range(0, n_new, size)]
+
+
+def interpolate_block(pool, base, nbr, steps, backend: str, working_memory=None):
+    """``X[base] + steps * (X[nbr] - X[base])`` for one block, with the in-memory
+    kernel (``be.interpolate``), from the gathered rows."""
+    be = get_backend(backend)
+    X = pool.rows
+    n, d = base.shape[0], X.shape[1]
+    pb = be.asarray(pool.positions(base).astype(np.int64))
+    pn = be.asarray(pool.positions(nbr).astype(np.int64))
+    out = be.empty_output((n, d), X.dtype)
+    if n:
+        budget = budget_bytes(working_memory, be.free_bytes())
+        chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4), n)
+        be.interpolate(X, pb, pn, be.asarray(steps), out, chunk)
+    return out
+
+
+def copy_block(pool, picks):
+    """Copies of the gathered rows ``picks`` (global indices), as they came."""
+    pos = pool.positions(picks)
+    rows = pool.rows
+    if hasattr(rows, "iloc"):
+        return rows.iloc[pos]
+    if type(rows).__module__.split(".")[0] == "cupy":
+        import cupy
+
+        pos = cupy.asarray(pos)
+    return rows[pos]
+
+
+def as_frame(values, columns, dtypes, index):
+    """A block as a pandas DataFrame with X's columns and dtypes (integer columns
+    rounded, as ``restore_X`` does in memory)."""
+    import pandas as pd
+
+    if isinstance(values, pd.DataFrame):
+        out = values.copy()
+        out.index = index
+        return out
+    df = pd.DataFrame(np.asarray(values), columns=columns, index=index, copy=False)
+    return _restore_dtypes(df, dtypes)
+
+
+def label_block(runs, dtype, name=None, index=None, on_device=False):
+    """The labels of one block: ``runs`` of (label, count); a Series for frames,
+    a CuPy array for CuPy y."""
+    values = (np.concatenate([np.full(n, label, dtype=dtype) for label, n in runs])
+              if runs else np.empty(0, dtype=dtype))
+    if on_device:
+        import cupy
+
+        return cupy.asarray(values)
+    if index is None:
+        return values
+    import pandas as pd
+
+    return pd.Series(values, name=name, index=index, dtype=dtype)
+
+
+def label_runs(per_class, bounds) -> list:
+    """For each block, the (label, count) runs of the new rows it holds, given the
+    new rows' classes in order as (label, count)."""
+    ends = np.cumsum([n for _, n in per_class])
+    starts = ends - np.array([n for _, n in per_class])
+    out = []
+    for lo, hi in bounds:
+        runs = []
+        for (label, _), s, e in zip(per_class, starts, ends):
+            n = min(hi, e) - max(lo, s)
+            if n > 0:
+                runs.append((label, int(n)))
+        out.append(runs)
+    return out
+
+
+def fresh_index(inp, n_new: int):
+    """The index labels of the new rows, as ``_containers.resampled_index`` gives
+    them in memory, from the per-partition summaries of the counting pass
+    (integers or floats after the largest label; strings and dates: integers from
+    n). Other indexes are read whole, as in memory (their gaps are looked for)."""
+    summaries = [s for s, n in zip(inp.index, inp.lengths) if n > 0]
+    kinds = {s[0] for s in summaries}
+    n = inp.n
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind in "iu":
+            dtype = np.dtype(np.uint64 if kind == "u" else np.int64)
+            top = max(s[1] for s in summaries)
+            if top + n_new <= np.iinfo(dtype).max:
+                return np.arange(n_new, dtype=dtype) + dtype.type(top + 1)
+        elif kind == "f":
+            tops = [s[1] for s in summaries if s[1] is not None and np.isfinite(s[1])]
+            top = max(tops) if tops else np.nan
+            if np.isfinite(top) and abs(np.floor(top)) + n_new < 2.0 ** 53:
+                return np.floor(top) + 1 + np.arange(n_new, dtype=np.float64)
+        elif all(s[2] in ("string", "bytes", "datetime64", "timedelta64", "period", "date",
+                          "time", "interval") for s in summaries):
+            return np.arange(n, n + n_new, dtype=np.int64)
+    index = inp.X.index.compute()
+    return _fresh_labels(index, n_new)
+
+
+def assemble(inp, blocks, bounds, runs, y_dtype, x_dtype):
+    """X and y of the caller's kind: the original partitions, then the blocks
+    (Delayed arrays, or frames for copies) of the new rows."""
+    import dask
+
+    if inp.kind == "array":
+        return _assemble_arrays(inp, blocks, bounds, runs, y_dtype, x_dtype)
+    import dask.dataframe as dd
+
+    n_new = bounds[-1][1] if bounds else 0
+    labels = fresh_index(inp, n_new)
+    import pandas as pd
+
+    x_blocks, y_blocks = [], []
+    for (lo, hi), block, run in zip(bounds, blocks, runs):
+        index = pd.Index(labels[lo:hi], name=inp.X._meta.index.name)
+        x_blocks.append(dask.delayed(as_frame, pure=True)(block, inp.columns, inp.dtypes,
+                                                          index))
+        y_blocks.append(dask.delayed(label_block, pure=True)(run, y_dtype, inp.y.name,
+                                                             index))
+    if not x_blocks:
+        return inp.X, inp.y
+    divisions = _divisions(inp, labels, bounds)
+    X_new = dd.from_delayed(x_blocks, meta=inp.X._meta, divisions=divisions,
+                            verify_meta=False)
+    y_new = dd.from_delayed(y_blocks, meta=inp.y._meta, divisions=divisions,
+                            verify_meta=False)
+    return dd.concat([inp.X, X_new]), dd.concat([inp.y, y_new])
+
+
+def _divisions(inp, labels, bounds):
+    """Known divisions for the new partitions when X's are known and the new labels
+    come after them in order."""
+    if not inp.X.known_divisions or labels.dtype.kind not in "iuf":
+        return None
+    if not labels[0] > inp.X.divisions[-1]:
+        return None
+    return tuple(labels[lo].item() for lo, _ in bounds) + (labels[-1].item(),)
+
+
+def _assemble_arrays(inp, blocks, bounds, runs, y_dtype, x_dtype):
+    import dask
+    import dask.array as da
+
+    from ..backends import is_cupy_array
+
+    if not blocks:
+        return inp.X, inp.y
+    X, y = inp.X, inp.y
+    x_meta = X._meta.astype(x_dtype)
+    parts = [da.from_delayed(b, shape=(hi - lo, inp.n_features), dtype=x_dtype, meta=x_meta)
+             for b, (lo, hi) in zip(blocks, bounds)]
+    X_new = da.concatenate(parts, axis=0)
+    if len(X.chunks[1]) > 1:
+        X_new = X_new.rechunk({1: X.chunks[1]})
+    on_device = is_cupy_array(y._meta)
+    y_meta = y._meta.astype(y_dtype)
+    y_parts = [da.from_delayed(dask.delayed(label_block, pure=True)(run, y_dtype, None, None,
+                                                                    on_device),
+                               shape=(hi - lo,), dtype=y_dtype, meta=y_meta)
+               for run, (lo, hi) in zip(runs, bounds)]
+    return (da.concatenate([X, X_new], axis=0),
+            da.concatenate([y, da.concatenate(y_parts)], axis=0))
