@@ -29,7 +29,7 @@ def check_budget(what: str, n_rows: int, row_bytes: int, sampler_name: str) -> N
         return
     from dask.utils import format_bytes
 
-    raise MemoryError(
+    raise ValueError(
         f"{sampler_name} on Dask gathers {what} into one task: {n_rows} rows of "
         f"{row_bytes} bytes, {format_bytes(need)}, more than the gather budget of "
         f"{format_bytes(budget)}. Raise the budget if one worker has the memory: "

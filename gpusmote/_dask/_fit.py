@@ -99,7 +99,7 @@ def _smote_family(sampler, inp, targets, seed):
                                                              n_new, columns))
             continue
         queries = dask.delayed(_rows, pure=True)(pool)
-        nearest = nearest_among_all(inp, queries, reach + 1, name, wm)
+        nearest = nearest_among_all(inp, queries, reach + 1, convert, wm)
         if name == "ADASYN":
             plans.append(dask.delayed(adasyn_plan, pure=True)(sampler, backend, pool,
                                                               nearest, label, n_new, columns))

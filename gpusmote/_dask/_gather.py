@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_X
+from .._validation import check_X, first_non_finite
 from ..backends import get_backend, is_cupy_array
 
 
@@ -54,7 +54,8 @@ def _select_classes(x_part, y_part, offset: int, labels: tuple, convert):
     for label in labels:
         pos = _host(y == label).nonzero()[0]
         rows = _take(x_part, pos if not is_cupy_array(x_part) else _device(pos))
-        out.append((pos.astype(np.int64) + offset, rows if convert is None else convert(rows)))
+        gidx = pos.astype(np.int64) + offset
+        out.append((gidx, rows if convert is None else convert(rows, gidx)))
     return out
 
 
@@ -69,10 +70,10 @@ def _class_indices(y_part, offset: int, labels: tuple):
     return [_host(y == label).nonzero()[0].astype(np.int64) + offset for label in labels]
 
 
-def _select_at(x_part, gidx, convert):
-    pos = np.asarray(gidx, dtype=np.int64)
+def _select_at(x_part, pos, offset: int, convert):
+    pos = np.asarray(pos, dtype=np.int64)
     rows = _take(x_part, pos if not is_cupy_array(x_part) else _device(pos))
-    return rows if convert is None else convert(rows)
+    return rows if convert is None else convert(rows, pos + offset)
 
 
 def _concat(pieces) -> Pool:
@@ -103,9 +104,20 @@ class Converter:
         self.backend, self.sampler_name = backend, sampler_name
         self.n_features, self.dtype = n_features, np.dtype(dtype)
 
-    def __call__(self, rows):
-        return as_matrix(get_backend(self.backend), rows, self.sampler_name,
-                         self.n_features, self.dtype)
+    def __call__(self, rows, gidx=None):
+        be = get_backend(self.backend)
+        try:
+            return as_matrix(be, rows, self.sampler_name, self.n_features, self.dtype)
+        except ValueError as exc:
+            if gidx is None or not str(exc).startswith("X contains"):
+                raise
+            # name the row of X, not of this partition's selection
+            values = rows.to_numpy(dtype=np.float64) if hasattr(rows, "iloc") else rows
+            row, col, what = first_non_finite(be.xp, be.asarray(values))
+            raise ValueError(
+                f"X contains {what} (first at row {int(gidx[row])} of X, column {col}); "
+                "impute or drop those values before resampling, for example with "
+                "sklearn.impute.SimpleImputer inside the pipeline.") from None
 
 
 def gather_classes(inp, labels: list, convert=None) -> list:
@@ -145,7 +157,8 @@ def gather_rows(inp, gidx: np.ndarray, convert=None):
         lo, hi = np.searchsorted(gidx, [off, off + n])
         if hi > lo:
             local = gidx[lo:hi] - off
-            rows = dask.delayed(_select_at, pure=True)(inp.x_parts[i], local, convert)
+            rows = dask.delayed(_select_at, pure=True)(inp.x_parts[i], local, int(off),
+                                                       convert)
             pieces.append((gidx[lo:hi], rows))
     return dask.delayed(_concat, pure=True)(pieces)
 

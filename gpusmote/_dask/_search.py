@@ -12,15 +12,13 @@ import numpy as np
 
 from ..backends import get_backend
 from ..neighbors import _exact_d2, kneighbors
-from ._gather import as_matrix
 
 
-def _candidates(x_part, y_part, offset: int, queries, k1: int, backend: str,
-                sampler_name: str, n_features: int, dtype, working_memory):
+def _candidates(x_part, y_part, offset: int, queries, k1: int, convert, working_memory):
     """This partition's k1 nearest rows of each query: (d2, global index, label)."""
-    be = get_backend(backend)
+    be = get_backend(convert.backend)
     xp = be.xp
-    ref = as_matrix(be, x_part, sampler_name, n_features, dtype)
+    ref = convert(x_part, np.arange(offset, offset + x_part.shape[0]))
     labels = y_part.to_numpy() if hasattr(y_part, "to_numpy") else y_part
     n_q = queries.shape[0]
     k = min(k1, ref.shape[0])
@@ -47,16 +45,15 @@ def _merge(k1: int, backend: str, *parts):
     return tuple(xp.take_along_axis(a, by_dist, axis=1) for a in (d2, gidx, lab))
 
 
-def nearest_among_all(inp, queries, k1: int, sampler_name: str, working_memory=None,
+def nearest_among_all(inp, queries, k1: int, convert, working_memory=None,
                       fan_in: int = 4):
     """A Delayed (d2, global index, label) of shape (n_queries, k1): the k1 nearest
-    rows among all rows of X of each query row (a Delayed float matrix)."""
+    rows among all rows of X of each query row (a Delayed float matrix); ``convert``
+    (``_gather.Converter``) reads each partition as the SMOTE family does."""
     import dask
 
-    dtype = inp.work_dtype()
     level = [dask.delayed(_candidates, pure=True)(
-        xp, yp, int(off), queries, k1, inp.backend, sampler_name, inp.n_features, dtype,
-        working_memory)
+        xp, yp, int(off), queries, k1, convert, working_memory)
         for xp, yp, off, n in zip(inp.x_parts, inp.y_parts, inp.offsets, inp.lengths)
         if n > 0]
     while len(level) > 1:  # the tree merge
