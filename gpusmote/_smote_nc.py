@@ -117,10 +117,33 @@ class _MixedTable:
         return block.iloc[rows] if _is_frame(block) else block[rows]
 
 
-def _fit_encoder(encoder, X_cat) -> list:
+def _distinct_rows(frame):
+    """A DataFrame with the columns and dtypes of ``frame`` that holds every value
+    of each column (NaN included) once, padded with its first value: what a
+    one-hot encoder learns its categories from, in a few rows instead of millions."""
+    import pandas as pd
+
+    firsts = []
+    for j in range(frame.shape[1]):
+        codes, _ = pd.factorize(frame.iloc[:, j], use_na_sentinel=False)
+        firsts.append(np.unique(codes, return_index=True)[1])
+    size = max((f.size for f in firsts), default=0)
+    columns = [frame.iloc[np.pad(f, (0, size - f.size), mode="edge"), j].reset_index(drop=True)
+               for j, f in enumerate(firsts)]
+    out = pd.concat(columns, axis=1)
+    out.columns = frame.columns
+    return out
+
+
+def _fit_encoder(encoder, X_cat, default: bool) -> list:
     """Fit the one-hot encoder on every row and check that it gives one column per
-    category (what the vote decodes); the category count of each column."""
-    encoder.fit(X_cat)
+    category (what the vote decodes); the category count of each column. The
+    default encoder (no frequency limits: only which values occur matters) learns
+    a DataFrame's categories from one row per value."""
+    if default and _is_frame(X_cat) and X_cat.shape[0]:
+        encoder.fit(_distinct_rows(X_cat))
+    else:
+        encoder.fit(X_cat)
     sizes = [len(c) for c in encoder.categories_]
     first = X_cat.iloc[:1] if _is_frame(X_cat) else X_cat[:1]
     width = sparse.csr_matrix(encoder.transform(first)).shape[1]
@@ -201,14 +224,14 @@ def tie_keys(xp, seed: int, r0: int, r1: int, k: int, column: int, n_columns: in
 
 def majority_vote(be, votes, keys):
     """Most frequent code per row of ``votes`` (n, k); ties to the tied position with
-    the largest key (keys uniform: ties broken uniformly at random)."""
+    the largest key (keys uniform in [0, 1): ties broken uniformly at random)."""
     xp = be.xp
-    counts = (votes[:, :, None] == votes[:, None, :]).sum(axis=2)
-    best = counts.max(axis=1, keepdims=True)
-    # every tied value fills the same number of positions: a uniform pick among
-    # tied positions is a uniform pick among tied values
-    key = xp.where(counts == best, keys, -1.0)
-    return xp.take_along_axis(votes, key.argmax(axis=1)[:, None], axis=1)[:, 0]
+    counts = (votes[:, :, None] == votes[:, None, :]).sum(axis=2, dtype=xp.int8)
+    # a count decides, a key (< 1) only among equal counts; every tied value fills
+    # the same number of positions, so a uniform pick among tied positions is a
+    # uniform pick among tied values
+    pick = (counts + keys).argmax(axis=1)
+    return xp.take_along_axis(votes, pick[:, None], axis=1)[:, 0]
 
 
 def smallest_mode(be, votes):
@@ -252,26 +275,49 @@ def _assemble(be, table: _Table, new_parts: dict, n_new: int, keep_dtype: bool =
     return out
 
 
-def _assemble_frame(be, frame, new_parts: dict, n_new: int):
-    """The caller's DataFrame, then the new rows, column by column in each column's
-    own dtype (integer columns rounded to the nearest integer); the index is set
-    when the container is restored."""
+def _assemble_frame(be, frame, cont, numeric, cat, new_columns, n_new: int):
+    """The caller's DataFrame, then the new rows in each column's own dtype
+    (integer columns rounded to the nearest integer); the index is set when the
+    container is restored. The new rows' numeric block becomes their frame's
+    float block without a copy, so the one large allocation is the result."""
     import pandas as pd
 
-    columns = {}
-    for cols, block in new_parts.items():
-        block = block if isinstance(block, np.ndarray) else be.to_numpy(block)
-        for j, c in enumerate(cols):
-            dtype, values = frame.dtypes.iloc[c], block[:, j]
-            if getattr(dtype, "kind", "O") in "iub" and values.dtype.kind == "f":
+    numeric = numeric if isinstance(numeric, np.ndarray) else be.to_numpy(numeric)
+    dtypes = frame.dtypes
+    same = all(dtypes.iloc[c] == numeric.dtype for c in cont)
+    positions = list(cont) + list(cat)
+    new = pd.DataFrame(numeric if same else {}, copy=False)
+    if not same:
+        for j, c in enumerate(cont):
+            values = numeric[:, j]
+            if dtypes.iloc[c].kind in "iub":
                 values = np.rint(values)
-            old = frame.iloc[:, c].reset_index(drop=True)
-            new = pd.Series(values, index=pd.RangeIndex(len(old), len(old) + n_new),
-                            copy=False).astype(dtype)
-            columns[c] = pd.concat([old, new])
-    out = pd.concat([columns[c] for c in range(frame.shape[1])], axis=1)
+            new[j] = pd.Series(values, copy=False).astype(dtypes.iloc[c])
+    for j, values in enumerate(new_columns):
+        new[len(cont) + j] = values
+    # the caller's column order; labels by position (names may repeat)
+    new = new.iloc[:, np.argsort(positions)]
+    new.columns = frame.columns
+    if frame.columns.is_unique:
+        return pd.concat([frame, new], ignore_index=True)
+    columns = [pd.concat([frame.iloc[:, c].reset_index(drop=True), new.iloc[:, c]],
+                         ignore_index=True) for c in range(frame.shape[1])]
+    out = pd.concat(columns, axis=1)
     out.columns = frame.columns
     return out
+
+
+def _frame_column(dtype, categories, codes=None):
+    """New values of one categorical DataFrame column, in its own dtype: the
+    ``categories`` picked by ``codes`` (or the values themselves without codes);
+    a pandas category column is made straight from the codes."""
+    import pandas as pd
+
+    if codes is not None and isinstance(dtype, pd.CategoricalDtype):
+        where = dtype.categories.get_indexer(categories)  # NaN and unknown: -1
+        return pd.Categorical.from_codes(where[codes], dtype=dtype)
+    values = categories if codes is None else categories[codes]
+    return values if dtype == object else pd.Series(values, copy=False).astype(dtype).array
 
 
 class SMOTENC(SMOTE):
@@ -473,7 +519,8 @@ class SMOTENC(SMOTE):
         self.categorical_encoder_ = (
             OneHotEncoder(handle_unknown="ignore", dtype=dtype)
             if self.categorical_encoder is None else clone(self.categorical_encoder))
-        self._sizes = _fit_encoder(self.categorical_encoder_, cat_block)
+        self._sizes = _fit_encoder(self.categorical_encoder_, cat_block,
+                                   self.categorical_encoder is None)
         return _MixedTable(raw.shape, raw, cont, cat, dtype, numeric, cat_block, int_cols)
 
     def _numeric_column(self, column, label, dtype):
@@ -574,15 +621,24 @@ class SMOTENC(SMOTE):
             self._record_synthetic(n, rows_all[made.base], rows_all[made.neighbour],
                                    made.steps, be=be)
             numeric = made.X[num_all.shape[0]:]
-            cat_new = self._vote(be, plans, codes, seed, made.base)
-            new_values = _decode(self.categorical_encoder_, be.to_numpy(cat_new), self._sizes,
-                                 True)
+            cat_new = be.to_numpy(self._vote(be, plans, codes, seed, made.base))
             n_new = int(numeric.shape[0])
-            parts = {tuple(cont): numeric, tuple(self.categorical_features_): new_values}
-            if _is_frame(table.raw):
-                X_res = _assemble_frame(be, table.raw, parts, n_new)
+            cat = self.categorical_features_
+            encoder = self.categorical_encoder_
+            if not _is_frame(table.raw):
+                new_values = _decode(encoder, cat_new, self._sizes, True)
+                X_res = _assemble(be, table, {tuple(cont): numeric, tuple(cat): new_values},
+                                  n_new)
             else:
-                X_res = _assemble(be, table, parts, n_new)
+                dtypes = table.raw.dtypes
+                if type(encoder) is OneHotEncoder:  # categories_[j][code] is the value
+                    columns = [_frame_column(dtypes.iloc[c], cats, cat_new[:, j])
+                               for j, (c, cats) in enumerate(zip(cat, encoder.categories_))]
+                else:
+                    values = _decode(encoder, cat_new, self._sizes, True)
+                    columns = [_frame_column(dtypes.iloc[c], values[:, j])
+                               for j, c in enumerate(cat)]
+                X_res = _assemble_frame(be, table.raw, cont, numeric, cat, columns, n_new)
             y_new = [np.full(n_new_c, label, dtype=y.dtype) for label, n_new_c, _ in classes]
             y_res = np.concatenate([y] + y_new)
         return X_res, y_res

@@ -66,6 +66,15 @@ def test_any_block_size_gives_the_same_answer(backend, budget):
     np.testing.assert_array_equal(to_numpy(got), want)
 
 
+@pytest.mark.parametrize("n, k", [(2, 1), (6, 5), (7, 5), (12, 5), (13, 1), (100, 49)])
+def test_tiny_classes_and_large_k(backend, n, k):
+    num, codes = _data("ties", n=n, seed=n)
+    be = get_backend(backend)
+    want, _ = _brute(num, codes, 0.8, k)
+    got = mixed_kneighbors(be, be.asarray(num), be.asarray(codes), 0.8, k, 1 << 20)
+    np.testing.assert_array_equal(to_numpy(got), want)
+
+
 def test_same_neighbour_sets_as_scikit_learn_on_the_one_hot_encoding():
     """imbalanced-learn's search: numeric columns plus one-hot columns at
     median_std / sqrt(2); continuous data, so no ties to settle differently."""
