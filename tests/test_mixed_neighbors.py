@@ -44,10 +44,14 @@ def _data(kind, n=300, seed=0):
     elif kind == "far":  # large offsets: the expanded form's rounding matters
         num = 1e6 + rng.integers(0, 4, size=(n, 3)) * 0.25
         codes = rng.integers(0, 40, size=(n, 2))
+    elif kind == "spread":  # far-apart clusters, fine detail: float32 cannot separate
+        num = np.column_stack([rng.integers(0, 2, n) * 1e8, rng.normal(size=n) * 1e-3])
+        codes = rng.integers(0, 30, size=(n, 2))
     return num, codes.astype(np.int64)
 
 
-@pytest.mark.parametrize("kind", ["frequent", "rare", "mixed", "ties", "duplicates", "far"])
+@pytest.mark.parametrize("kind", ["frequent", "rare", "mixed", "ties", "duplicates", "far",
+                                  "spread"])
 @pytest.mark.parametrize("weight", [0.0, 0.7, 2.0])
 def test_equals_exact_brute_force_with_lower_index_ties(backend, kind, weight):
     num, codes = _data(kind)

@@ -305,3 +305,67 @@ def test_list_rows_come_back_as_they_went_in():
     cats = [[c, "x" if i % 2 else "y"] for i, (_, _, c) in enumerate(rows)]
     X_res, _ = SMOTEN(random_state=0).fit_resample(cats, y)
     assert X_res[:len(cats)] == cats
+
+
+def test_many_categories_stay_within_working_memory():
+    """Issue 16 item 3: no one-hot matrix of the categories. 2 000 minority rows
+    with 3 000 and 20 000 categories: the class's dense one-hot encoding alone is
+    ~60 MiB (the earlier code peaked at 594 MiB here); with working_memory=4 the
+    whole call stays under 12 MiB, for an input of 0.9 MiB and an output of 1.6."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n = 40000
+    y = np.r_[np.zeros(n - 2000, int), np.ones(2000, int)]
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "c": pd.Categorical(rng.integers(0, 3000, n)),
+                      "d": pd.Categorical(rng.integers(0, 20000, n))})
+    sampler = SMOTENC(categorical_features=["c", "d"], random_state=0, working_memory=4)
+    tracemalloc.start()
+    try:
+        X_res, _ = sampler.fit_resample(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+    assert X_res.shape == (2 * (n - 2000), 4)
+    assert X_res.dtypes.to_dict() == X.dtypes.to_dict()
+
+
+def test_new_rows_do_not_depend_on_working_memory(backend):
+    """The search, the generation and the vote run in blocks sized by
+    working_memory; the tie keys follow the new row, not the block."""
+    rng = np.random.default_rng(2)
+    n = 900
+    X = np.empty((n, 4), dtype=object)
+    X[:, :2] = rng.normal(size=(n, 2))
+    X[:, 2] = rng.integers(0, 400, n)  # mostly distinct among 5 neighbours: ties
+    X[:, 3] = rng.choice(list("pqrs"), n)
+    y = (np.arange(n) % 6 == 0).astype(int)
+    results = [SMOTENC([2, 3], random_state=7, backend=backend,
+                       working_memory=wm).fit_resample(X, y)[0] for wm in (0.01, 0.2, None)]
+    for other in results[1:]:
+        np.testing.assert_array_equal(np.asarray(other), np.asarray(results[0]))
+
+
+def test_default_encoder_learns_the_same_categories_from_one_row_per_value():
+    from gpusmote._smote_nc import _distinct_rows
+
+    rng = np.random.default_rng(3)
+    n = 500
+    frame = pd.DataFrame({
+        "cat": pd.Categorical(rng.choice(["x", "y", None], n), categories=["x", "y", "z"]),
+        "obj": pd.Series(rng.choice(["u", "v", "w"], n), dtype=object).where(
+            rng.random(n) > 0.1, None),
+        "int": rng.integers(0, 40, n),
+        "flag": rng.random(n) > 0.5,
+        "text": pd.array(rng.choice(["s1", "s2"], n), dtype="string"),
+    })
+    full = OneHotEncoder(handle_unknown="ignore").fit(frame)
+    small_rows = _distinct_rows(frame)
+    assert len(small_rows) == frame["int"].nunique()  # the most distinct values
+    small = OneHotEncoder(handle_unknown="ignore").fit(small_rows)
+    for a, b in zip(full.categories_, small.categories_):
+        assert a.dtype == b.dtype
+        pd.testing.assert_index_equal(pd.Index(a), pd.Index(b))  # NaN equals NaN
+    assert list(small.feature_names_in_) == list(full.feature_names_in_)
