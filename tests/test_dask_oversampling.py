@@ -160,6 +160,43 @@ def test_float32_and_strings_of_labels(client):
     np.testing.assert_array_equal(y_out, ref[1])
 
 
+def test_frames_with_strings(client):
+    """String labels and a string column (copies keep it), and a string index
+    (new labels are integers from n, as in memory); compared with the in-memory
+    sampler on the computed collections (Dask may store strings as pyarrow)."""
+    X, y = _data(400, seed=4)
+    df = pd.DataFrame(X, columns=list("abcde"))
+    df["s"] = np.where(X[:, 0] > 0, "up", "down")
+    df.index = [f"row{i}" for i in range(len(df))]
+    ys = pd.Series(np.array(["ok", "fraud", "other"])[y], index=df.index, name="t")
+    for sampler, frame in ((gpusmote.RandomOverSampler, df),
+                           (gpusmote.SMOTE, df.drop(columns="s"))):
+        Xd = dd.from_pandas(frame, npartitions=3, sort=False)
+        yd = dd.from_pandas(ys, npartitions=3, sort=False)
+        X_ref, y_ref = sampler(random_state=1).fit_resample(*dask.compute(Xd, yd))
+        X_out, y_out = dask.compute(*sampler(random_state=1).fit_resample(Xd, yd))
+        pd.testing.assert_frame_equal(X_out, X_ref)
+        pd.testing.assert_series_equal(y_out, y_ref)
+        assert X_out.index[-1] == len(X_out) - 1
+
+
+def test_callable_strategy_and_nothing_to_make(client):
+    X, y = _data(300, seed=6)
+    Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+
+    def strategy(labels):
+        return {2: int((labels == 2).sum()) + 25}
+
+    ref = gpusmote.SMOTE(random_state=0, sampling_strategy=strategy).fit_resample(X, y)
+    out = dask.compute(*gpusmote.SMOTE(random_state=0,
+                                       sampling_strategy=strategy).fit_resample(Xd, yd))
+    np.testing.assert_array_equal(out[0], ref[0])
+    np.testing.assert_array_equal(out[1], ref[1])
+    sm = gpusmote.SMOTE(sampling_strategy={0: int((y == 0).sum())})
+    X_res, y_res = sm.fit_resample(Xd, yd)
+    assert X_res is Xd and y_res is yd and sm.synthetic_parents_.shape == (0, 2)
+
+
 @pytest.mark.parametrize("name, kw", [SAMPLERS[0], SAMPLERS[2], SAMPLERS[3]],
                          ids=["smote", "borderline-2", "adasyn"])
 def test_same_rows_whatever_the_partitioning_and_workers(client, one_worker, name, kw):

@@ -66,10 +66,11 @@ def as_frame(values, columns, dtypes, index):
 
 
 def label_block(runs, dtype, name=None, index=None, on_device=False):
-    """The labels of one block: ``runs`` of (label, count); a Series for frames,
-    a CuPy array for CuPy y."""
-    values = (np.concatenate([np.full(n, label, dtype=dtype) for label, n in runs])
-              if runs else np.empty(0, dtype=dtype))
+    """The labels of one block: ``runs`` of (label, count); a Series of y's dtype
+    (any pandas dtype) for frames, a CuPy array for CuPy y."""
+    host = dtype if isinstance(dtype, np.dtype) else None
+    values = (np.concatenate([np.full(n, label, dtype=host) for label, n in runs])
+              if runs else np.empty(0, dtype=host))
     if on_device:
         import cupy
 
@@ -157,7 +158,9 @@ def assemble(inp, blocks, bounds, runs, y_dtype, x_dtype):
 def _divisions(inp, labels, bounds):
     """Known divisions for the new partitions when X's are known and the new labels
     come after them in order."""
-    if not inp.X.known_divisions or labels.dtype.kind not in "iuf":
+    index_dtype = inp.X._meta.index.dtype
+    if (not inp.X.known_divisions or labels.dtype.kind not in "iuf"
+            or not isinstance(index_dtype, np.dtype) or index_dtype.kind not in "iuf"):
         return None
     if not labels[0] > inp.X.divisions[-1]:
         return None
