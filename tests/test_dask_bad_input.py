@@ -130,8 +130,8 @@ def test_what_dask_input_does_not_take_yet(client):
         SMOTE(k_neighbors=2).fit_resample(Xd, yd, sample_weight=np.ones(600))
     with pytest.raises(TypeError, match="m_neighbors as an int"):
         BorderlineSMOTE(m_neighbors=NearestNeighbors(n_neighbors=4)).fit_resample(Xd, yd)
-    with pytest.raises(TypeError, match="shrinkage=None"):
-        RandomOverSampler(shrinkage=1.0).fit_resample(Xd, yd)
+    with pytest.raises(ValueError, match=r"shrinkage factor for each class.*\[2\]"):
+        RandomOverSampler(shrinkage={1: 1.0}).fit_resample(Xd, yd)
 
 
 def test_gather_budget(client):

@@ -25,8 +25,9 @@ SAMPLERS = [
     ("BorderlineSMOTE", {"kind": "borderline-2"}),
     ("ADASYN", {}),
     ("RandomOverSampler", {}),
+    ("RandomOverSampler", {"shrinkage": 1.5}),
 ]
-IDS = ["smote", "borderline-1", "borderline-2", "adasyn", "random"]
+IDS = ["smote", "borderline-1", "borderline-2", "adasyn", "random", "random-shrinkage"]
 PROVENANCE = ("sample_indices_", "synthetic_parents_", "synthetic_steps_", "base_indices_")
 
 

@@ -22,7 +22,8 @@ from ._gather import Converter, class_indices, gather_classes, gather_rows, merg
 from ._input import count_classes, read_input
 from ._output import (assemble, block_bounds, copy_block, interpolate_block,
                       label_runs)
-from ._plans import adasyn_plan, borderline_plan, draw_all, first, random_picks, smote_plan
+from ._plans import (NumericRows, adasyn_plan, borderline_plan, draw_all, random_picks,
+                     smoothed_rows, smote_plan)
 from ._search import nearest_among_all
 
 
@@ -156,12 +157,9 @@ def _random_over(sampler, inp, targets, seed):
     import dask
 
     name = type(sampler).__name__
-    if sampler.shrinkage is not None:
-        raise TypeError(
-            "RandomOverSampler(shrinkage=...) does not take Dask collections yet (the "
-            "smoothed bootstrap); use shrinkage=None (plain copies) with Dask input, or "
-            "compute X and y first.")
-    sampler.shrinkage_ = None
+    sampler.shrinkage_ = sampler._resolve_shrinkage()
+    if sampler.shrinkage_ is not None:
+        return _smoothed_bootstrap(sampler, inp, targets, seed)
     labels = [label for label, _ in targets]
     for label in labels:
         check_budget(f"the row indices of class {plain_label(label)!r}", _count(inp, label),
@@ -182,3 +180,38 @@ def _random_over(sampler, inp, targets, seed):
     runs = label_runs(targets, bounds)
     return assemble(inp, blocks, bounds, runs, _y_dtype(inp),
                     inp.dtype if inp.kind == "array" else None)
+
+
+def _smoothed_bootstrap(sampler, inp, targets, seed):
+    """RandomOverSampler with ``shrinkage``: the classes gathered (their spread is
+    needed), the picks and the noise drawn in one task, in the in-memory order."""
+    import dask
+
+    name = type(sampler).__name__
+    dtype = inp.work_dtype()
+    labels = [label for label, _ in targets]
+    for label in labels:
+        check_budget(f"the rows of class {plain_label(label)!r}", _count(inp, label),
+                     inp.row_bytes(), name)
+    n_new = sum(n for _, n in targets)
+    check_budget("the jittered copies", n_new, inp.row_bytes(), name)
+    pools = gather_classes(inp, labels, NumericRows(inp.backend))
+    pool = dask.delayed(merge_pools, pure=True)(*pools)
+    class_rows = [dask.delayed(_gidx, pure=True)(p) for p in pools]
+    made = dask.delayed(smoothed_rows, pure=True)(sampler, inp.backend, pool, class_rows,
+                                                  targets, seed, inp.n)
+    made, = dask.persist(made)
+    boot, dtype = dask.compute(dask.delayed(_boot_and_dtype, pure=True)(made))[0]
+    sampler.sample_indices_ = np.concatenate([np.arange(inp.n, dtype=np.int64), boot])
+    sampler._record_synthetic(inp.n, boot, be=None)
+    bounds = block_bounds(inp, int(boot.shape[0]), inp.row_bytes())
+    blocks = [dask.delayed(_rows_between, pure=True)(made, lo, hi) for lo, hi in bounds]
+    return assemble(inp, blocks, bounds, label_runs(targets, bounds), _y_dtype(inp), dtype)
+
+
+def _boot_and_dtype(made):
+    return made[0], np.dtype(made[1].dtype)
+
+
+def _rows_between(made, lo: int, hi: int):
+    return made[1][lo:hi]

@@ -130,3 +130,56 @@ def random_picks(backend: str, class_rows, n_new, seed: int):
         pos = xp.minimum((u * rows.shape[0]).astype(xp.int64), rows.shape[0] - 1)
         picks.append(_host(rows[pos]))
     return np.concatenate(picks) if picks else np.empty(0, dtype=np.int64)
+
+
+class _RowsOfX:
+    """Gathered rows that answer for X in ``RandomOverSampler._smoothed``: its shape
+    is X's (the bootstrap's bandwidth counts every row), and indexing with global
+    row indices reads the gathered rows."""
+
+    def __init__(self, be, pool, n_rows: int):
+        self._be, self._rows = be, pool.rows
+        self._gidx = be.asarray(pool.gidx)
+        self.shape = (int(n_rows), int(pool.rows.shape[1]))
+        self.dtype = pool.rows.dtype
+
+    def __getitem__(self, gidx):
+        xp = self._be.xp
+        return self._rows[xp.searchsorted(self._gidx, self._be.asarray(gidx))]
+
+
+def smoothed_rows(sampler, backend: str, pool, class_rows, n_new, seed: int, n_rows: int):
+    """RandomOverSampler with ``shrinkage``: the picks (as ``random_picks``), then the
+    noise of each class in the same stream (``RandomOverSampler._smoothed``), from
+    the gathered rows of the classes. Returns the picks (host) and the new rows."""
+    be = get_backend(backend)
+    xp = be.xp
+    rng = be.rng(seed)
+    picks = []
+    for (label, n), rows in zip(n_new, class_rows):
+        rows = be.asarray(rows)
+        u = rng.random(int(n))
+        pos = xp.minimum((u * rows.shape[0]).astype(xp.int64), rows.shape[0] - 1)
+        picks.append((label, rows, rows[pos]))
+    new = sampler._smoothed(be, _RowsOfX(be, pool, n_rows), picks, rng)
+    boot = np.concatenate([_host(p[2]) for p in picks]) if picks else np.empty(0, np.int64)
+    return boot, new
+
+
+class NumericRows:
+    """Picklable: rows -> the finite float matrix of the smoothed bootstrap
+    (``RandomOverSampler._numeric``), on the backend."""
+
+    def __init__(self, backend: str):
+        self.backend = backend
+
+    def __call__(self, rows, gidx=None):
+        from .._random import RandomOverSampler
+
+        be = get_backend(self.backend)
+        values = rows.to_numpy() if hasattr(rows, "iloc") else rows
+        if not is_cupy_array(values):
+            values = np.asarray(values)
+            if values.dtype.kind in "biuf":
+                values = be.asarray(values)
+        return RandomOverSampler._numeric(be, values)
