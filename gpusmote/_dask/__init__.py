@@ -19,6 +19,7 @@ Modules, one job each:
 * ``_search``: the k nearest rows among all partitions (per-partition top-k,
   tree merge);
 * ``_plans``: each sampler's plan and draws, run on the gathered rows;
+* ``_clean``: TomekLinks and EditedNearestNeighbours (filtered partitions);
 * ``_output``: the new partitions, appended to the original ones;
 * ``_fit``: the whole ``fit_resample``, sampler by sampler.
 
@@ -30,8 +31,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# samplers that take Dask collections (class name -> what it runs on Dask)
-SUPPORTED = ("SMOTE", "BorderlineSMOTE", "ADASYN", "RandomOverSampler")
+# the samplers that take Dask collections
+SUPPORTED = ("SMOTE", "BorderlineSMOTE", "ADASYN", "RandomOverSampler", "TomekLinks",
+             "EditedNearestNeighbours")
 
 
 def is_dask_collection(obj: Any) -> bool:

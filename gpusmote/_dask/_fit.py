@@ -18,6 +18,7 @@ from .._generate import seed_from
 from .._labels import plain_label, resolve_sampling_strategy
 from .._validation import check_enough_rows
 from ._budget import check_budget
+from ._clean import edited_nearest_neighbours, tomek_links
 from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
 from ._input import count_classes, read_input
 from ._output import (assemble, block_bounds, copy_block, interpolate_block,
@@ -42,6 +43,10 @@ def fit_resample_dask(sampler, X, y, sample_weight=None):
     sampler.backend_ = inp.backend
     sampler.sampling_strategy_ = resolve_sampling_strategy(
         sampler.sampling_strategy, labels, sampler._sampling_type)
+    if name == "TomekLinks":
+        return tomek_links(sampler, inp)
+    if name == "EditedNearestNeighbours":
+        return edited_nearest_neighbours(sampler, inp)
     targets = [(label, int(n)) for label, n in sampler.sampling_strategy_.items() if n > 0]
     seed = seed_from(sampler.random_state)
     if name == "RandomOverSampler":
