@@ -113,12 +113,18 @@ def generate(be, X, plans: list[ClassPlan], seed: int,
     n, d = X.shape
     out = be.empty_output((n + base.shape[0], d), X.dtype)
     be.copy_rows(X, out[:n])
+    interpolate_rows(be, X, base, nbr, steps, out[n:], working_memory)
+    return Generated(out, base, nbr, steps)
+
+
+def interpolate_rows(be, X, base, nbr, steps, out, working_memory: float | None = None):
+    """``out[i] = X[base[i]] + steps[i] * (X[nbr[i]] - X[base[i]])``, in blocks
+    within ``working_memory``, straight into ``out`` (rows of a larger result)."""
     if base.shape[0]:
         budget = budget_bytes(working_memory, be.free_bytes())
-        chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4),
+        chunk = rows_per_block(X.shape[1] * X.itemsize * 2, min(budget, be.refine_bytes * 4),
                                base.shape[0])
-        be.interpolate(X, base, nbr, steps, out[n:], chunk)
-    return Generated(out, base, nbr, steps)
+        be.interpolate(X, base, nbr, steps, out, chunk)
 
 
 def _generate_sparse(X, base, nbr, steps):

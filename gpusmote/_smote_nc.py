@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from . import _docstrings as docs
 from ._blocking import block_starts, budget_bytes, rows_per_block
-from ._generate import ClassPlan, generate, seed_from
+from ._generate import ClassPlan, draw, interpolate_rows, seed_from
 from ._timing import phase
 from ._validation import (categorical_feature_problem, check_categorical_finite,
                           check_class_size, check_interpolation_range, host_array, non_numeric_columns,
@@ -272,38 +272,6 @@ def _assemble(be, table: _Table, new_parts: dict, n_new: int, keep_dtype: bool =
                 if c in table.frame_int_cols:
                     block[:, j] = np.rint(block[:, j])  # integer column: nearest
         out[n:, cols] = block
-    return out
-
-
-def _assemble_frame(be, frame, cont, numeric, cat, new_columns, n_new: int):
-    """The caller's DataFrame, then the new rows in each column's own dtype
-    (integer columns rounded to the nearest integer); the index is set when the
-    container is restored. The new rows' numeric block becomes their frame's
-    float block without a copy, so the one large allocation is the result."""
-    import pandas as pd
-
-    numeric = numeric if isinstance(numeric, np.ndarray) else be.to_numpy(numeric)
-    dtypes = frame.dtypes
-    same = all(dtypes.iloc[c] == numeric.dtype for c in cont)
-    positions = list(cont) + list(cat)
-    new = pd.DataFrame(numeric if same else {}, copy=False)
-    if not same:
-        for j, c in enumerate(cont):
-            values = numeric[:, j]
-            if dtypes.iloc[c].kind in "iub":
-                values = np.rint(values)
-            new[j] = pd.Series(values, copy=False).astype(dtypes.iloc[c])
-    for j, values in enumerate(new_columns):
-        new[len(cont) + j] = values
-    # the caller's column order; labels by position (names may repeat)
-    new = new.iloc[:, np.argsort(positions)]
-    new.columns = frame.columns
-    if frame.columns.is_unique:
-        return pd.concat([frame, new], ignore_index=True)
-    columns = [pd.concat([frame.iloc[:, c].reset_index(drop=True), new.iloc[:, c]],
-                         ignore_index=True) for c in range(frame.shape[1])]
-    out = pd.concat(columns, axis=1)
-    out.columns = frame.columns
     return out
 
 
@@ -610,38 +578,69 @@ class SMOTENC(SMOTE):
                 offset += rows.size
         rows_all = be.asarray(np.concatenate([r for _, _, r in classes])
                               if classes else np.zeros(0, dtype=np.int64))
-        empty = xp.empty((0, cont.size), dtype=table.dtype)
-        num_all = xp.concatenate(nums) if nums else empty
+        num_all = (xp.concatenate(nums) if nums
+                   else xp.empty((0, cont.size), dtype=table.dtype))
         seed = seed_from(self.random_state)
         n = table.shape[0]
         with phase("generation", be):
-            made = generate(be, num_all, plans, seed, self.working_memory)
+            base, nbr, steps = draw(be, plans, seed, num_all.dtype)
             # the numeric columns' provenance; the categorical values are the
             # votes of the base row's neighbours
-            self._record_synthetic(n, rows_all[made.base], rows_all[made.neighbour],
-                                   made.steps, be=be)
-            numeric = made.X[num_all.shape[0]:]
-            cat_new = be.to_numpy(self._vote(be, plans, codes, seed, made.base))
-            n_new = int(numeric.shape[0])
-            cat = self.categorical_features_
-            encoder = self.categorical_encoder_
-            if not _is_frame(table.raw):
-                new_values = _decode(encoder, cat_new, self._sizes, True)
-                X_res = _assemble(be, table, {tuple(cont): numeric, tuple(cat): new_values},
-                                  n_new)
+            self._record_synthetic(n, rows_all[base], rows_all[nbr], steps, be=be)
+            cat_new = be.to_numpy(self._vote(be, plans, codes, seed, base))
+            rows = (base, nbr, steps)
+            if _is_frame(table.raw):
+                X_res = self._frame_result(be, table, num_all, rows, cat_new)
             else:
-                dtypes = table.raw.dtypes
-                if type(encoder) is OneHotEncoder:  # categories_[j][code] is the value
-                    columns = [_frame_column(dtypes.iloc[c], cats, cat_new[:, j])
-                               for j, (c, cats) in enumerate(zip(cat, encoder.categories_))]
-                else:
-                    values = _decode(encoder, cat_new, self._sizes, True)
-                    columns = [_frame_column(dtypes.iloc[c], values[:, j])
-                               for j, c in enumerate(cat)]
-                X_res = _assemble_frame(be, table.raw, cont, numeric, cat, columns, n_new)
+                numeric = be.empty_output((int(base.shape[0]), cont.size), num_all.dtype)
+                interpolate_rows(be, num_all, *rows, numeric, self.working_memory)
+                new_values = _decode(self.categorical_encoder_, cat_new, self._sizes, True)
+                X_res = _assemble(be, table, {tuple(cont): numeric,
+                                              tuple(self.categorical_features_): new_values},
+                                  int(base.shape[0]))
             y_new = [np.full(n_new_c, label, dtype=y.dtype) for label, n_new_c, _ in classes]
             y_res = np.concatenate([y] + y_new)
         return X_res, y_res
+
+    def _frame_result(self, be, table, num_all, rows, cat_new):
+        """The caller's DataFrame and the new rows, built in place: one float
+        array holds every row of the numeric columns (originals copied in, new
+        rows interpolated straight into it) and becomes the result's float block
+        without a copy; the categorical columns are concatenated codes. Beyond the
+        result, only the classes' rows and the new codes are held."""
+        import pandas as pd
+
+        frame, cont, cat = table.raw, self.continuous_features_, self.categorical_features_
+        n, n_new = frame.shape[0], int(cat_new.shape[0])
+        encoder = self.categorical_encoder_
+        if type(encoder) is OneHotEncoder:  # categories_[j][code] is the value
+            columns = [_frame_column(frame.dtypes.iloc[c], cats, cat_new[:, j])
+                       for j, (c, cats) in enumerate(zip(cat, encoder.categories_))]
+        else:
+            values = _decode(encoder, cat_new, self._sizes, True)
+            columns = [_frame_column(frame.dtypes.iloc[c], values[:, j])
+                       for j, c in enumerate(cat)]
+        numeric = be.empty_output((n + n_new, cont.size), table.dtype)
+        for j, c in enumerate(cont):
+            numeric[:n, j] = be.asarray(frame.iloc[:, c].to_numpy(dtype=table.dtype))
+        interpolate_rows(be, num_all, *rows, numeric[n:], self.working_memory)
+        out = pd.DataFrame(be.to_numpy(numeric), copy=False)
+        for j, c in enumerate(cont):
+            dtype = frame.dtypes.iloc[c]
+            if dtype != table.dtype:  # integer columns: the nearest integer
+                values = out.iloc[n:, j].to_numpy()
+                if dtype.kind in "iub":
+                    values = np.rint(values)
+                column = pd.concat([frame.iloc[:, c].reset_index(drop=True),
+                                    pd.Series(values).astype(dtype)], ignore_index=True)
+                out.isetitem(j, column)
+        for c, new in sorted(zip(cat, columns)):
+            old = frame.iloc[:, c]
+            out.insert(int(c), c, pd.concat([old.reset_index(drop=True),
+                                             pd.Series(new, index=pd.RangeIndex(n, n + n_new))]),
+                       allow_duplicates=True)
+        out.columns = frame.columns
+        return out
 
     def _vote(self, be, plans, codes, seed: int, base):
         """Categorical codes of the new rows (made from local rows ``base``): the most
