@@ -14,7 +14,7 @@ pd = pytest.importorskip("pandas")
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from gpusmote import (ADASYN, SMOTE, SMOTENC, BorderlineSMOTE,  # noqa: E402
-                      RandomOverSampler, TomekLinks)
+                      EditedNearestNeighbours, NearMiss, RandomOverSampler)
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +115,13 @@ def test_not_both_dask(client):
         SMOTE().fit_resample(dd.from_pandas(df, npartitions=3), da.from_array(y))
 
 
-@pytest.mark.parametrize("sampler", [TomekLinks(), SMOTENC(categorical_features=[0])],
-                         ids=["tomek", "smotenc"])
+@pytest.mark.parametrize("sampler", [NearMiss(), SMOTENC(categorical_features=[0])],
+                         ids=["nearmiss", "smotenc"])
 def test_samplers_without_dask_name_those_with(client, sampler):
     Xd, yd = _arrays()
     with pytest.raises(TypeError, match="the samplers that do are SMOTE, BorderlineSMOTE, "
-                                        "ADASYN, RandomOverSampler"):
+                                        "ADASYN, RandomOverSampler, TomekLinks, "
+                                        "EditedNearestNeighbours"):
         sampler.fit_resample(Xd, yd)
 
 
@@ -130,6 +131,9 @@ def test_what_dask_input_does_not_take_yet(client):
         SMOTE(k_neighbors=2).fit_resample(Xd, yd, sample_weight=np.ones(600))
     with pytest.raises(TypeError, match="m_neighbors as an int"):
         BorderlineSMOTE(m_neighbors=NearestNeighbors(n_neighbors=4)).fit_resample(Xd, yd)
+    with pytest.raises(TypeError, match="n_neighbors as an int"):
+        EditedNearestNeighbours(n_neighbors=NearestNeighbors(n_neighbors=4)).fit_resample(
+            Xd, yd)
     with pytest.raises(ValueError, match=r"shrinkage factor for each class.*\[2\]"):
         RandomOverSampler(shrinkage={1: 1.0}).fit_resample(Xd, yd)
 

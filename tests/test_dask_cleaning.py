@@ -1,0 +1,112 @@
+"""TomekLinks and EditedNearestNeighbours on Dask collections (issue 14), on a
+LocalCluster of two worker processes: the kept rows, their order and
+``sample_indices_`` equal the in-memory sampler's (and imbalanced-learn's where
+the neighbours agree), whatever the partitioning; every output block is a
+filtered block of X."""
+
+import numpy as np
+import pytest
+
+dask = pytest.importorskip("dask")
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+pd = pytest.importorskip("pandas")
+
+import imblearn.under_sampling as imb  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+
+import gpusmote  # noqa: E402
+
+CLEANERS = [("TomekLinks", {}), ("TomekLinks", {"sampling_strategy": "all"}),
+            ("EditedNearestNeighbours", {}),
+            ("EditedNearestNeighbours", {"kind_sel": "mode", "sampling_strategy": "all"})]
+IDS = ["tomek", "tomek-all", "enn", "enn-mode-all"]
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0")
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def _data(n=600, seed=0):
+    return make_classification(n_samples=n, n_features=4, n_informative=3, n_redundant=0,
+                               n_classes=3, weights=[0.75, 0.18, 0.07], class_sep=0.5,
+                               random_state=seed)
+
+
+def _ties(n=500):
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 3, size=(n, 3)).astype(np.float64)
+    y = np.minimum((rng.random(n) < 0.25) + (X[:, 0] == 2) * (rng.random(n) < 0.3), 1)
+    return X, y.astype(np.int64)
+
+
+@pytest.mark.parametrize("name, kw", CLEANERS, ids=IDS)
+@pytest.mark.parametrize("data", [_data, _ties], ids=["blobs", "ties"])
+def test_arrays_equal_the_in_memory_result(client, name, kw, data):
+    X, y = data()
+    ref = getattr(gpusmote, name)(**kw)
+    X_ref, y_ref = ref.fit_resample(X, y)
+    ours = getattr(gpusmote, name)(**kw)
+    results = []
+    for chunks in ((130, 2), (250, 4)):
+        X_res, y_res = ours.fit_resample(da.from_array(X, chunks=chunks),
+                                         da.from_array(y, chunks=chunks[0]))
+        results.append(dask.compute(X_res, y_res, ours.sample_indices_))
+        assert ours.sampling_strategy_ == ref.sampling_strategy_
+    for X_out, y_out, kept in results:
+        np.testing.assert_array_equal(X_out, X_ref)
+        np.testing.assert_array_equal(y_out, y_ref)
+        np.testing.assert_array_equal(kept, ref.sample_indices_)
+    assert X_ref.shape[0] < X.shape[0]
+
+
+@pytest.mark.parametrize("name, kw", CLEANERS, ids=IDS)
+def test_sample_indices_equal_imbalanced_learn(client, name, kw):
+    X, y = _data(400, seed=3)  # no duplicate rows, no distance ties
+    theirs = getattr(imb, name)(**kw)
+    theirs.fit_resample(X, y)
+    ours = getattr(gpusmote, name)(**kw)
+    ours.fit_resample(da.from_array(X, chunks=90), da.from_array(y, chunks=90))
+    np.testing.assert_array_equal(ours.sample_indices_.compute(), theirs.sample_indices_)
+
+
+@pytest.mark.parametrize("name, kw", CLEANERS[::2], ids=IDS[::2])
+def test_dataframes_keep_columns_dtypes_and_index(client, name, kw):
+    X, y = _data()
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    df["a"] = (df["a"] * 10).round().astype("int16")
+    df.index = np.arange(len(df)) * 2 + 1
+    Xd = dd.from_pandas(df, npartitions=3)
+    yd = dd.from_pandas(pd.Series(y, index=df.index, name="t"), npartitions=3)
+    X_ref, y_ref = getattr(gpusmote, name)(**kw).fit_resample(*dask.compute(Xd, yd))
+    X_out, y_out = dask.compute(*getattr(gpusmote, name)(**kw).fit_resample(Xd, yd))
+    pd.testing.assert_frame_equal(X_out, X_ref)
+    pd.testing.assert_series_equal(y_out, y_ref)
+
+
+@pytest.mark.parametrize("name, kw", CLEANERS[::2], ids=IDS[::2])
+def test_each_output_block_is_one_filtered_block_of_X(client, name, kw):
+    from dask.core import get_dependencies
+
+    X, y = _data()
+    Xd = da.from_array(X, chunks=(150, 4))
+    X_res, _ = getattr(gpusmote, name)(**kw).fit_resample(Xd, da.from_array(y, chunks=150))
+    graph = dict(X_res.__dask_graph__())
+    x_keys = {k for row in Xd.__dask_keys__() for k in row}
+
+    def reads(key, seen):
+        for dep in get_dependencies(graph, key):
+            if dep not in seen:
+                seen.add(dep)
+                reads(dep, seen)
+        return seen
+
+    for row in X_res.__dask_keys__():
+        assert len(reads(row[0], set()) & x_keys) == 1
