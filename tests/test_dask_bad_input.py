@@ -11,10 +11,17 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
-from sklearn.neighbors import NearestNeighbors  # noqa: E402
+from sklearn.neighbors import NearestNeighbors
 
-from gpusmote import (ADASYN, SMOTE, SMOTENC, BorderlineSMOTE,  # noqa: E402
-                      EditedNearestNeighbours, NearMiss, RandomOverSampler)
+from gpusmote import (
+    ADASYN,
+    SMOTE,
+    SMOTENC,
+    BorderlineSMOTE,
+    EditedNearestNeighbours,
+    NearMiss,
+    RandomOverSampler,
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +117,7 @@ def test_not_both_dask(client):
         SMOTE().fit_resample(Xd, y)
     with pytest.raises(TypeError, match="X is a ndarray; pass X as a Dask collection"):
         SMOTE().fit_resample(X, yd)
-    df, ys = _frames()
+    df, _ = _frames()
     with pytest.raises(TypeError, match="pass y as a dask.dataframe Series"):
         SMOTE().fit_resample(dd.from_pandas(df, npartitions=3), da.from_array(y))
 
@@ -140,10 +147,10 @@ def test_what_dask_input_does_not_take_yet(client):
 
 def test_gather_budget(client):
     Xd, yd = _arrays()
-    with dask.config.set({"gpusmote.dask.gather-budget": "1KiB"}):
-        with pytest.raises(ValueError, match=r"gathers the rows of class 1 into one task: 97 "
-                                             r"rows.*gpusmote\.dask\.gather-budget"):
-            SMOTE(k_neighbors=2).fit_resample(Xd, yd)
+    with dask.config.set({"gpusmote.dask.gather-budget": "1KiB"}), pytest.raises(
+            ValueError, match=r"gathers the rows of class 1 into one task: 97 "
+                              r"rows.*gpusmote\.dask\.gather-budget"):
+        SMOTE(k_neighbors=2).fit_resample(Xd, yd)
 
 
 def test_values_and_labels(client):

@@ -13,10 +13,10 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
-import imblearn.under_sampling as imb  # noqa: E402
-from sklearn.datasets import make_classification  # noqa: E402
+import imblearn.under_sampling as imb
+from sklearn.datasets import make_classification
 
-import gpusmote  # noqa: E402
+import gpusmote
 
 CLEANERS = [("TomekLinks", {}), ("TomekLinks", {"sampling_strategy": "all"}),
             ("EditedNearestNeighbours", {}),

@@ -10,7 +10,7 @@ import pytest
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 
-import gpusmote  # noqa: E402
+import gpusmote
 
 SAMPLERS = [("SMOTE", {}), ("BorderlineSMOTE", {"kind": "borderline-1"}),
             ("BorderlineSMOTE", {"kind": "borderline-2"}), ("ADASYN", {}),

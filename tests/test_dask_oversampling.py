@@ -15,9 +15,9 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
-from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.datasets import make_classification
 
-import gpusmote  # noqa: E402
+import gpusmote
 
 SAMPLERS = [
     ("SMOTE", {}),
@@ -282,8 +282,7 @@ def test_each_partition_read_once_per_pass(client, tmp_path, name, kw, passes):
     parts = [dask.delayed(_reader(str(log)), pure=False)(i, df.iloc[rows])
              for i, rows in enumerate(pieces)]
     full = dd.from_delayed(parts, meta=df.iloc[:0], verify_meta=False)
-    X_res, y_res = _sampler(name, kw).fit_resample(full.drop(columns="label"),
-                                                   full["label"])
+    X_res, _ = _sampler(name, kw).fit_resample(full.drop(columns="label"), full["label"])
 
     def counts():
         lines = log.read_text().split() if log.exists() else []

@@ -21,10 +21,16 @@ from ._budget import check_budget
 from ._clean import edited_nearest_neighbours, tomek_links
 from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
 from ._input import count_classes, read_input
-from ._output import (assemble, block_bounds, copy_block, interpolate_block,
-                      label_runs)
-from ._plans import (NumericRows, adasyn_plan, borderline_plan, draw_all, random_picks,
-                     smoothed_rows, smote_plan)
+from ._output import assemble, block_bounds, copy_block, interpolate_block, label_runs
+from ._plans import (
+    NumericRows,
+    adasyn_plan,
+    borderline_plan,
+    draw_all,
+    random_picks,
+    smoothed_rows,
+    smote_plan,
+)
 from ._search import nearest_among_all
 
 

@@ -15,8 +15,12 @@ import numpy as np
 from .._adasyn import adasyn_counts
 from .._borderline import neighbours_from_estimator, rows_of
 from .._generate import ClassPlan, draw
-from .._validation import (adasyn_no_other_class, adasyn_nothing_generated,
-                           check_class_size, check_interpolation_range)
+from .._validation import (
+    adasyn_no_other_class,
+    adasyn_nothing_generated,
+    check_class_size,
+    check_interpolation_range,
+)
 from ..backends import get_backend, is_cupy_array
 from ..base import neighbours_among_all
 from ._search import drop_self
