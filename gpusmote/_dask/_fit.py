@@ -16,7 +16,7 @@ from sklearn.utils.validation import _check_feature_names
 
 from .._generate import seed_from
 from .._labels import plain_label, resolve_sampling_strategy
-from .._validation import check_enough_rows
+from .._validation import _from_dataframe, check_enough_rows
 from ._budget import check_budget
 from ._clean import edited_nearest_neighbours, tomek_links
 from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
@@ -42,6 +42,9 @@ def fit_resample_dask(sampler, X, y, sample_weight=None):
         raise TypeError(f"{name}.fit_resample does not take sample_weight with Dask input "
                         "yet; resample without it, or compute X, y and the weights first.")
     inp = read_input(X, y, name, sampler.backend)
+    if inp.kind == "frame" and name != "RandomOverSampler":
+        # non-numeric columns are refused before any data is read, as in memory
+        _from_dataframe(inp.meta(), name, accept_sparse=False)
     labels = count_classes(inp, sampler.sampling_strategy)
     meta = inp.meta() if inp.kind == "frame" else np.empty((0, inp.n_features))
     _check_feature_names(sampler, meta, reset=True)
