@@ -364,6 +364,18 @@ class SMOTENC(SMOTE):
     categorical (imbalanced-learn takes only category columns, and fails on
     the others). Sparse X is not accepted.
 
+    No one-hot matrix is built: the distance is that of imbalanced-learn's
+    encoding, ``|a - b|^2 + median_std^2 * (categorical mismatches)``,
+    computed from integer codes (``gpusmote._mixed_neighbors``), so columns
+    with tens of thousands of categories cost no more memory than a few.
+    Only the rows of the classes to over-sample are searched and voted on,
+    block by block within ``working_memory``; a DataFrame's result is built
+    column by column, never through an object array of all its values.
+    Ties of the vote are broken by keys drawn from the new row's number, so
+    the rows do not depend on ``working_memory``. With an estimator as
+    ``k_neighbors``, it gets the class's numeric columns and the one-hot
+    columns of the categories present in the class, as a dense matrix.
+
     Examples
     --------
     >>> from collections import Counter

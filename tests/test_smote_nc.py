@@ -369,3 +369,16 @@ def test_default_encoder_learns_the_same_categories_from_one_row_per_value():
         assert a.dtype == b.dtype
         pd.testing.assert_index_equal(pd.Index(a), pd.Index(b))  # NaN equals NaN
     assert list(small.feature_names_in_) == list(full.feature_names_in_)
+
+
+def test_an_estimator_as_k_neighbors_sees_imblearns_encoding():
+    """With NearestNeighbors(6) as k_neighbors the estimator searches the class's
+    numeric and one-hot columns at median_std / sqrt(2): the same neighbours, so
+    the same rows, as the search from codes with k_neighbors=5."""
+    from sklearn.neighbors import NearestNeighbors
+
+    X, y = _mixed(80, False, seed=6)
+    by_codes = SMOTENC([5, 6], k_neighbors=5, random_state=3).fit_resample(X, y)[0]
+    by_estimator = SMOTENC([5, 6], k_neighbors=NearestNeighbors(n_neighbors=6),
+                           random_state=3).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(by_estimator, by_codes)
