@@ -181,7 +181,7 @@ def _random_over(sampler, inp, targets, seed):
     rows = class_indices(inp, labels)
     boot = dask.compute(dask.delayed(random_picks, pure=True)(
         inp.backend, rows, [n for _, n in targets], seed))[0]
-    sampler.sample_indices_ = np.concatenate([np.arange(inp.n, dtype=np.int64), boot])
+    sampler.sample_indices_ = _copied_rows(inp, boot)
     sampler._record_synthetic(inp.n, boot, be=None)
     picked = np.unique(boot)
     row_bytes = (inp.n_features * np.dtype(inp.dtype).itemsize if inp.kind == "array"
@@ -216,7 +216,7 @@ def _smoothed_bootstrap(sampler, inp, targets, seed):
                                                   targets, seed, inp.n)
     made, = dask.persist(made)
     boot, dtype = dask.compute(dask.delayed(_boot_and_dtype, pure=True)(made))[0]
-    sampler.sample_indices_ = np.concatenate([np.arange(inp.n, dtype=np.int64), boot])
+    sampler.sample_indices_ = _copied_rows(inp, boot)
     sampler._record_synthetic(inp.n, boot, be=None)
     bounds = block_bounds(inp, int(boot.shape[0]), inp.row_bytes())
     blocks = [dask.delayed(_rows_between, pure=True)(made, lo, hi) for lo, hi in bounds]
@@ -229,3 +229,12 @@ def _boot_and_dtype(made):
 
 def _rows_between(made, lo: int, hi: int):
     return made[1][lo:hi]
+
+
+def _copied_rows(inp, boot):
+    """RandomOverSampler's ``sample_indices_`` (every row of X, then the row each copy
+    comes from) as a Dask array: it is as long as the output."""
+    import dask.array as da
+
+    own = da.arange(inp.n, chunks=(tuple(int(n) for n in inp.lengths),), dtype=np.int64)
+    return da.concatenate([own, da.from_array(boot, chunks=max(int(inp.lengths.max()), 1))])
