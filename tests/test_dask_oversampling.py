@@ -184,6 +184,20 @@ def test_frames_with_strings(client):
         assert X_out.index[-1] == len(X_out) - 1
 
 
+def test_categorical_labels(client):
+    """Categorical y, with its categories known or not to Dask: the new labels are
+    categories, never NaN."""
+    X, y = _data(300, seed=7)
+    df = pd.DataFrame(X, columns=list("abcde"))
+    ys = pd.Series(pd.Categorical(np.array(["a", "b", "c"])[y]), name="t")
+    Xd, yd = dd.from_pandas(df, npartitions=3), dd.from_pandas(ys, npartitions=3)
+    for labels in (yd, yd.cat.as_unknown()):
+        _, y_ref = gpusmote.SMOTE(random_state=0).fit_resample(*dask.compute(Xd, labels))
+        _, y_out = dask.compute(*gpusmote.SMOTE(random_state=0).fit_resample(Xd, labels))
+        assert not y_out.isna().any()
+        pd.testing.assert_series_equal(y_out, y_ref)
+
+
 def test_callable_strategy_and_nothing_to_make(client):
     X, y = _data(300, seed=6)
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)

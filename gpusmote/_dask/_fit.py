@@ -69,7 +69,16 @@ def _count(inp, label) -> int:
 
 
 def _y_dtype(inp):
-    return inp.y._meta.dtype if inp.kind == "frame" else inp.y.dtype
+    if inp.kind != "frame":
+        return inp.y.dtype
+    dtype = inp.y._meta.dtype
+    if getattr(dtype, "name", None) == "category" and not inp.y.cat.known:
+        # Dask's placeholder categories would turn the new labels into NaN: the
+        # classes found by the counting pass are the categories
+        import pandas as pd
+
+        return pd.CategoricalDtype(inp.labels.classes, ordered=dtype.ordered)
+    return dtype
 
 
 def _int_param(sampler, param: str) -> int:
