@@ -198,6 +198,29 @@ def test_categorical_labels(client):
         pd.testing.assert_series_equal(y_out, y_ref)
 
 
+def test_copies_keep_categorical_columns(client):
+    """RandomOverSampler copies a categorical column whose partitions hold
+    different categories (as read from files): still categorical, as Dask
+    computes X."""
+    df = pd.DataFrame({"v": np.arange(12.0), "c": pd.Categorical(list("xxyyzzxyzwwx"))})
+    y = pd.Series([0, 1] * 6, name="t")
+
+    def own_categories(part):
+        return part.assign(c=part["c"].cat.remove_unused_categories())
+
+    parts = [dask.delayed(own_categories)(df.iloc[i:i + 3]) for i in (0, 3, 6, 9)]
+    Xd = dd.from_delayed(parts, meta=df.iloc[:0], verify_meta=False)
+    Xd = Xd.assign(c=Xd["c"].cat.as_unknown())
+    yd = dd.from_pandas(y, npartitions=4)
+    strategy = {0: 6, 1: 30}
+    X_ref, _ = gpusmote.RandomOverSampler(random_state=0, sampling_strategy=strategy
+                                          ).fit_resample(*dask.compute(Xd, yd))
+    X_out, _ = dask.compute(*gpusmote.RandomOverSampler(
+        random_state=0, sampling_strategy=strategy).fit_resample(Xd, yd))
+    assert X_out["c"].dtype == "category"
+    pd.testing.assert_frame_equal(X_out, X_ref)
+
+
 def test_callable_strategy_and_nothing_to_make(client):
     X, y = _data(300, seed=6)
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)

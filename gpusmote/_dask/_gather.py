@@ -81,9 +81,11 @@ def _concat(pieces) -> Pool:
     rows = [p[1] for p in pieces]
     first = rows[0]
     if hasattr(first, "iloc"):
-        import pandas as pd
+        # Dask's concat: categorical columns whose partitions hold different
+        # categories stay categorical (their union), as when Dask computes X
+        from dask.dataframe.dispatch import concat
 
-        joined = pd.concat(rows) if len(rows) > 1 else first
+        joined = concat(rows) if len(rows) > 1 else first
     elif is_cupy_array(first):
         import cupy
 
