@@ -68,7 +68,7 @@ def requested_bytes(message: str) -> int | None:
 
 
 def _run_child(library: str, X, y, memory_limit: int | None, send) -> None:
-    from gpusmote.bench import measure
+    from gpusmote.bench import _status_kib, measure
 
     if memory_limit is not None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -85,13 +85,16 @@ def _run_child(library: str, X, y, memory_limit: int | None, send) -> None:
         return X_res, y_res
 
     start = time.perf_counter()
+    before = _status_kib("VmRSS")
     try:
         result = measure(call)
         result.update(sizes)
     except MemoryError as exc:
         message = str(exc)
+        peak = _status_kib("VmHWM")  # measure() reset it: the peak of this call
         result = {"failed": "MemoryError", "message": message[:500],
                   "requested_bytes": requested_bytes(message),
+                  "peak_extra_bytes_before_failure": (peak - before) * 1024,
                   "seconds_to_failure": time.perf_counter() - start}
     send.send(result)
 
@@ -156,8 +159,10 @@ def _summary(result: dict, input_bytes: int) -> str:
     if "failed" in result:
         asked = result.get("requested_bytes")
         ask = f", asked for {asked / input_bytes:,.0f}x the input" if asked else ""
+        held = result.get("peak_extra_bytes_before_failure")
+        held = f", after holding {held / 2**30:.1f} GiB" if held else ""
         return (f"failed ({result['failed']}) after {result['seconds_to_failure']:.1f} s"
-                f"{ask}: {result.get('message', '')[:120]}")
+                f"{held}{ask}: {result.get('message', '')[:120]}")
     extra = result["peak_extra_bytes"]
     return (f"{result['seconds']:.1f} s, peak {extra / 2**20:,.0f} MiB above the input "
             f"({extra / input_bytes:.2f}x the input of {input_bytes / 2**20:,.0f} MiB; "
