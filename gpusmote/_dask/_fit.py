@@ -102,6 +102,12 @@ def _smote_family(sampler, inp, targets, seed):
     for label, _ in targets:
         check_budget(f"the rows of class {plain_label(label)!r}", _count(inp, label),
                      inp.row_bytes(), name)
+    if len(targets) > 1:  # the new rows are made from all of them
+        check_budget("the rows of the classes it over-samples",
+                     sum(_count(inp, label) for label, _ in targets), inp.row_bytes(), name)
+    # ADASYN's total may differ from the asked one by its rounding (at most a row a seed)
+    check_budget("the drawn (base, neighbour, step) of the new rows",
+                 sum(n for _, n in targets), 16 + dtype.itemsize, name)
     convert = Converter(backend, name, inp.n_features, dtype)
     pools = dask.persist(*gather_classes(inp, [label for label, _ in targets], convert))
     reach = None  # how many nearest rows among all rows each class row needs
@@ -135,8 +141,6 @@ def _smote_family(sampler, inp, targets, seed):
     n_made = [dask.delayed(_n_new, pure=True)(p) for p in plans]
     drawn = dask.delayed(draw_all, pure=True)(backend, plans, seed, dtype)
     (base, nbr, steps), n_made, dangers = dask.compute(drawn, n_made, dangers)
-    check_budget("the drawn (base, neighbour, step) of the new rows", base.shape[0],
-                 16 + dtype.itemsize, name)
     sampler._record_synthetic(inp.n, base, nbr, steps, be=None)
     if name == "BorderlineSMOTE":
         sampler.in_danger_indices = {label: seeds for (label, _), seeds in zip(targets, dangers)
@@ -148,7 +152,7 @@ def _smote_family(sampler, inp, targets, seed):
             del sampler._labels
     gen_pool = dask.delayed(merge_pools, pure=True)(*pools)
     if name == "BorderlineSMOTE" and sampler.kind == "borderline-2" and base.shape[0]:
-        held = np.concatenate([dask.compute(dask.delayed(_gidx)(p))[0] for p in pools])
+        held = np.concatenate(dask.compute(*[dask.delayed(_gidx)(p) for p in pools]))
         extra = np.setdiff1d(np.unique(nbr), held)
         if extra.size:
             check_budget("the rows of other classes the new rows step towards",
@@ -194,8 +198,8 @@ def _random_over(sampler, inp, targets, seed):
     sampler._record_synthetic(inp.n, boot, be=None)
     picked = np.unique(boot)
     row_bytes = (inp.n_features * np.dtype(inp.dtype).itemsize if inp.kind == "array"
-                 else int(sum(np.dtype(getattr(t, "numpy_dtype", t)).itemsize
-                              if isinstance(t, np.dtype) else 8 for t in inp.dtypes)))
+                 else int(sum(t.itemsize if isinstance(t, np.dtype) else 8
+                              for t in inp.dtypes)))
     check_budget("the rows copied", picked.size, row_bytes, name)
     pool = gather_rows(inp, picked)
     bounds = block_bounds(inp, int(boot.shape[0]), row_bytes)
@@ -211,11 +215,9 @@ def _smoothed_bootstrap(sampler, inp, targets, seed):
     import dask
 
     name = type(sampler).__name__
-    dtype = inp.work_dtype()
     labels = [label for label, _ in targets]
-    for label in labels:
-        check_budget(f"the rows of class {plain_label(label)!r}", _count(inp, label),
-                     inp.row_bytes(), name)
+    check_budget("the rows of the classes it over-samples",
+                 sum(_count(inp, label) for label in labels), inp.row_bytes(), name)
     n_new = sum(n for _, n in targets)
     check_budget("the jittered copies", n_new, inp.row_bytes(), name)
     pools = gather_classes(inp, labels, NumericRows(inp.backend))
