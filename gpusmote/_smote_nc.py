@@ -34,12 +34,11 @@ from ._mixed_neighbors import mixed_kneighbors
 
 @dataclass
 class _Table:
-    """X split for the categorical samplers; ``shape`` is that of X."""
+    """X as SMOTEN reads it; ``shape`` is that of X."""
 
     shape: tuple
-    raw: Any          # X as given, as a host array (object for mixed columns) or CuPy
-    numeric: Any      # continuous columns, float, on the backend (SMOTENC)
-    codes: Any        # (n, n_categorical) int64 codes, on the backend
+    raw: Any          # X as given, as a host array or CuPy
+    codes: Any        # (n, n_features) int64 ordinal codes, on the backend
     frame_int_cols: Any = None  # DataFrame columns of integer dtype (rounded on output)
     sparse_format: Any = None   # "csr"/"csc" when X was sparse (pandas sparse: "csr")
 
@@ -242,7 +241,7 @@ def smallest_mode(be, votes):
     return xp.where(counts == best, votes, xp.iinfo(votes.dtype).max).min(axis=1)
 
 
-def _assemble(be, table: _Table, new_parts: dict, n_new: int, keep_dtype: bool = False):
+def _assemble(be, table, new_parts: dict, n_new: int, keep_dtype: bool = False):
     """Original rows, then new rows whose columns come from ``new_parts``
     (column indices -> host or backend block). Numeric X stays numeric: float
     as it came, integers as float64 unless ``keep_dtype`` (no interpolation)."""
@@ -784,7 +783,7 @@ class SMOTEN(SMOTE):
                                      if self.categorical_encoder is None
                                      else clone(self.categorical_encoder))
         codes, self._sizes = _encode(self.categorical_encoder_, host)
-        return _Table(raw.shape, raw, None, be.asarray(codes), sparse_format=fmt)
+        return _Table(raw.shape, raw, be.asarray(codes), sparse_format=fmt)
 
     def _vdm_tables(self, be, codes, y):
         """Per column, the value difference between any two of its categories:
