@@ -146,14 +146,22 @@ def _counts_table(before, after) -> str:
 # subcommands
 # --------------------------------------------------------------------------
 def cmd_resample(args: argparse.Namespace) -> int:
-    """Resample a CSV/Parquet file and write the result."""
-    file_kind(args.input, "input")
+    """Resample a CSV/Parquet file (or, on Dask, a data set of files) and write the result."""
+    from ._stream import find_source, resample_dask, use_dask
+
+    many = find_source(args.input) is not None
+    kind = None if many else file_kind(args.input, "input")
+    if many and args.engine == "memory":
+        raise CLIError(f"input {args.input!r} is a directory or a pattern: the in-memory "
+                       "engine reads one file; drop --engine memory to run on Dask")
+    with _imports_without_gc():  # the sampler brings scikit-learn, SciPy, imbalanced-learn
+        cls = sampler_class(args.method)  # fail on an unknown method before reading
+    if use_dask(args, kind):
+        return resample_dask(args, cls)
     file_kind(args.output, "output")
     if same_file(args.input, args.output):
         raise CLIError("output path is the input file; choose another -o so the input "
                        "is not overwritten")
-    with _imports_without_gc():  # the sampler brings scikit-learn, SciPy, imbalanced-learn
-        cls = sampler_class(args.method)  # fail on an unknown method before reading
 
     bar = _progress(3, args.quiet, "reading")
     try:
@@ -479,10 +487,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resample", help="resample a CSV or Parquet file",
                        description="Resample INPUT (CSV or Parquet) and write OUTPUT. "
                                    f"Methods: {', '.join(METHODS)}.")
-    p.add_argument("input", metavar="INPUT", help="a .csv, .csv.gz, .parquet or .pq file")
+    p.add_argument("input", metavar="INPUT",
+                   help="a .csv, .csv.gz, .parquet or .pq file; or, on Dask, a directory "
+                        "of such files or a quoted glob such as 'data/part-*.parquet'")
     p.add_argument("--target", required=True, metavar="COL", help="the class column")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                   help="where to write the result (format from its extension)")
+                   help="where to write the result (format from its extension); on Dask "
+                        "a new directory of Parquet files")
+    p.add_argument("--engine", default="auto", choices=("auto", "memory", "dask"),
+                   help="memory: read the file into memory; dask: stream it in partitions "
+                        "(pip install 'gpusmote[dask]'); auto (default): Dask for a "
+                        "directory, a glob, a --scheduler, or a file larger than "
+                        "--memory-budget")
+    p.add_argument("--memory-budget", default=None, metavar="SIZE",
+                   help="auto engine: files larger than this in memory (Parquet's "
+                        "uncompressed size) go to Dask (default: a quarter of this "
+                        "machine's memory)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on an existing Dask cluster (tcp://host:8786); implies Dask")
     p.add_argument("--method", default="smote", metavar="METHOD",
                    help="resampling method (default: smote)")
     p.add_argument("--sampling-strategy", default="auto", metavar="S",

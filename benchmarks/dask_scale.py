@@ -1,0 +1,173 @@
+"""Issue 14's benchmark: a fraud-style Parquet data set larger than memory, resampled
+by ``gpusmote resample`` on Dask, against the I/O floor.
+
+    python benchmarks/dask_scale.py --data /data/fraud100m            # write it, then measure
+    python benchmarks/dask_scale.py --data /tmp/f --rows 10_000_000    # a smaller run
+
+Steps, each in a fresh Python process whose peak resident memory (VmHWM) is recorded:
+
+1. ``write`` (skipped when the data set is there): ``--rows`` rows × 32 float32
+   features and an int8 ``is_fraud`` column (0.2 % frauds, their features shifted by
+   0.5), in files of 1 000 000 rows (one row group each), seed 0.
+2. ``floor``: a plain Dask read of the data set and a write of it (snappy Parquet, as
+   gpusmote writes): the I/O any resampler of this data must do.
+3. ``resample``: ``gpusmote resample DATA --target is_fraud -o OUT --sampling-strategy
+   0.0204082`` (frauds to 2 % of the output: 0.02 / 0.98 of the legitimate rows, about
+   1.8 M new rows for 100 M), on Dask's local threaded scheduler.
+4. ``search``: the exact neighbour search alone on the fraud rows (read with a filter),
+   what the resample spends in its one search, for its share of the wall time.
+
+Outputs are deleted after each step. The JSON keeps every step's wall time and peak
+memory, the data set's size on disk, the machine and the versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FEATURES = 32
+FRAUD_SHARE = 0.002
+ROWS_PER_FILE = 1_000_000
+STRATEGY = 0.02 / 0.98
+
+
+def _peak_rss() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def write_data(path: Path, rows: int) -> None:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.mkdir(parents=True, exist_ok=True)
+    names = [f"f{j}" for j in range(FEATURES)] + ["is_fraud"]
+    for i, start in enumerate(range(0, rows, ROWS_PER_FILE)):
+        n = min(ROWS_PER_FILE, rows - start)
+        rng = np.random.default_rng([0, i])
+        fraud = (rng.random(n) < FRAUD_SHARE).astype(np.int8)
+        X = rng.standard_normal((n, FEATURES), dtype=np.float32)
+        X[fraud == 1] += np.float32(0.5)
+        table = pa.table([pa.array(X[:, j]) for j in range(FEATURES)] + [pa.array(fraud)],
+                         names=names)
+        pq.write_table(table, path / f"part-{i:05d}.parquet", row_group_size=ROWS_PER_FILE)
+
+
+def step_floor(data: Path, out: Path) -> dict:
+    import dask.dataframe as dd
+
+    start = time.perf_counter()
+    dd.read_parquet(data).to_parquet(out, write_index=False)
+    return {"seconds": time.perf_counter() - start}
+
+
+def step_resample(data: Path, out: Path) -> dict:
+    from gpusmote.cli import main
+
+    start = time.perf_counter()
+    code = main(["resample", str(data), "--target", "is_fraud", "-o", str(out),
+                 "--sampling-strategy", f"{STRATEGY:.7f}", "-q"])
+    seconds = time.perf_counter() - start
+    import dask.dataframe as dd
+
+    counts = dd.read_parquet(out, columns=["is_fraud"])["is_fraud"].value_counts().compute()
+    return {"seconds": seconds, "exit_code": code,
+            "rows_out": {str(k): int(v) for k, v in counts.items()}}
+
+
+def step_search(data: Path) -> dict:
+    import dask.dataframe as dd
+
+    from gpusmote.neighbors import kneighbors
+
+    start = time.perf_counter()
+    frauds = dd.read_parquet(data, filters=[("is_fraud", "==", 1)]).compute()
+    X = frauds.drop(columns=["is_fraud"]).to_numpy()
+    read = time.perf_counter() - start
+    start = time.perf_counter()
+    kneighbors(X, 5, return_distance=False)
+    return {"seconds": time.perf_counter() - start, "read_seconds": read,
+            "fraud_rows": int(X.shape[0])}
+
+
+def child(step: str, data: str, out: str) -> None:
+    """Run one step in this (fresh) process and print its result as JSON."""
+    data_p, out_p = Path(data), Path(out)
+    if step == "floor":
+        result = step_floor(data_p, out_p)
+    elif step == "resample":
+        result = step_resample(data_p, out_p)
+    else:
+        result = step_search(data_p)
+    result["peak_rss_bytes"] = _peak_rss()
+    print("RESULT " + json.dumps(result))
+
+
+def run_step(step: str, data: Path, out: Path) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run([sys.executable, __file__, "--child", step, str(data), str(out)],
+                          capture_output=True, text=True)
+    shutil.rmtree(out, ignore_errors=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True, help="the data set's directory")
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--scratch", default=None,
+                        help="where outputs go (default: next to --data)")
+    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from gpusmote.bench import machine_info
+
+    data = Path(args.data)
+    scratch = Path(args.scratch or data.parent) / (data.name + "-out")
+    report = {"benchmark": "dask_scale", "machine": machine_info(), "rows": args.rows,
+              "features": FEATURES, "fraud_share": FRAUD_SHARE, "sampling_strategy": STRATEGY,
+              "rows_per_file": ROWS_PER_FILE, "steps": {}}
+    if not data.exists():
+        start = time.perf_counter()
+        write_data(data, args.rows)
+        report["steps"]["write"] = {"seconds": time.perf_counter() - start}
+        print(f"wrote {data} in {report['steps']['write']['seconds']:.0f} s", flush=True)
+    report["data_bytes_on_disk"] = sum(f.stat().st_size for f in data.glob("*.parquet"))
+    for step in ("floor", "resample", "search"):
+        result = run_step(step, data, scratch)
+        report["steps"][step] = result
+        print(f"{step}: {result['seconds']:.1f} s, peak RSS "
+              f"{result['peak_rss_bytes'] / 2**30:.2f} GiB", flush=True)
+    steps = report["steps"]
+    report["resample_over_floor"] = steps["resample"]["seconds"] / steps["floor"]["seconds"]
+    report["search_share_of_resample"] = steps["search"]["seconds"] / steps["resample"]["seconds"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"dask_scale_{args.rows}_{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=1, default=str))
+    print(f"resample / floor = {report['resample_over_floor']:.2f}; search share "
+          f"{report['search_share_of_resample']:.0%}; wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,260 @@
+"""``gpusmote resample`` on Dask: a Parquet (or CSV) data set larger than memory in,
+a partitioned Parquet data set out.
+
+The input is read partition by partition and written the same way; only the rows
+of the classes being over-sampled (and the new rows) are ever held together, so
+peak memory depends on the partition size and the minority, not on the data
+set's size. The samplers' Dask path (``gpusmote._dask``) does the work; this
+module chooses the engine, reads, writes, and reports.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+
+from ._registry import SAMPLER_ERRORS, CLIError, cli_message, make_sampler, need, one_line
+from ._registry import RESAMPLE_FLAGS
+
+# In-memory resampling holds the input, the output (up to twice the input for a
+# balanced result) and the search's blocks: an input above a quarter of the
+# machine's memory goes to Dask by default.
+DEFAULT_BUDGET_SHARE = 0.25
+# Flags the Dask engine does not take yet, and why a user would miss them.
+_MEMORY_ONLY_FLAGS = (("provenance", "--provenance"), ("exclude", "--exclude"),
+                      ("index_col", "--index-col"), ("categorical", "--categorical"))
+
+
+@dataclass
+class Source:
+    """What ``INPUT`` names: one file, a directory of files, or a glob."""
+
+    path: str
+    kind: str            # "parquet" or "csv"
+    files: list
+    many: bool           # a directory or a glob (always Dask)
+
+    @property
+    def bytes_on_disk(self) -> int:
+        return sum(os.path.getsize(f) for f in self.files)
+
+
+def find_source(path: str) -> Source | None:
+    """The files ``path`` names when it is a directory or a glob; None for a plain file."""
+    if os.path.isdir(path):
+        files = sorted(f for ext in ("*.parquet", "*.pq", "*.csv", "*.csv.gz")
+                       for f in glob.glob(os.path.join(path, "**", ext), recursive=True))
+        if not files:
+            raise CLIError(f"input directory {path!r} holds no .parquet, .pq or .csv files")
+    elif any(ch in path for ch in "*?["):
+        files = sorted(glob.glob(path))
+        if not files:
+            raise CLIError(f"input pattern {path!r} matches no file")
+    else:
+        return None
+    kinds = {"csv" if f.lower().endswith((".csv", ".csv.gz")) else "parquet" for f in files}
+    if len(kinds) > 1:
+        raise CLIError(f"input {path!r} mixes CSV and Parquet files; keep one format")
+    return Source(path, kinds.pop(), files, True)
+
+
+def in_memory_bytes(path: str, kind: str) -> int:
+    """About what reading ``path`` would take in memory: Parquet's uncompressed size
+    from its footer, a CSV's size on disk."""
+    if kind == "parquet":
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path).metadata
+            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        except Exception:  # unreadable: the in-memory reader reports it properly
+            return 0
+    return os.path.getsize(path)
+
+
+def memory_budget(text: str | None) -> int:
+    """``--memory-budget`` in bytes (``4GiB``, ``500MB``, a number of bytes), or a
+    quarter of the machine's memory."""
+    if text:
+        match = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]i?B|B)?\s*", text, re.IGNORECASE)
+        try:
+            number = float(match.group(1)) if match else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise CLIError(f"--memory-budget {text!r} is not a size such as 4GiB or 500MB")
+        unit = (match.group(2) or "B").upper()
+        scale = 1 if unit == "B" else (1024 if "I" in unit else 1000) ** "BKMGT".index(unit[0])
+        return int(number * scale)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return int(total * DEFAULT_BUDGET_SHARE)
+
+
+def use_dask(args, kind: str | None) -> bool:
+    """Whether ``resample`` runs on Dask: ``--engine``, else a directory or glob
+    input, a ``--scheduler``, or a file larger than the memory budget."""
+    if args.engine == "memory":
+        if args.scheduler:
+            raise CLIError("--scheduler needs the Dask engine; drop --engine memory")
+        return False
+    budget = memory_budget(args.memory_budget)  # a bad size is refused whatever the input
+    if args.engine == "dask" or args.scheduler or find_source(args.input) is not None:
+        return True
+    if not os.path.isfile(args.input):
+        return False  # the in-memory reader says what is wrong with it
+    return in_memory_bytes(args.input, kind) > budget
+
+
+def resample_dask(args, cls) -> int:
+    """``gpusmote resample`` on Dask (see the module docstring)."""
+    need("dask", "resample --engine dask", extra="dask")
+    need("pyarrow", "resample --engine dask")
+    for attr, flag in _MEMORY_ONLY_FLAGS:
+        if getattr(args, attr, None):
+            raise CLIError(f"{flag} is not available on the Dask engine yet; drop it, or "
+                           "resample in memory (--engine memory) if the data fit")
+    from .._dask import SUPPORTED
+
+    if cls.__name__ not in SUPPORTED:
+        raise CLIError(f"method {args.method!r} ({cls.__name__}) does not run on Dask yet; "
+                       f"the methods that do are {', '.join(SUPPORTED)}")
+    source = find_source(args.input) or _single_file(args.input)
+    output = _output_directory(args.output, args.input)
+    client = _connect(args.scheduler)
+    try:
+        with warnings.catch_warnings():
+            # Dask's own uses of pandas APIs that pandas has deprecated: not the
+            # user's to act on
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"dask\.")
+            return _run(args, cls, source, output, client)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _single_file(path: str) -> Source:
+    from ._tables import file_kind
+
+    kind = file_kind(path, "input")
+    if not os.path.isfile(path):
+        raise CLIError(f"input file {path!r} does not exist")
+    return Source(path, kind, [path], False)
+
+
+def _output_directory(path: str, input_path: str) -> str:
+    """The output directory: new, or empty; never the input."""
+    if os.path.abspath(path) == os.path.abspath(input_path):
+        raise CLIError("output path is the input; choose another -o so the input is not "
+                       "overwritten")
+    if os.path.isfile(path):
+        raise CLIError(f"output {path!r} is a file; the Dask engine writes a directory of "
+                       "Parquet files: give a directory name (new or empty)")
+    if os.path.isdir(path) and os.listdir(path):
+        raise CLIError(f"output directory {path!r} is not empty; choose a new one or empty "
+                       "it first")
+    return path
+
+
+def _connect(address: str | None):
+    if not address:
+        return None
+    need("distributed", "resample --scheduler", extra="dask")
+    from distributed import Client
+
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise CLIError(f"could not connect to the Dask scheduler at {address!r}: "
+                       f"{one_line(exc)}") from None
+
+
+def _read(source: Source):
+    import dask.dataframe as dd
+
+    try:
+        if source.kind == "parquet":
+            return dd.read_parquet(source.files if source.many else source.path)
+        return dd.read_csv(source.files)
+    except Exception as exc:
+        raise CLIError(f"could not read {source.path!r} as {source.kind.upper()}: "
+                       f"{one_line(exc)}") from None
+
+
+def _run(args, cls, source: Source, output: str, client) -> int:
+    from ._main import parse_sampling_strategy
+
+    ddf = _read(source)
+    if args.target not in ddf.columns:
+        shown = ", ".join(map(str, list(ddf.columns)[:30]))
+        raise CLIError(f"target column {args.target!r} is not in {source.path}; its columns "
+                       f"are {shown}")
+    y = ddf[args.target]
+    X = ddf.drop(columns=[args.target])
+    if len(X.columns) == 0:
+        raise CLIError(f"{source.path} has no feature columns besides {args.target!r}")
+    with _progress(args.quiet, client, "counting the classes"):
+        before = y.value_counts(dropna=False).compute().sort_index()
+    if before.index.isna().any():
+        raise CLIError(f"target column {args.target!r} has {int(before[before.index.isna()].sum())} "
+                       "missing value(s); drop those rows first")
+    labels = before.index.to_series(index=range(len(before))).astype(y.dtype)
+    strategy = parse_sampling_strategy(args.sampling_strategy, labels)
+    sampler = make_sampler(args.method, sampling_strategy=strategy,
+                           k_neighbors=args.k_neighbors, backend=args.backend,
+                           seed=args.seed, m_neighbors=args.m_neighbors)
+    start = time.perf_counter()
+    try:
+        with _progress(args.quiet, client, f"{cls.__name__}: neighbours and draws"):
+            X_res, y_res = sampler.fit_resample(X, y)
+        out = X_res.assign(**{args.target: y_res})[list(ddf.columns)]
+        with _progress(args.quiet, client, f"writing {output}"):
+            out.to_parquet(output, write_index=False)
+    except SAMPLER_ERRORS as exc:
+        raise CLIError(cli_message(one_line(exc), RESAMPLE_FLAGS)) from None
+    seconds = time.perf_counter() - start
+    if not args.quiet:
+        import dask.dataframe as dd
+
+        after = dd.read_parquet(output, columns=[args.target])[args.target]
+        after = after.value_counts(dropna=False).compute().sort_index()
+        from ._main import _counts_table
+
+        print(f"{cls.__name__} on Dask ({getattr(sampler, 'backend_', args.backend)}): "
+              f"{int(before.sum())} -> {int(after.sum())} rows in {seconds:.2f} s; "
+              f"wrote {output}/ ({ddf.npartitions} input partitions)")
+        print(_counts_table(before, after))
+    return 0
+
+
+class _progress:
+    """Dask's progress bar on stderr while a step computes (local scheduler), or
+    distributed's progress of the client's tasks; nothing with ``-q`` or when
+    stderr is not a terminal."""
+
+    def __init__(self, quiet: bool, client, title: str):
+        self.bar = None
+        if quiet or not sys.stderr.isatty():
+            return
+        print(f"gpusmote: {title}", file=sys.stderr)
+        if client is None:
+            from dask.diagnostics import ProgressBar
+
+            self.bar = ProgressBar(out=sys.stderr, minimum=1.0)
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+        return False
