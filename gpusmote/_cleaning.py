@@ -113,15 +113,38 @@ class TomekLinks(BaseCleaningSampler):
         check_enough_rows(X.shape[0], 1, "TomekLinks", "the nearest neighbour search")
         with phase("neighbours", be):
             dense = dense_for_search(X, type(self).__name__)
-            nn = kneighbors(dense, 1, backend=be.name, working_memory=self.working_memory,
-                            return_distance=False)[:, 0]
             codes = self._labels.codes(be)
-            mutual = nn[nn] == xp.arange(nn.shape[0])
-            links = mutual & (codes[nn] != codes) & _targets(be, self._labels,
-                                                              self.sampling_strategy_)
+            nn = self._nearest(be, dense, codes)
+            # rows whose nearest row was not searched (-1) are in no link
+            partner = xp.maximum(nn, 0)
+            mutual = (nn >= 0) & (nn[partner] == xp.arange(nn.shape[0]))
+            links = mutual & (codes[partner] != codes) & _targets(be, self._labels,
+                                                                   self.sampling_strategy_)
             keep = xp.flatnonzero(~links)
             self.sample_indices_ = self._labels.beside_y(be, keep)
         return rows_of(be, X, keep), y[self.sample_indices_]
+
+
+    def _nearest(self, be, X, codes):
+        """Each row's nearest other row where it can matter to a link, else -1.
+
+        Every link joins two classes, so one of its rows lies outside the largest
+        class: those rows are searched, then the largest class's rows that they
+        point to. On fraud data that is a few percent of the rows instead of all
+        of them; when most rows are outside the largest class, all are searched."""
+        xp = be.xp
+        n = X.shape[0]
+        largest = int(np.argmax(self._labels.counts))
+        outside = xp.flatnonzero(codes != largest)
+        if 2 * int(outside.shape[0]) >= n:
+            return kneighbors(X, 1, backend=be.name, working_memory=self.working_memory,
+                              return_distance=False)[:, 0]
+        nn = xp.full(n, -1, dtype=xp.int64)
+        nn[outside] = neighbours_among_all(be, X, outside, 1, self.working_memory)[:, 0]
+        partners = xp.unique(nn[outside][codes[nn[outside]] == largest])
+        if partners.shape[0]:
+            nn[partners] = neighbours_among_all(be, X, partners, 1, self.working_memory)[:, 0]
+        return nn
 
 
 class EditedNearestNeighbours(BaseCleaningSampler):

@@ -34,6 +34,26 @@ def test_tomek_links_sample_indices_equal_imblearn(backend, xp, strategy):
     np.testing.assert_array_equal(to_numpy(y_res), y[theirs.sample_indices_])
 
 
+@pytest.mark.parametrize("strategy", ["auto", "all", [1, 2]])
+def test_tomek_links_from_the_rows_outside_the_largest_class_equal_all_rows(backend, xp,
+                                                                            strategy):
+    """Only the rows outside the largest class, and the largest class's rows they
+    point to, are searched: the links must be those of every row's nearest
+    neighbour, with duplicates and ties (an integer grid) and links between two
+    smaller classes."""
+    from gpusmote.neighbors import kneighbors
+
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 25, size=(1500, 2)).astype(np.float64)
+    y = rng.choice([0, 1, 2], size=1500, p=[0.9, 0.06, 0.04])
+    ours = TomekLinks(sampling_strategy=strategy, backend=backend)
+    ours.fit_resample(xp.asarray(X), xp.asarray(y))
+    nn = kneighbors(X, 1, backend="numpy", return_distance=False)[:, 0]
+    links = TomekLinks.is_tomek(y, nn, list(ours.sampling_strategy_))
+    assert links.sum() > 10
+    np.testing.assert_array_equal(to_numpy(ours.sample_indices_), np.flatnonzero(~links))
+
+
 def test_is_tomek_static_method_matches_imblearn():
     X, y = _data()
     nn = NearestNeighbors(n_neighbors=2).fit(X).kneighbors(X, return_distance=False)[:, 1]
