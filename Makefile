@@ -46,6 +46,11 @@ gpu-wheels: $(STAMP)
 	rm -rf .whl
 	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: -d .whl \
 		imbalanced-learn==0.14.2 sklearn-compat==0.1.6
+	# Dask for tests/test_dask_cupy.py (pure-Python wheels; PyYAML, which dask
+	# imports, is expected on the device image: without it those tests skip)
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: -d .whl \
+		dask==2026.8.0 toolz==1.2.0 partd==1.4.2 locket==1.0.0 cloudpickle==3.1.3 \
+		fsspec==2026.9.0 click==8.5.1 importlib_metadata==10.2.0 zipp
 	$(BIN)/python -m pip wheel -q --no-deps -w .whl .
 	$(BIN)/python benchmarks/device_check.py hash gpusmote > .whl/gpusmote.sha256
 	ls .whl

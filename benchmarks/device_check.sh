@@ -4,8 +4,9 @@
 # min(its cap, time left) so that a slow step never starves the others.
 #
 # Prepare, here (network needed), after the last code change:
-#   make gpu-wheels        # .whl/: imbalanced-learn 0.14.2, sklearn-compat, gpusmote
-#                          # built from this tree, and the tree's hash
+#   make gpu-wheels        # .whl/: imbalanced-learn 0.14.2, sklearn-compat, Dask
+#                          # (pure-Python wheels), gpusmote built from this tree,
+#                          # and the tree's hash
 # Launch, on a session lent a GPU (one call; the machine start is extra):
 #   run(command="bash benchmarks/device_check.sh", carry=[".whl"], timeout_s=540)
 # $OUT (8 files at most come back) gets:
@@ -42,7 +43,7 @@ GPU_TESTS_FIRST=${DC_GPU_TESTS_FIRST-"tests/test_mixed_neighbors.py tests/test_s
     tests/test_provenance.py tests/test_sample_weight.py
     tests/test_svm_smote.py tests/test_kmeans_smote.py tests/test_condensed.py
     tests/test_repeated.py tests/test_ncr.py tests/test_nearmiss.py tests/test_random_under.py
-    tests/test_cluster_centroids.py tests/test_hardness.py"}
+    tests/test_cluster_centroids.py tests/test_hardness.py tests/test_dask_cupy.py"}
 
 PY=${PYTHON:-python3}
 WHEELS=${DC_WHEELS:-.whl}
