@@ -3,6 +3,7 @@ by ``gpusmote resample`` on Dask, against the I/O floor.
 
     python benchmarks/dask_scale.py --data /data/fraud100m            # write it, then measure
     python benchmarks/dask_scale.py --data /tmp/f --rows 10_000_000    # a smaller run
+    python benchmarks/dask_scale.py --w2                               # W2: Dask vs memory
 
 Steps, each in a fresh Python process whose peak resident memory (VmHWM) is recorded:
 
@@ -16,6 +17,11 @@ Steps, each in a fresh Python process whose peak resident memory (VmHWM) is reco
    1.8 M new rows for 100 M), on Dask's local threaded scheduler.
 4. ``search``: the exact neighbour search alone on the fraud rows (read with a filter),
    what the resample spends in its one search, for its share of the wall time.
+
+``--w2`` instead times W2 (1 000 000 × 30 float32, 1 % minority; ``gpusmote.bench``)
+with SMOTE in memory against the same arrays as a ``dask.array`` of 10 chunks on a
+``distributed.LocalCluster`` (2 worker processes, one thread each; the chunks already
+in the workers' memory, the result persisted there), interleaved, 5 runs each.
 
 Outputs are deleted after each step. The JSON keeps every step's wall time and peak
 memory, the data set's size on disk, the machine and the versions.
@@ -101,6 +107,39 @@ def step_search(data: Path) -> dict:
             "fraud_rows": int(X.shape[0])}
 
 
+def w2_comparison(repeat: int = 5) -> dict:
+    """W2 with SMOTE: in memory against Dask on a LocalCluster (see the docstring)."""
+    import dask.array as da
+    from distributed import LocalCluster, wait
+
+    from gpusmote import SMOTE
+    from gpusmote.bench import WORKLOADS, make_data
+
+    X, y = make_data(WORKLOADS["W2"])
+    times = {"memory": [], "dask": []}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, cluster.get_client() as client:
+        # the chunks scattered to the workers (not shipped inside the graph)
+        step = len(X) // 10
+        parts = [(client.scatter(X[i:i + step]), client.scatter(y[i:i + step]), len(X[i:i + step]))
+                 for i in range(0, len(X), step)]
+        Xd = da.concatenate([da.from_delayed(px, (n, X.shape[1]), X.dtype) for px, _, n in parts])
+        yd = da.concatenate([da.from_delayed(py, (n,), y.dtype) for _, py, n in parts])
+        for _ in range(repeat):
+            start = time.perf_counter()
+            SMOTE(random_state=0).fit_resample(X, y)
+            times["memory"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            X_res, y_res = SMOTE(random_state=0).fit_resample(Xd, yd)
+            X_res, y_res = client.persist([X_res, y_res])
+            wait([X_res, y_res])
+            times["dask"].append(time.perf_counter() - start)
+            del X_res, y_res
+    median = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    return {"runs": times, "median_seconds": median,
+            "dask_over_memory": median["dask"] / median["memory"]}
+
+
 def child(step: str, data: str, out: str) -> None:
     """Run one step in this (fresh) process and print its result as JSON."""
     data_p, out_p = Path(data), Path(out)
@@ -127,7 +166,8 @@ def run_step(step: str, data: Path, out: Path) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", required=True, help="the data set's directory")
+    parser.add_argument("--data", help="the data set's directory")
+    parser.add_argument("--w2", action="store_true", help="time W2 in memory and on Dask")
     parser.add_argument("--rows", type=int, default=100_000_000)
     parser.add_argument("--scratch", default=None,
                         help="where outputs go (default: next to --data)")
@@ -140,6 +180,19 @@ def main(argv=None) -> int:
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from gpusmote.bench import machine_info
+
+    if args.w2:
+        report = {"benchmark": "dask_w2", "machine": machine_info(), **w2_comparison()}
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"dask_w2_{time.strftime('%Y%m%d-%H%M%S')}.json"
+        path.write_text(json.dumps(report, indent=1, default=str))
+        print(f"W2 medians: memory {report['median_seconds']['memory']:.2f} s, Dask "
+              f"{report['median_seconds']['dask']:.2f} s "
+              f"({report['dask_over_memory']:.2f}x); wrote {path}")
+        return 0
+    if not args.data:
+        parser.error("--data is needed (or --w2)")
 
     data = Path(args.data)
     scratch = Path(args.scratch or data.parent) / (data.name + "-out")
