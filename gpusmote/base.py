@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import (Interval, InvalidParameterError, St
                                             validate_parameter_constraints)
 from sklearn.utils.validation import _check_feature_names
 
-from ._dask import fit_resample as fit_resample_dask, is_dask_collection
+from ._dask import fit as fit_dask, fit_resample as fit_resample_dask, is_dask_collection
 from ._progress import verbosity
 from ._timing import phase
 from ._containers import describe, needs_caller_rows, restore_X, restore_y, select_rows
@@ -86,6 +86,9 @@ class _ResampleTemplate:
         self : object
             The sampler.
         """
+        if is_dask_collection(X) or is_dask_collection(y):
+            # Dask collections: the counting pass alone (reads y, never gathers X)
+            return fit_dask(self, X, y)
         self._validate_params()
         self._forget_fit()  # provenance and weights belong to fit_resample
         be = get_backend(self.backend, X)

@@ -41,14 +41,27 @@ def is_dask_collection(obj: Any) -> bool:
     return type(obj).__module__.split(".")[0] == "dask"
 
 
-def fit_resample(sampler, X, y, sample_weight=None):
-    """``sampler.fit_resample(X, y)`` for Dask collections (see ``_fit``)."""
+def _check_supported(sampler) -> None:
     name = type(sampler).__name__
     if name not in SUPPORTED:
         raise TypeError(
             f"{name} does not take Dask collections yet; the samplers that do are "
             f"{', '.join(SUPPORTED)}. Compute X and y first (X.compute(), y.compute()) "
             "if they fit in memory.")
+
+
+def fit_resample(sampler, X, y, sample_weight=None):
+    """``sampler.fit_resample(X, y)`` for Dask collections (see ``_fit``)."""
+    _check_supported(sampler)
     from ._fit import fit_resample_dask
 
     return fit_resample_dask(sampler, X, y, sample_weight)
+
+
+def fit(sampler, X, y):
+    """``sampler.fit(X, y)`` for Dask collections: the counting pass alone (y and,
+    for DataFrames, X's index are read; X's values never)."""
+    _check_supported(sampler)
+    from ._fit import fit_dask
+
+    return fit_dask(sampler, X, y)

@@ -112,7 +112,7 @@ def edited_nearest_neighbours(sampler, inp):
         check_enough_rows(inp.n, k, name, "n_neighbors")
     convert = Converter(inp.backend, name, inp.n_features, inp.work_dtype())
     keeps = []
-    for x_part, y_part, off in zip(inp.x_parts, inp.y_parts, inp.offsets):
+    for x_part, y_part, off in zip(inp.x_parts, inp.y_parts, inp.offsets, strict=True):
         queries = dask.delayed(_targets_of, pure=True)(x_part, y_part, int(off), targets,
                                                       convert)
         nearest = nearest_among_all(inp, dask.delayed(_second, pure=True)(queries), k + 1,
@@ -122,7 +122,7 @@ def edited_nearest_neighbours(sampler, inp):
     keeps = dask.persist(*keeps)
     counts = np.array(dask.compute(*[
         dask.delayed(_kept_counts, pure=True)(y_part, keep, labels.classes)
-        for y_part, keep in zip(inp.y_parts, keeps)])).reshape(len(keeps), -1)
+        for y_part, keep in zip(inp.label_parts, keeps, strict=True)])).reshape(len(keeps), -1)
     pieces = []  # class by class (imbalanced-learn's order), then partition by partition
     for c, label in enumerate(labels.classes):
         for i, keep in enumerate(keeps):
@@ -182,8 +182,8 @@ def tomek_links(sampler, inp):
     near = nearest_among_all(inp, dask.delayed(_rows)(pool), 2, convert,
                              sampler.working_memory)
     nn1, nn_lab = dask.compute(dask.delayed(_nearest_one)(inp.backend, near, q_gidx))[0]
-    nn = dict(zip(q_gidx.tolist(), nn1.tolist()))
-    label_of = dict(zip(q_gidx.tolist(), q_lab.tolist()))
+    nn = dict(zip(q_gidx.tolist(), nn1.tolist(), strict=True))
+    label_of = dict(zip(q_gidx.tolist(), q_lab.tolist(), strict=True))
     # rows of the largest class some query points to across classes: their own nearest
     partners = np.unique(nn1[(nn_lab != q_lab) & (nn_lab == largest)])
     if partners.size:
@@ -193,18 +193,18 @@ def tomek_links(sampler, inp):
         near2 = nearest_among_all(inp, dask.delayed(_rows)(extra), 2, convert,
                                   sampler.working_memory)
         nn2, _ = dask.compute(dask.delayed(_nearest_one)(inp.backend, near2, partners))[0]
-        nn.update(zip(partners.tolist(), nn2.tolist()))
+        nn.update(zip(partners.tolist(), nn2.tolist(), strict=True))
         label_of.update((int(p), largest) for p in partners)
     strategy = set(sampler.sampling_strategy_)
     removed = set()
-    for a, b in zip(q_gidx.tolist(), nn1.tolist()):
+    for a, b in zip(q_gidx.tolist(), nn1.tolist(), strict=True):
         if nn.get(b) == a and label_of.get(b, largest) != label_of[a]:
             for r in (a, b):
                 if label_of[r] in strategy:
                     removed.add(r)
     removed = np.array(sorted(removed), dtype=np.int64)
     pieces = []
-    for i, (off, n) in enumerate(zip(inp.offsets, inp.lengths)):
+    for i, (off, n) in enumerate(zip(inp.offsets, inp.lengths, strict=True)):
         lo, hi = np.searchsorted(removed, [off, off + n])
         if n - (hi - lo):
             pieces.append((dask.delayed(_drop_rows, nout=3, pure=True)(

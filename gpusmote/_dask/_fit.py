@@ -20,7 +20,7 @@ from .._validation import _from_dataframe, check_enough_rows
 from ._budget import check_budget
 from ._clean import edited_nearest_neighbours, tomek_links
 from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
-from ._input import count_classes, read_input
+from ._input import count_classes, pair_frames, read_input
 from ._output import assemble, block_bounds, copy_block, interpolate_block, label_runs
 from ._plans import (
     NumericRows,
@@ -34,13 +34,20 @@ from ._plans import (
 from ._search import nearest_among_all
 
 
-def fit_resample_dask(sampler, X, y, sample_weight=None):
+def fit_dask(sampler, X, y):
+    """``fit``: the checks, the counting pass and the fitted attributes it sets in
+    memory (``sampling_strategy_``, ``n_features_in_``, ``feature_names_in_``,
+    ``backend_``); no value of X is read."""
+    _counted(sampler, X, y)
+    return sampler
+
+
+def _counted(sampler, X, y):
+    """What ``fit`` and ``fit_resample`` share: X and y checked, the classes
+    counted, the fitted attributes set. Returns the ``DaskInput``."""
     name = type(sampler).__name__
     sampler._validate_params()
     sampler._forget_fit()
-    if sample_weight is not None:
-        raise TypeError(f"{name}.fit_resample does not take sample_weight with Dask input "
-                        "yet; resample without it, or compute X, y and the weights first.")
     inp = read_input(X, y, name, sampler.backend)
     if inp.kind == "frame" and name != "RandomOverSampler":
         # non-numeric columns are refused before any data is read, as in memory
@@ -52,6 +59,18 @@ def fit_resample_dask(sampler, X, y, sample_weight=None):
     sampler.backend_ = inp.backend
     sampler.sampling_strategy_ = resolve_sampling_strategy(
         sampler.sampling_strategy, labels, sampler._sampling_type)
+    return inp
+
+
+def fit_resample_dask(sampler, X, y, sample_weight=None):
+    name = type(sampler).__name__
+    if sample_weight is not None:
+        sampler._validate_params()
+        raise TypeError(f"{name}.fit_resample does not take sample_weight with Dask input "
+                        "yet; resample without it, or compute X, y and the weights first.")
+    inp = _counted(sampler, X, y)
+    if inp.kind == "frame":
+        pair_frames(inp)  # the passes below read partition i of X and y together
     if name == "TomekLinks":
         return tomek_links(sampler, inp)
     if name == "EditedNearestNeighbours":
@@ -123,7 +142,7 @@ def _smote_family(sampler, inp, targets, seed):
         reach = _int_param(sampler, "n_neighbors")
         check_enough_rows(inp.n, reach, name, "n_neighbors")
     plans, dangers = [], []
-    for (label, n_new), pool in zip(targets, pools):
+    for (label, n_new), pool in zip(targets, pools, strict=True):
         if reach is None:
             plans.append(dask.delayed(smote_plan, pure=True)(sampler, backend, pool, label,
                                                              n_new, columns))
@@ -143,7 +162,7 @@ def _smote_family(sampler, inp, targets, seed):
     (base, nbr, steps), n_made, dangers = dask.compute(drawn, n_made, dangers)
     sampler._record_synthetic(inp.n, base, nbr, steps, be=None)
     if name == "BorderlineSMOTE":
-        sampler.in_danger_indices = {label: seeds for (label, _), seeds in zip(targets, dangers)
+        sampler.in_danger_indices = {label: seeds for (label, _), seeds in zip(targets, dangers, strict=True)
                                      if seeds is not None}
         sampler._labels = inp.labels
         try:
@@ -163,7 +182,7 @@ def _smote_family(sampler, inp, targets, seed):
     blocks = [dask.delayed(interpolate_block, pure=True)(gen_pool, base[lo:hi], nbr[lo:hi],
                                                          steps[lo:hi], backend, wm)
               for lo, hi in bounds]
-    per_class = [(label, n) for (label, _), n in zip(targets, n_made) if n]
+    per_class = [(label, n) for (label, _), n in zip(targets, n_made, strict=True) if n]
     runs = label_runs(per_class, bounds)
     return assemble(inp, blocks, bounds, runs, _y_dtype(inp), dtype)
 

@@ -129,7 +129,7 @@ def gather_classes(inp, labels: list, convert=None) -> list:
 
     labels = tuple(labels)
     per_part = [dask.delayed(_select_classes, pure=True)(xp, yp, int(off), labels, convert)
-                for xp, yp, off in zip(inp.x_parts, inp.y_parts, inp.offsets)]
+                for xp, yp, off in zip(inp.x_parts, inp.y_parts, inp.offsets, strict=True)]
     pools = []
     for j in range(len(labels)):
         pieces = [dask.delayed(_pick, pure=True)(r, j) for r in per_part]
@@ -143,7 +143,7 @@ def class_indices(inp, labels: list) -> list:
 
     labels = tuple(labels)
     per_part = [dask.delayed(_class_indices, pure=True)(yp, int(off), labels)
-                for yp, off in zip(inp.y_parts, inp.offsets)]
+                for yp, off in zip(inp.label_parts, inp.offsets, strict=True)]
     parts = dask.compute(*per_part)
     return [np.concatenate([p[j] for p in parts]) for j in range(len(labels))]
 
@@ -155,7 +155,7 @@ def gather_rows(inp, gidx: np.ndarray, convert=None):
 
     offsets, lengths = inp.offsets, inp.lengths
     pieces = []
-    for i, (off, n) in enumerate(zip(offsets, lengths)):
+    for i, (off, n) in enumerate(zip(offsets, lengths, strict=True)):
         lo, hi = np.searchsorted(gidx, [off, off + n])
         if hi > lo:
             local = gidx[lo:hi] - off

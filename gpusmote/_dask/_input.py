@@ -2,9 +2,25 @@
 
 ``read_input`` checks the collections' kinds, shapes and partitioning without
 computing anything; ``count_classes`` is the single pass over y (and, for
-DataFrames, over the lengths and index of X's partitions) that gives the class
-counts behind ``sampling_strategy_``, each partition's length (the global row
-numbering) and what the new rows' index needs.
+DataFrames, over X's index alone) that gives the class counts behind
+``sampling_strategy_``, each partition's length (the global row numbering) and
+what the new rows' index needs.
+
+Aligned partitions. Every pass numbers rows by partition (the offsets from the
+counting pass), so partition i of X and of y must hold the same rows in every
+pass. Dask's optimiser may change a DataFrame's partition count: dask-expr fuses
+the partitions of a Parquet read after a column projection, more for y alone
+(one column) than for X, so ``X.to_delayed()`` and ``y.to_delayed()``, each
+optimised alone, can be cut differently. The partitions are therefore listed
+with Dask's partition tuning off (``optimization.tune.active``: "prevent the
+partition count from changing at optimization time"): partition i is then the
+same rows in X, in y, in X's index and in X with y beside it, and the counting
+pass reads only y and X's index (for Parquet: the y column and the row counts).
+The passes that read X and y together read one frame, y beside X's columns
+under a private name, paired partition by partition (``pair_frames``: one read
+of a source they share, split in the task); each partition's length is checked
+against the counting pass's when it is read again. No zip of partition lists
+may truncate: every one is strict.
 """
 
 from __future__ import annotations
@@ -25,8 +41,9 @@ class DaskInput:
     kind: str                 # "array" | "frame"
     X: Any                    # the caller's X (its partitions are passed through)
     y: Any
-    x_parts: list             # one Delayed per row partition of X (all columns)
-    y_parts: list
+    x_parts: list             # one Delayed per row partition of X (all columns) ...
+    y_parts: list             # ... and of y: the same rows (passes that read both)
+    label_parts: list         # y alone (passes that read only y), aligned with them
     n_features: int
     backend: str              # "numpy" | "cupy": the chunks' array library
     dtype: Any                # X's dtype (arrays) or None (frames: ``dtypes``)
@@ -36,6 +53,7 @@ class DaskInput:
     lengths: np.ndarray | None = None
     labels: Labels | None = None
     index: list = field(default_factory=list)  # frames: per partition (kind, top, inferred)
+    index_parts: list = field(default_factory=list)  # frames: X's index alone (counting)
 
     @property
     def n(self) -> int:
@@ -124,7 +142,8 @@ def _read_arrays(X, y, backend_param: str) -> DaskInput:
         raise ValueError(f"X has no features: shape {X.shape}. Pass at least one column.")
     work = X if len(X.chunks[1]) == 1 else X.rechunk({1: -1})
     cupy = is_cupy_array(X._meta) or backend_param == "cupy"
-    return DaskInput("array", X, y, list(work.to_delayed()[:, 0]), list(y.to_delayed()),
+    y_parts = list(y.to_delayed())
+    return DaskInput("array", X, y, list(work.to_delayed()[:, 0]), y_parts, y_parts,
                      n_features=int(X.shape[1]), backend="cupy" if cupy else "numpy",
                      dtype=X.dtype, lengths=np.asarray(X.chunks[0], dtype=np.int64))
 
@@ -148,21 +167,109 @@ def _read_frames(X, y, sampler_name: str) -> DaskInput:
             "alike.")
     if len(X.columns) == 0:
         raise ValueError("X has no features: 0 columns. Pass at least one column.")
-    return DaskInput("frame", X, y, list(X.to_delayed()), list(y.to_delayed()),
-                     n_features=len(X.columns), backend="numpy", dtype=None,
-                     columns=X.columns, dtypes=X.dtypes)
+    label_parts, index_parts = _partitions(y), _partitions(X.index)
+    _check_counts(X, (("y", label_parts), ("X's index", index_parts)))
+    # x_parts and y_parts need the lengths: ``pair_frames``, after the counting pass
+    return DaskInput("frame", X, y, [], [], label_parts, n_features=len(X.columns),
+                     backend="numpy", dtype=None, columns=X.columns, dtypes=X.dtypes,
+                     index_parts=index_parts)
+
+
+def _partitions(collection) -> list:
+    """One Delayed per partition, with Dask's partition tuning off, so that the
+    optimiser keeps the partition count (and partition i is the same rows
+    whatever columns are read)."""
+    import dask
+
+    with dask.config.set({"optimization.tune.active": False}):
+        return list(collection.to_delayed())
+
+
+def _check_counts(X, listed) -> None:
+    for what, parts in listed:
+        if len(parts) != X.npartitions:
+            raise ValueError(
+                f"Dask lists {len(parts)} partitions for {what} but X has "
+                f"{X.npartitions}; gpusmote needs partition i of X and y to hold the same "
+                "rows. Take X and y from one DataFrame, or persist them first "
+                "(X, y = dask.persist(X, y)).")
+
+
+def private_column(columns) -> str:
+    """A column name X does not have, to carry y beside X's columns."""
+    name, n = "__gpusmote_y__", 0
+    taken = set(map(str, columns))
+    while name in taken:
+        n += 1
+        name = f"__gpusmote_y{n}__"
+    return name
+
+
+def pair_frames(inp: DaskInput) -> None:
+    """``inp.x_parts`` and ``inp.y_parts``: partition i of X and of y, the same
+    rows, for the passes that read both. X and y are read as one frame, y beside
+    X's columns under a private name, partition by partition as they are listed
+    (``map_partitions`` with ``align_dataframes=False``: Dask reads a source they
+    share once, with the columns of both); each partition's length is checked
+    against the counting pass's, then the frame is split in the task."""
+    import dask
+    import dask.dataframe as dd
+
+    X, y = inp.X, inp.y
+    name = private_column(X.columns)
+    meta = X._meta.assign(**{name: y._meta.array})
+    both = _partitions(dd.map_partitions(_beside, X, y, name, meta=meta,
+                                         align_dataframes=False, enforce_metadata=False))
+    _check_counts(X, (("X with y", both),))
+    pairs = [dask.delayed(_split, nout=2, pure=True)(part, i, int(n), inp.columns, name,
+                                                     y.name)
+             for i, (part, n) in enumerate(zip(both, inp.lengths, strict=True))]
+    inp.x_parts = [p[0] for p in pairs]
+    inp.y_parts = [p[1] for p in pairs]
+
+
+def _beside(x_part, y_part, name: str):
+    """X's partition with y's labels as one more column, row by row."""
+    if len(x_part) != len(y_part):
+        raise ValueError(
+            f"a partition of X has {len(x_part)} rows and the same partition of y has "
+            f"{len(y_part)} labels; each partition of y must hold the labels of the same "
+            "rows of X. Take both from one DataFrame (y = df[target]; "
+            "X = df.drop(columns=target)).")
+    return x_part.assign(**{name: y_part.array})
+
+
+def _moved(i: int, n: int, got: int, what: str):
+    return ValueError(
+        f"partition {i} of {what} has {got} rows now but had {n} when the classes were "
+        "counted; the input changed between reads (a source that is not deterministic?). "
+        "Persist X and y first (X, y = dask.persist(X, y)).")
+
+
+def _split(part, i: int, n: int, columns, name: str, y_name):
+    """X's columns (with X's own column index) and y, from one read of both."""
+    if len(part) != n:
+        raise _moved(i, n, len(part), "X")
+    y_part = part[name]
+    x_part = part.drop(columns=name)
+    if not (x_part.columns.equals(columns) and x_part.columns.dtype == columns.dtype
+            and x_part.columns.names == columns.names):
+        x_part.columns = columns
+    return x_part, y_part.rename(y_name)
+
 
 
 # -- the counting pass ---------------------------------------------------------
 
-def _partition_summary(x_part, y_part, frame: bool) -> dict:
-    """Classes and counts of one partition of y; for frames also X's length, whether
-    X's index and y's index agree, and what the new rows' index needs."""
+def _partition_summary(index_part, y_part, frame: bool) -> dict:
+    """Classes and counts of one partition of y; for frames also the length of X's
+    partition, whether its index and y's agree, and what the new rows' index
+    needs (from X's index alone: no column of X is read)."""
     out = {}
     if frame:
-        out["n_x"] = len(x_part)
-        out["aligned"] = bool(x_part.index.equals(y_part.index))
-        out["index"] = _index_summary(x_part.index)
+        out["n_x"] = len(index_part)
+        out["aligned"] = bool(index_part.equals(y_part.index))
+        out["index"] = _index_summary(index_part)
         y_part = y_part.to_numpy()
     if is_cupy_array(y_part):
         import cupy as xp
@@ -190,13 +297,15 @@ def _index_summary(index) -> tuple:
 
 
 def count_classes(inp: DaskInput, sampling_strategy) -> Labels:
-    """The one pass: class counts (and, for frames, partition lengths and the
-    index summary). Sets ``inp.lengths``, ``inp.labels`` and ``inp.index``."""
+    """The one pass, over y and (frames) X's index: class counts, partition lengths
+    and the index summary. Sets ``inp.lengths``, ``inp.labels`` and ``inp.index``;
+    for frames, ``pair_frames`` then lists the aligned partitions of X and y."""
     import dask
 
     frame = inp.kind == "frame"
-    tasks = [dask.delayed(_partition_summary, pure=True)(xp if frame else None, yp, frame)
-             for xp, yp in zip(inp.x_parts, inp.y_parts)]
+    index_parts = inp.index_parts if frame else [None] * len(inp.label_parts)
+    tasks = [dask.delayed(_partition_summary, pure=True)(ip, yp, frame)
+             for ip, yp in zip(index_parts, inp.label_parts, strict=True)]
     summaries = dask.compute(*tasks)
     if frame:
         n_x = np.array([s["n_x"] for s in summaries], dtype=np.int64)

@@ -90,7 +90,7 @@ def label_runs(per_class, bounds) -> list:
     out = []
     for lo, hi in bounds:
         runs = []
-        for (label, _), s, e in zip(per_class, starts, ends):
+        for (label, _), s, e in zip(per_class, starts, ends, strict=True):
             n = min(hi, e) - max(lo, s)
             if n > 0:
                 runs.append((label, int(n)))
@@ -103,7 +103,7 @@ def fresh_index(inp, n_new: int):
     them in memory, from the per-partition summaries of the counting pass
     (integers or floats after the largest label; strings and dates: integers from
     n). Other indexes are read whole, as in memory (their gaps are looked for)."""
-    summaries = [s for s, n in zip(inp.index, inp.lengths) if n > 0]
+    summaries = [s for s, n in zip(inp.index, inp.lengths, strict=True) if n > 0]
     kinds = {s[0] for s in summaries}
     n = inp.n
     if len(kinds) == 1:
@@ -139,7 +139,7 @@ def assemble(inp, blocks, bounds, runs, y_dtype, x_dtype):
     import pandas as pd
 
     x_blocks, y_blocks = [], []
-    for (lo, hi), block, run in zip(bounds, blocks, runs):
+    for (lo, hi), block, run in zip(bounds, blocks, runs, strict=True):
         index = pd.Index(labels[lo:hi], name=inp.X._meta.index.name)
         x_blocks.append(dask.delayed(as_frame, pure=True)(block, inp.columns, inp.dtypes,
                                                           index))
@@ -178,7 +178,7 @@ def _assemble_arrays(inp, blocks, bounds, runs, y_dtype, x_dtype):
     X, y = inp.X, inp.y
     x_meta = X._meta.astype(x_dtype)
     parts = [da.from_delayed(b, shape=(hi - lo, inp.n_features), dtype=x_dtype, meta=x_meta)
-             for b, (lo, hi) in zip(blocks, bounds)]
+             for b, (lo, hi) in zip(blocks, bounds, strict=True)]
     X_new = da.concatenate(parts, axis=0)
     if len(X.chunks[1]) > 1:
         X_new = X_new.rechunk({1: X.chunks[1]})
@@ -187,6 +187,6 @@ def _assemble_arrays(inp, blocks, bounds, runs, y_dtype, x_dtype):
     y_parts = [da.from_delayed(dask.delayed(label_block, pure=True)(run, y_dtype, None, None,
                                                                     on_device),
                                shape=(hi - lo,), dtype=y_dtype, meta=y_meta)
-               for run, (lo, hi) in zip(runs, bounds)]
+               for run, (lo, hi) in zip(runs, bounds, strict=True)]
     return (da.concatenate([X, X_new], axis=0),
             da.concatenate([y, da.concatenate(y_parts)], axis=0))

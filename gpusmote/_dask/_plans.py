@@ -128,7 +128,7 @@ def random_picks(backend: str, class_rows, n_new, seed: int):
     xp = be.xp
     rng = be.rng(seed)
     picks = []
-    for rows, n in zip(class_rows, n_new):
+    for rows, n in zip(class_rows, n_new, strict=True):
         rows = be.asarray(rows)
         u = rng.random(int(n))
         pos = xp.minimum((u * rows.shape[0]).astype(xp.int64), rows.shape[0] - 1)
@@ -160,7 +160,7 @@ def smoothed_rows(sampler, backend: str, pool, class_rows, n_new, seed: int, n_r
     xp = be.xp
     rng = be.rng(seed)
     picks = []
-    for (label, n), rows in zip(n_new, class_rows):
+    for (label, n), rows in zip(n_new, class_rows, strict=True):
         rows = be.asarray(rows)
         u = rng.random(int(n))
         pos = xp.minimum((u * rows.shape[0]).astype(xp.int64), rows.shape[0] - 1)

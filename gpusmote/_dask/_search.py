@@ -54,7 +54,7 @@ def nearest_among_all(inp, queries, k1: int, convert, working_memory=None,
 
     level = [dask.delayed(_candidates, pure=True)(
         xp, yp, int(off), queries, k1, convert, working_memory)
-        for xp, yp, off, n in zip(inp.x_parts, inp.y_parts, inp.offsets, inp.lengths)
+        for xp, yp, off, n in zip(inp.x_parts, inp.y_parts, inp.offsets, inp.lengths, strict=True)
         if n > 0]
     while len(level) > 1:  # the tree merge
         level = [dask.delayed(_merge, pure=True)(k1, inp.backend, *level[i:i + fan_in])
