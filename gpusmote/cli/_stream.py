@@ -18,8 +18,8 @@ import time
 import warnings
 from dataclasses import dataclass
 
-from ._registry import SAMPLER_ERRORS, CLIError, cli_message, make_sampler, need, one_line
-from ._registry import RESAMPLE_FLAGS
+from ._registry import (METHODS, RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message,
+                        make_sampler, need, one_line, sampler_class)
 
 # In-memory resampling holds the input, the output (up to twice the input for a
 # balanced result) and the search's blocks: an input above a quarter of the
@@ -124,8 +124,9 @@ def resample_dask(args, cls) -> int:
     from .._dask import SUPPORTED
 
     if cls.__name__ not in SUPPORTED:
-        raise CLIError(f"method {args.method!r} ({cls.__name__}) does not run on Dask yet; "
-                       f"the methods that do are {', '.join(SUPPORTED)}")
+        names = [m for m in METHODS if sampler_class(m).__name__ in SUPPORTED]
+        raise CLIError(f"method {args.method!r} does not run on Dask yet; the methods that "
+                       f"do are {', '.join(names)}")
     source = find_source(args.input) or _single_file(args.input)
     output = _output_directory(args.output, args.input)
     client = _connect(args.scheduler)
@@ -216,7 +217,9 @@ def _run(args, cls, source: Source, output: str, client) -> int:
             X_res, y_res = sampler.fit_resample(X, y)
         out = X_res.assign(**{args.target: y_res})[list(ddf.columns)]
         with _progress(args.quiet, client, f"writing {output}"):
-            out.to_parquet(output, write_index=False)
+            # zero-padded names: any reader's sorted listing is the row order
+            out.to_parquet(output, write_index=False,
+                           name_function=lambda i: f"part-{i:06d}.parquet")
     except SAMPLER_ERRORS as exc:
         raise CLIError(cli_message(one_line(exc), RESAMPLE_FLAGS)) from None
     seconds = time.perf_counter() - start
