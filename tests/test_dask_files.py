@@ -217,3 +217,26 @@ def test_fit_on_arrays_never_computes_x(client):
     assert not hasattr(sm, "feature_names_in_")
     with pytest.raises(TypeError, match="SMOTEN does not take Dask collections yet"):
         gpusmote.SMOTEN().fit(X, da.from_array(y, chunks=100))
+
+
+@pytest.mark.parametrize("name, kw", SAMPLERS[:1] + SAMPLERS[3:5],
+                         ids=SAMPLER_IDS[:1] + SAMPLER_IDS[3:5])
+def test_the_result_joins_and_writes(client, parquet_dir, tmp_path, name, kw):
+    """X_res and y_res come from one frame, so Dask pairs their partitions as
+    they are: ``X_res.assign(is_fraud=y_res)`` needs no index alignment (the files'
+    0-based indexes repeat, which alignment refuses), written to Parquet it
+    holds the in-memory rows, and the partitions of X_res and y_res, each
+    optimised alone, have the same lengths."""
+    kw = dict(kw)
+    if name != "EditedNearestNeighbours":
+        kw["random_state"] = 0
+    X, y = _x_and_y(dd.read_parquet(parquet_dir))
+    X_res, y_res = getattr(gpusmote, name)(**kw).fit_resample(X, y)
+    X_res.assign(is_fraud=y_res).to_parquet(tmp_path / "out", write_index=False)
+    written = pd.read_parquet(tmp_path / "out")
+    X_ref, y_ref = getattr(gpusmote, name)(**kw).fit_resample(*dask.compute(X, y))
+    expected = X_ref.assign(is_fraud=y_ref.to_numpy()).reset_index(drop=True)
+    pd.testing.assert_frame_equal(written, expected)
+    lengths = [dask.compute(*(dask.delayed(len)(p) for p in c.to_delayed()))
+               for c in (X_res, y_res)]
+    assert lengths[0] == lengths[1]

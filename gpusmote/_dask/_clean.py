@@ -29,6 +29,7 @@ from .._validation import check_enough_rows
 from ..backends import get_backend, is_cupy_array
 from ._budget import check_budget
 from ._gather import Converter, _concat, _label_values, gather_classes, gather_rows
+from ._input import _beside, split_frame
 from ._search import drop_self, nearest_among_all
 
 
@@ -218,6 +219,7 @@ def tomek_links(sampler, inp):
 def _assemble_kept(sampler, inp, pieces):
     """X's and y's kept rows (one piece: (Delayed (X rows, y rows, global indices),
     count)), and ``sample_indices_`` as a Dask array."""
+    import dask
     import dask.array as da
 
     index = [da.from_delayed(p[2], shape=(n,), dtype=np.int64) for p, n in pieces]
@@ -226,9 +228,10 @@ def _assemble_kept(sampler, inp, pieces):
     if inp.kind == "frame":
         import dask.dataframe as dd
 
-        X = dd.from_delayed([p[0] for p, _ in pieces], meta=inp.X._meta, verify_meta=False)
-        y = dd.from_delayed([p[1] for p, _ in pieces], meta=inp.y._meta, verify_meta=False)
-        return X, y
+        # one frame of both, split blockwise: X and y stay co-aligned for Dask
+        both = [dask.delayed(_beside, pure=True)(p[0], p[1], inp.y_column) for p, _ in pieces]
+        return split_frame(inp, dd.from_delayed(both, meta=inp.both._meta,
+                                                verify_meta=False))
     X = da.concatenate([da.from_delayed(p[0], shape=(n, inp.n_features), dtype=inp.X.dtype,
                                         meta=inp.X._meta) for p, n in pieces])
     y = da.concatenate([da.from_delayed(p[1], shape=(n,), dtype=inp.y.dtype,

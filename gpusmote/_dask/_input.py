@@ -54,6 +54,8 @@ class DaskInput:
     labels: Labels | None = None
     index: list = field(default_factory=list)  # frames: per partition (kind, top, inferred)
     index_parts: list = field(default_factory=list)  # frames: X's index alone (counting)
+    both: Any = None          # frames: X with y beside it (``pair_frames``) ...
+    y_column: str | None = None  # ... under this private name
 
     @property
     def n(self) -> int:
@@ -211,7 +213,8 @@ def pair_frames(inp: DaskInput) -> None:
     X's columns under a private name, partition by partition as they are listed
     (``map_partitions`` with ``align_dataframes=False``: Dask reads a source they
     share once, with the columns of both); each partition's length is checked
-    against the counting pass's, then the frame is split in the task."""
+    against the counting pass's, then the frame is split in the task. Sets
+    ``inp.both``, the same partitions as a Dask DataFrame, for the output."""
     import dask
     import dask.dataframe as dd
 
@@ -221,6 +224,12 @@ def pair_frames(inp: DaskInput) -> None:
     both = _partitions(dd.map_partitions(_beside, X, y, name, meta=meta,
                                          align_dataframes=False, enforce_metadata=False))
     _check_counts(X, (("X with y", both),))
+    # the output's first partitions: these very tasks, optimised once here. Left
+    # as an expression, Dask would tune it again when the result is computed, and
+    # dask-expr 2026.8 loses y's read when it fuses X's under map_partitions
+    # ("Missing dependency" for X and y from two read_parquet calls)
+    inp.both = dd.from_delayed(both, meta=meta, divisions=X.divisions, verify_meta=False)
+    inp.y_column = name
     pairs = [dask.delayed(_split, nout=2, pure=True)(part, i, int(n), inp.columns, name,
                                                      y.name)
              for i, (part, n) in enumerate(zip(both, inp.lengths, strict=True))]
@@ -250,13 +259,33 @@ def _split(part, i: int, n: int, columns, name: str, y_name):
     """X's columns (with X's own column index) and y, from one read of both."""
     if len(part) != n:
         raise _moved(i, n, len(part), "X")
-    y_part = part[name]
+    return x_of(part, name, columns), y_of(part, name, y_name)
+
+
+def x_of(part, name: str, columns):
+    """X's columns of a frame that holds y as column ``name``, under X's own
+    column index (its dtype and names kept)."""
     x_part = part.drop(columns=name)
     if not (x_part.columns.equals(columns) and x_part.columns.dtype == columns.dtype
             and x_part.columns.names == columns.names):
         x_part.columns = columns
-    return x_part, y_part.rename(y_name)
+    return x_part
 
+
+def y_of(part, name: str, y_name):
+    """y, from a frame that holds it as column ``name``."""
+    return part[name].rename(y_name)
+
+
+def split_frame(inp: DaskInput, frame):
+    """X and y of a result from one Dask DataFrame that holds both (y as
+    ``inp.y_column``): each a blockwise map of the same partitions, so Dask sees
+    them co-aligned, and ``X_res.assign(t=y_res)`` pairs partitions as they are
+    (two separate frames would be aligned by index: a shuffle, or an error on
+    the repeated 0-based index of files read by Dask)."""
+    X = frame.map_partitions(x_of, inp.y_column, inp.columns, meta=inp.X._meta)
+    y = frame.map_partitions(y_of, inp.y_column, inp.y.name, meta=inp.y._meta)
+    return X, y
 
 
 # -- the counting pass ---------------------------------------------------------

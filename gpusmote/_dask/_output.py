@@ -10,6 +10,7 @@ import numpy as np
 from .._blocking import budget_bytes, rows_per_block
 from .._containers import _fresh_labels, _restore_dtypes
 from ..backends import get_backend
+from ._input import split_frame
 
 # rows of one new block: X's largest partition, within this many bytes
 BLOCK_BYTES = 128 * 2**20
@@ -125,34 +126,36 @@ def fresh_index(inp, n_new: int):
     return _fresh_labels(index, n_new)
 
 
-def assemble(inp, blocks, bounds, runs, y_dtype, x_dtype):
+def assemble(inp, blocks_in, bounds, runs, y_dtype, x_dtype):
     """X and y of the caller's kind: the original partitions, then the blocks
     (Delayed arrays, or frames for copies) of the new rows."""
     import dask
 
     if inp.kind == "array":
-        return _assemble_arrays(inp, blocks, bounds, runs, y_dtype, x_dtype)
+        return _assemble_arrays(inp, blocks_in, bounds, runs, y_dtype, x_dtype)
     import dask.dataframe as dd
-
-    n_new = bounds[-1][1] if bounds else 0
-    labels = fresh_index(inp, n_new)
     import pandas as pd
 
-    x_blocks, y_blocks = [], []
-    for (lo, hi), block, run in zip(bounds, blocks, runs, strict=True):
-        index = pd.Index(labels[lo:hi], name=inp.X._meta.index.name)
-        x_blocks.append(dask.delayed(as_frame, pure=True)(block, inp.columns, inp.dtypes,
-                                                          index))
-        y_blocks.append(dask.delayed(label_block, pure=True)(run, y_dtype, inp.y.name,
-                                                             index))
-    if not x_blocks:
+    if not bounds:
         return inp.X, inp.y
+    labels = fresh_index(inp, bounds[-1][1])
+
+    blocks = []
+    for (lo, hi), block, run in zip(bounds, blocks_in, runs, strict=True):
+        index = pd.Index(labels[lo:hi], name=inp.X._meta.index.name)
+        blocks.append(dask.delayed(_frame_block, pure=True)(
+            block, run, inp.columns, inp.dtypes, y_dtype, inp.y_column, index))
     divisions = _divisions(inp, labels, bounds)
-    X_new = dd.from_delayed(x_blocks, meta=inp.X._meta, divisions=divisions,
-                            verify_meta=False)
-    y_new = dd.from_delayed(y_blocks, meta=inp.y._meta, divisions=divisions,
-                            verify_meta=False)
-    return dd.concat([inp.X, X_new]), dd.concat([inp.y, y_new])
+    new = dd.from_delayed(blocks, meta=inp.both._meta, divisions=divisions,
+                          verify_meta=False)
+    # one frame holding X and y, its first partitions the pairs that were read
+    return split_frame(inp, dd.concat([inp.both, new]))
+
+
+def _frame_block(values, runs, columns, dtypes, y_dtype, y_column: str, index):
+    """One new partition of X with its labels as column ``y_column``."""
+    x = as_frame(values, columns, dtypes, index)
+    return x.assign(**{y_column: label_block(runs, y_dtype, None, index).array})
 
 
 def _divisions(inp, labels, bounds):
