@@ -23,7 +23,9 @@ with SMOTE in memory against the same arrays as a ``dask.array`` of 10 chunks on
 ``distributed.LocalCluster`` (2 worker processes, one thread each; the chunks already
 in the workers' memory, the result persisted there), interleaved, 5 runs each.
 
-Outputs are deleted after each step. The JSON keeps every step's wall time and peak
+Before each step the OS page cache is emptied where the benchmark may (root on
+Linux; ``cold_page_cache`` in the JSON), so no step reads what an earlier one left
+in memory. Outputs are deleted after each step. The JSON keeps every step's wall time and peak
 memory, the data set's size on disk, the machine and the versions.
 """
 
@@ -153,15 +155,30 @@ def child(step: str, data: str, out: str) -> None:
     print("RESULT " + json.dumps(result))
 
 
+def drop_page_cache() -> bool:
+    """Empty the OS page cache (root on Linux), so each step reads the data from disk
+    as the first would; False where that is not allowed."""
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
 def run_step(step: str, data: Path, out: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
+    cold = drop_page_cache()
     proc = subprocess.run([sys.executable, __file__, "--child", step, str(data), str(out)],
                           capture_output=True, text=True)
     shutil.rmtree(out, ignore_errors=True)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode or not lines:
         raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT "):])
+    result["cold_page_cache"] = cold
+    return result
 
 
 def main(argv=None) -> int:
