@@ -14,6 +14,7 @@ from ._timing import phase
 from ._cleaning import EditedNearestNeighbours, TomekLinks
 from ._smote import SMOTE
 from .backends import get_backend, is_cupy_array
+from ._dask import is_dask_collection
 from ._provenance import SyntheticRows, SyntheticRowsMixin
 from ._weights import check_sample_weight
 from .base import _BACKEND_CONSTRAINTS, BaseOverSampler, _ResampleTemplate
@@ -72,7 +73,12 @@ class _SMOTEThenClean(SyntheticRowsMixin, _ResampleTemplate, _ImbSampler):
             return self._chain(X, y, sample_weight)
 
     def _chain(self, X, y, sample_weight=None):
-        be = get_backend(self.backend, X)
+        if is_dask_collection(X):
+            # each step runs on Dask (``gpusmote._dask``), on its chunks' backend;
+            # this chain's own bookkeeping (provenance) is on the host
+            be = get_backend("numpy" if self.backend == "auto" else self.backend)
+        else:
+            be = get_backend(self.backend, X)
         smote, cleaner = self._steps(be)
         host_out = not is_cupy_array(X)
         if sample_weight is not None:  # refused in this sampler's name, before any work
@@ -93,7 +99,7 @@ class _SMOTEThenClean(SyntheticRowsMixin, _ResampleTemplate, _ImbSampler):
             self.feature_names_in_ = smote.feature_names_in_
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
-        self.backend_ = be.name
+        self.backend_ = getattr(smote, "backend_", be.name)
         # imbalanced-learn stores the parameter itself here, not a resolved dict
         self.sampling_strategy_ = self.sampling_strategy
         self._set_steps(smote, cleaner)

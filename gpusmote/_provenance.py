@@ -16,7 +16,13 @@ PROVENANCE_NAMES = ("sample_indices_", "synthetic_mask_", "synthetic_parents_",
 
 
 def _to_host(a):
-    return a if a is None or isinstance(a, np.ndarray) else np.asarray(a.get())
+    if a is None or isinstance(a, np.ndarray):
+        return a
+    if type(a).__module__.split(".")[0] == "dask":  # a Dask cleaner's sample_indices_
+        a = a.compute()
+        if isinstance(a, np.ndarray):
+            return a
+    return np.asarray(a.get())
 
 
 @dataclass

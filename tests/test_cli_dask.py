@@ -37,7 +37,7 @@ def _read_dir(path) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
-@pytest.mark.parametrize("method", ["smote", "borderline1", "adasyn", "ros"])
+@pytest.mark.parametrize("method", ["smote", "borderline1", "adasyn", "ros", "smote-tomek"])
 def test_a_directory_resampled_on_dask_equals_the_in_memory_result(tmp_path, method):
     df = _data()
     _write_parts(df, tmp_path / "in")
@@ -98,8 +98,8 @@ def test_an_existing_cluster_through_scheduler(tmp_path):
 @pytest.mark.parametrize("extra, match", [
     (["--provenance"], "--provenance is not available on the Dask engine yet"),
     (["--exclude", "count"], "--exclude is not available on the Dask engine yet"),
-    (["--method", "smotenc"], "does not run on Dask yet; the methods that do are smote, "
-                              "borderline-smote, borderline1, borderline2, adasyn, random"),
+    (["--method", "cnn"], "method 'cnn' does not run on Dask yet; the methods that do are "
+                          "smote, borderline-smote, borderline1, borderline2, adasyn"),
     (["--engine", "memory"], "the in-memory engine reads one file; drop --engine memory"),
     (["--target", "nope"], "target column 'nope' is not in"),
     (["--memory-budget", "lots"], "--memory-budget 'lots' is not a size"),

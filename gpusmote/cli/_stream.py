@@ -25,6 +25,8 @@ from ._registry import (METHODS, RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_m
 # balanced result) and the search's blocks: an input above a quarter of the
 # machine's memory goes to Dask by default.
 DEFAULT_BUDGET_SHARE = 0.25
+# SMOTE then a cleaner: each step runs on Dask (gpusmote._combine chains them).
+_DASK_CHAINS = ("SMOTETomek", "SMOTEENN")
 # Flags the Dask engine does not take yet, and why a user would miss them.
 _MEMORY_ONLY_FLAGS = (("provenance", "--provenance"), ("exclude", "--exclude"),
                       ("index_col", "--index-col"), ("categorical", "--categorical"))
@@ -123,8 +125,9 @@ def resample_dask(args, cls) -> int:
                            "resample in memory (--engine memory) if the data fit")
     from .._dask import SUPPORTED
 
-    if cls.__name__ not in SUPPORTED:
-        names = [m for m in METHODS if sampler_class(m).__name__ in SUPPORTED]
+    supported = SUPPORTED + _DASK_CHAINS
+    if cls.__name__ not in supported:
+        names = [m for m in METHODS if sampler_class(m).__name__ in supported]
         raise CLIError(f"method {args.method!r} does not run on Dask yet; the methods that "
                        f"do are {', '.join(names)}")
     source = find_source(args.input) or _single_file(args.input)
