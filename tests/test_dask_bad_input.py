@@ -12,10 +12,12 @@ distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
 from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import OneHotEncoder
 
 from gpusmote import (
     ADASYN,
     SMOTE,
+    SMOTEN,
     SMOTENC,
     BorderlineSMOTE,
     EditedNearestNeighbours,
@@ -102,7 +104,8 @@ def test_unknown_divisions_are_computed(client):
     pd.testing.assert_series_equal(y_out, y_ref)
 
 
-@pytest.mark.parametrize("sampler", [SMOTE(), ADASYN()], ids=["smote", "adasyn"])
+@pytest.mark.parametrize("sampler", [SMOTE(), ADASYN(), SMOTENC(categorical_features=[0])],
+                         ids=["smote", "adasyn", "smotenc"])
 def test_a_class_with_too_few_rows(client, sampler):
     Xd, yd = _arrays()
     param = "n_neighbors" if isinstance(sampler, ADASYN) else "k_neighbors"
@@ -122,12 +125,11 @@ def test_not_both_dask(client):
         SMOTE().fit_resample(dd.from_pandas(df, npartitions=3), da.from_array(y))
 
 
-@pytest.mark.parametrize("sampler", [NearMiss(), SMOTENC(categorical_features=[0])],
-                         ids=["nearmiss", "smotenc"])
+@pytest.mark.parametrize("sampler", [NearMiss(), SMOTEN()], ids=["nearmiss", "smoten"])
 def test_samplers_without_dask_name_those_with(client, sampler):
     Xd, yd = _arrays()
     with pytest.raises(TypeError, match="the samplers that do are SMOTE, BorderlineSMOTE, "
-                                        "ADASYN, RandomOverSampler, TomekLinks, "
+                                        "ADASYN, RandomOverSampler, SMOTENC, TomekLinks, "
                                         "EditedNearestNeighbours"):
         sampler.fit_resample(Xd, yd)
 
@@ -143,6 +145,9 @@ def test_what_dask_input_does_not_take_yet(client):
             Xd, yd)
     with pytest.raises(ValueError, match=r"shrinkage factor for each class.*\[2\]"):
         RandomOverSampler(shrinkage={1: 1.0}).fit_resample(Xd, yd)
+    with pytest.raises(TypeError, match="the default categorical_encoder"):
+        SMOTENC(categorical_features=[0], categorical_encoder=OneHotEncoder(
+            handle_unknown="ignore")).fit_resample(Xd, yd)
 
 
 def test_gather_budget(client):

@@ -45,3 +45,27 @@ def test_cupy_chunks_equal_the_in_memory_cupy_result(cupy_module, name, kw):
     np.testing.assert_array_equal(parents, ref.synthetic_parents_.get()
                                   if hasattr(ref.synthetic_parents_, "get")
                                   else ref.synthetic_parents_)
+
+
+def test_smotenc_on_cupy_chunks_equals_the_in_memory_cupy_result(cupy_module):
+    """SMOTENC on CuPy chunks, column 2 holding category codes: the new blocks on
+    the device, equal to the in-memory CuPy SMOTENC."""
+    cp = cupy_module
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(360, 4))
+    X[:, 2] = rng.integers(0, 4, size=360)
+    y = (rng.random(360) < 0.2).astype(np.int64) + (rng.random(360) < 0.1)
+    Xd = da.from_array(X, chunks=(90, 4)).map_blocks(cp.asarray, meta=cp.empty((0, 0)))
+    yd = da.from_array(y, chunks=90).map_blocks(cp.asarray,
+                                                meta=cp.empty((0,), dtype=np.int64))
+    ref = gpusmote.SMOTENC(categorical_features=[2], random_state=0, backend="cupy")
+    X_ref, y_ref = ref.fit_resample(cp.asarray(X), cp.asarray(y))
+    ours = gpusmote.SMOTENC(categorical_features=[2], random_state=0)
+    scheduler = "sync" if getattr(cp, "FAKE", False) else "threads"
+    with dask.config.set(scheduler=scheduler):
+        X_res, y_res = ours.fit_resample(Xd, yd)
+        x_blocks = [b.compute() for b in X_res.blocks]
+        y_blocks = [b.compute() for b in y_res.blocks]
+    assert all(isinstance(b, cp.ndarray) for b in x_blocks + y_blocks)
+    np.testing.assert_array_equal(np.concatenate([b.get() for b in x_blocks]), X_ref.get())
+    np.testing.assert_array_equal(np.concatenate([b.get() for b in y_blocks]), y_ref.get())

@@ -19,6 +19,8 @@ Modules, one job each:
 * ``_search``: the k nearest rows among all partitions (per-partition top-k,
   tree merge);
 * ``_plans``: each sampler's plan and draws, run on the gathered rows;
+* ``_smotenc``: SMOTENC's in-memory code on its gathered classes, and its new
+  blocks (numeric columns interpolated, categories decoded);
 * ``_clean``: TomekLinks and EditedNearestNeighbours (filtered partitions);
 * ``_output``: the new partitions, appended to the original ones;
 * ``_fit``: the whole ``fit_resample``, sampler by sampler.
@@ -32,8 +34,8 @@ from __future__ import annotations
 from typing import Any
 
 # the samplers that take Dask collections
-SUPPORTED = ("SMOTE", "BorderlineSMOTE", "ADASYN", "RandomOverSampler", "TomekLinks",
-             "EditedNearestNeighbours")
+SUPPORTED = ("SMOTE", "BorderlineSMOTE", "ADASYN", "RandomOverSampler", "SMOTENC",
+             "TomekLinks", "EditedNearestNeighbours")
 
 
 def is_dask_collection(obj: Any) -> bool:

@@ -16,7 +16,8 @@ from sklearn.utils.validation import _check_feature_names
 
 from .._generate import seed_from
 from .._labels import plain_label, resolve_sampling_strategy
-from .._validation import _from_dataframe, check_enough_rows
+from .._validation import _from_dataframe, check_class_size, check_enough_rows
+from . import _smotenc as smotenc
 from ._budget import check_budget
 from ._clean import edited_nearest_neighbours, tomek_links
 from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
@@ -37,8 +38,10 @@ from ._search import nearest_among_all
 def fit_dask(sampler, X, y):
     """``fit``: the checks, the counting pass and the fitted attributes it sets in
     memory (``sampling_strategy_``, ``n_features_in_``, ``feature_names_in_``,
-    ``backend_``); no value of X is read."""
-    _counted(sampler, X, y)
+    ``backend_``; SMOTENC's columns); no value of X is read."""
+    inp = _counted(sampler, X, y)
+    if type(sampler).__name__ == "SMOTENC":
+        smotenc.resolve_columns(sampler, inp)
     return sampler
 
 
@@ -49,7 +52,7 @@ def _counted(sampler, X, y):
     sampler._validate_params()
     sampler._forget_fit()
     inp = read_input(X, y, name, sampler.backend)
-    if inp.kind == "frame" and name != "RandomOverSampler":
+    if inp.kind == "frame" and name not in ("RandomOverSampler", "SMOTENC"):
         # non-numeric columns are refused before any data is read, as in memory
         _from_dataframe(inp.meta(), name, accept_sparse=False)
     labels = count_classes(inp, sampler.sampling_strategy)
@@ -79,6 +82,8 @@ def fit_resample_dask(sampler, X, y, sample_weight=None):
     seed = seed_from(sampler.random_state)
     if name == "RandomOverSampler":
         return _random_over(sampler, inp, targets, seed)
+    if name == "SMOTENC":
+        return _smotenc(sampler, inp, targets, seed)
     return _smote_family(sampler, inp, targets, seed)
 
 
@@ -197,6 +202,56 @@ def _gidx(pool):
 
 def _n_new(plan) -> int:
     return int(plan.n_new)
+
+
+def _smotenc(sampler, inp, targets, seed):
+    """SMOTENC: the classes gathered with all their columns, and each partition's
+    distinct categories, in one read; SMOTENC's in-memory code run on them in
+    one task (``_smotenc``); the new rows made block by block."""
+    import dask
+
+    name = type(sampler).__name__
+    cat = smotenc.resolve_columns(sampler, inp)
+    cont = sampler.continuous_features_
+    if inp.kind == "array" and np.dtype(inp.dtype).kind not in "biuf":
+        raise TypeError(f"{name} on Dask takes a dask.array of numbers (categories as "
+                        f"codes), or a DataFrame; X's dtype is {inp.dtype}.")
+    sampler._validate_estimator()
+    k = sampler._n_neighbors()
+    for label, _ in targets:
+        check_class_size(label, _count(inp, label), k, name)
+    row_bytes = smotenc.row_bytes(inp, cat)
+    for label, _ in targets:
+        check_budget(f"the rows of class {plain_label(label)!r}", _count(inp, label),
+                     row_bytes, name)
+    check_budget("the rows of the classes it over-samples",
+                 sum(_count(inp, label) for label, _ in targets), row_bytes, name)
+    n_new = sum(n for _, n in targets)
+    check_budget("the drawn (base, neighbour, step) and categories of the new rows", n_new,
+                 16 + inp.work_dtype().itemsize + 8 * len(cat), name)
+    if not targets:
+        sampler.median_std_ = {}
+        empty = np.empty(0, dtype=np.int64)
+        sampler._record_synthetic(inp.n, empty, empty, np.empty(0), be=None)
+        return inp.X, inp.y
+    pools = gather_classes(inp, [label for label, _ in targets])
+    distinct = dask.delayed(smotenc.merge_distinct, pure=True)(
+        cat, *[dask.delayed(smotenc.distinct_values, pure=True)(xp, cat) for xp in inp.x_parts])
+    made = dask.delayed(smotenc.smotenc_plan, pure=True)(sampler, inp.backend, pools, distinct,
+                                                         targets, seed)
+    made, = dask.persist(made)  # one read of every partition; the plan kept on the cluster
+    base, nbr, steps, encoder, median_std = dask.compute(
+        dask.delayed(smotenc.draws_and_attributes, pure=True)(made))[0]
+    sampler._record_synthetic(inp.n, base, nbr, steps, be=None)
+    sampler.categorical_encoder_ = encoder
+    sampler.median_std_ = median_std
+    frame = inp.kind == "frame"
+    bounds = block_bounds(inp, int(base.shape[0]), row_bytes)
+    blocks = [dask.delayed(smotenc.smotenc_block, pure=True)(
+        made, lo, hi, cat, cont, inp.backend, frame, inp.columns, inp.dtypes,
+        sampler.working_memory) for lo, hi in bounds]
+    return assemble(inp, blocks, bounds, label_runs(targets, bounds), _y_dtype(inp),
+                    None if frame else inp.work_dtype())
 
 
 def _random_over(sampler, inp, targets, seed):
