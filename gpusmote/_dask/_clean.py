@@ -64,36 +64,40 @@ def _second(pair):
     return pair[1]
 
 
-def _enn_keep(sampler, backend: str, y_part, offset: int, queries, nearest, classes,
+def _enn_kept(sampler, backend: str, y_part, offset: int, queries, nearest, classes,
               k: int):
-    """Per row of the partition, whether ENN keeps it (host bool)."""
+    """Per row of the partition, the code of its class if ENN keeps it, else -1
+    (host): all the later steps need of this partition's verdicts and labels."""
     be = get_backend(backend)
     y = _host(_label_values(y_part))
-    keep = np.ones(y.shape[0], dtype=bool)
+    kept = _codes(classes, y)  # signed: -1 marks a row ENN drops
     gidx = queries[0]
     if gidx.shape[0] == 0:
-        return keep
+        return kept
     _, near_g, near_lab = nearest
     _, lab = drop_self(be, near_g, near_lab, gidx, k)
     votes = be.asarray(_codes(classes, lab))
-    own = be.asarray(_codes(classes, y[gidx - offset]))
-    keep[gidx - offset] = _host(sampler._agrees(be, votes, own))
-    return keep
+    own = be.asarray(kept[gidx - offset])
+    keep = _host(sampler._agrees(be, votes, own))
+    kept[(gidx - offset)[~keep]] = -1
+    return kept
 
 
-def _kept_counts(y_part, keep, classes):
-    y = _host(_label_values(y_part))
-    return np.bincount(_codes(classes, y[keep]), minlength=len(classes))
+def _kept_counts(kept, n_classes: int):
+    return np.bincount(kept[kept >= 0], minlength=n_classes)
 
 
-def _kept_rows(x_part, y_part, keep, label, offset: int):
-    """The kept rows of class ``label`` in this partition: X's rows, y's labels and
-    their global indices."""
-    y = _host(_label_values(y_part))
-    pos = np.flatnonzero(keep & (y == label))
+def _positions(kept, code: int, offset: int):
+    """Global indices of this partition's kept rows of class ``code``."""
+    return np.flatnonzero(kept == code).astype(np.int64) + offset
+
+
+def _kept_rows(x_part, y_part, kept, code: int):
+    """The kept rows of class ``code`` in this partition: X's rows, y's labels."""
+    pos = np.flatnonzero(kept == code)
     take = (lambda part: part.iloc[pos]) if hasattr(x_part, "iloc") else (
         lambda part: part[_device(pos) if is_cupy_array(part) else pos])
-    return take(x_part), take(y_part), pos.astype(np.int64) + offset
+    return take(x_part), take(y_part)
 
 
 def edited_nearest_neighbours(sampler, inp):
@@ -112,25 +116,27 @@ def edited_nearest_neighbours(sampler, inp):
     if any(int(labels.counts[labels.code_of(t)]) for t in targets):
         check_enough_rows(inp.n, k, name, "n_neighbors")
     convert = Converter(inp.backend, name, inp.n_features, inp.work_dtype())
-    keeps = []
+    kept = []
     for x_part, y_part, off in zip(inp.x_parts, inp.y_parts, inp.offsets, strict=True):
         queries = dask.delayed(_targets_of, pure=True)(x_part, y_part, int(off), targets,
                                                       convert)
         nearest = nearest_among_all(inp, dask.delayed(_second, pure=True)(queries), k + 1,
                                     convert, sampler.working_memory)
-        keeps.append(dask.delayed(_enn_keep, pure=True)(
+        kept.append(dask.delayed(_enn_kept, pure=True)(
             sampler, inp.backend, y_part, int(off), queries, nearest, labels.classes, k))
-    keeps = dask.persist(*keeps)
-    counts = np.array(dask.compute(*[
-        dask.delayed(_kept_counts, pure=True)(y_part, keep, labels.classes)
-        for y_part, keep in zip(inp.label_parts, keeps, strict=True)])).reshape(len(keeps), -1)
+    # held on the cluster: a class code (or -1) per row, 1 byte for up to 127 classes
+    kept = dask.persist(*kept)
+    n_classes = len(labels.classes)
+    counts = np.array(dask.compute(*[dask.delayed(_kept_counts, pure=True)(kc, n_classes)
+                                     for kc in kept])).reshape(len(kept), -1)
     pieces = []  # class by class (imbalanced-learn's order), then partition by partition
-    for c, label in enumerate(labels.classes):
-        for i, keep in enumerate(keeps):
+    for c in range(n_classes):
+        for i, kc in enumerate(kept):
             if counts[i, c]:
-                pieces.append((dask.delayed(_kept_rows, nout=3, pure=True)(
-                    inp.x_parts[i], inp.y_parts[i], keep, label, int(inp.offsets[i])),
-                    int(counts[i, c])))
+                rows = dask.delayed(_kept_rows, nout=2, pure=True)(
+                    inp.x_parts[i], inp.y_parts[i], kc, c)
+                index = dask.delayed(_positions, pure=True)(kc, c, int(inp.offsets[i]))
+                pieces.append((rows[0], rows[1], index, int(counts[i, c])))
     return _assemble_kept(sampler, inp, pieces)
 
 
@@ -152,13 +158,20 @@ def _rows(pool):
     return pool.rows
 
 
-def _drop_rows(x_part, y_part, removed, offset: int):
+def _drop_rows(x_part, y_part, removed):
     keep = np.ones(len(y_part), dtype=bool)
     keep[removed] = False
     pos = np.flatnonzero(keep)
     take = (lambda part: part.iloc[pos]) if hasattr(x_part, "iloc") else (
         lambda part: part[_device(pos) if is_cupy_array(part) else pos])
-    return take(x_part), take(y_part), pos.astype(np.int64) + offset
+    return take(x_part), take(y_part)
+
+
+def _kept_index(offset: int, n: int, removed):
+    """Global indices of a partition's rows but ``removed`` (local positions)."""
+    keep = np.ones(n, dtype=bool)
+    keep[removed] = False
+    return np.flatnonzero(keep).astype(np.int64) + offset
 
 
 def tomek_links(sampler, inp):
@@ -208,36 +221,41 @@ def tomek_links(sampler, inp):
     for i, (off, n) in enumerate(zip(inp.offsets, inp.lengths, strict=True)):
         lo, hi = np.searchsorted(removed, [off, off + n])
         if n - (hi - lo):
-            pieces.append((dask.delayed(_drop_rows, nout=3, pure=True)(
-                inp.x_parts[i], inp.y_parts[i], removed[lo:hi] - off, int(off)),
-                int(n - (hi - lo))))
+            local = removed[lo:hi] - off
+            rows = dask.delayed(_drop_rows, nout=2, pure=True)(inp.x_parts[i],
+                                                                inp.y_parts[i], local)
+            index = dask.delayed(_kept_index, pure=True)(int(off), int(n), local)
+            pieces.append((rows[0], rows[1], index, int(n - (hi - lo))))
     return _assemble_kept(sampler, inp, pieces)
 
 
 # -- the output ----------------------------------------------------------------
 
 def _assemble_kept(sampler, inp, pieces):
-    """X's and y's kept rows (one piece: (Delayed (X rows, y rows, global indices),
-    count)), and ``sample_indices_`` as a Dask array."""
+    """X's and y's kept rows, one piece (Delayed X rows, Delayed y rows, Delayed
+    global indices, count) an output partition, and ``sample_indices_`` as a Dask
+    array. The indices' tasks never depend on a partition of X or y, only on
+    what the client or the persisted verdicts hold: an array graph made from a
+    DataFrame's tasks is fused by Dask's array optimiser, which loses dependencies
+    of a frame that wraps Delayed objects (a frame made by another gpusmote
+    sampler: "Missing dependency")."""
     import dask
     import dask.array as da
 
-    index = [da.from_delayed(p[2], shape=(n,), dtype=np.int64) for p, n in pieces]
+    index = [da.from_delayed(ix, shape=(n,), dtype=np.int64) for _, _, ix, n in pieces]
     sampler.sample_indices_ = (da.concatenate(index) if index else
                                da.zeros(0, dtype=np.int64))
     if inp.kind == "frame":
         import dask.dataframe as dd
 
         # one frame of both, split blockwise: X and y stay co-aligned for Dask
-        both = [dask.delayed(_beside, pure=True)(p[0], p[1], inp.y_column) for p, _ in pieces]
+        both = [dask.delayed(_beside, pure=True)(x, y, inp.y_column) for x, y, _, _ in pieces]
         return split_frame(inp, dd.from_delayed(both, meta=inp.both._meta,
                                                 verify_meta=False))
-    X = da.concatenate([da.from_delayed(p[0], shape=(n, inp.n_features), dtype=inp.X.dtype,
-                                        meta=inp.X._meta) for p, n in pieces])
-    y = da.concatenate([da.from_delayed(p[1], shape=(n,), dtype=inp.y.dtype,
-                                        meta=inp.y._meta) for p, n in pieces])
+    X = da.concatenate([da.from_delayed(x, shape=(n, inp.n_features), dtype=inp.X.dtype,
+                                        meta=inp.X._meta) for x, _, _, n in pieces])
+    y = da.concatenate([da.from_delayed(y, shape=(n,), dtype=inp.y.dtype,
+                                        meta=inp.y._meta) for _, y, _, n in pieces])
     if len(inp.X.chunks[1]) > 1:
         X = X.rechunk({1: inp.X.chunks[1]})
     return X, y
-
-
