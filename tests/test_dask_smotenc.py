@@ -145,3 +145,14 @@ def test_each_partition_read_twice_and_never_for_the_new_rows(client, tmp_path):
     new = X_res.partitions[3:].compute()
     np.testing.assert_array_equal(counts(), [2, 2, 2])
     assert len(new) == len(y_res) - len(df) > 0
+
+
+def test_fit_counts_and_resolves_the_columns(client):
+    df, ys = _frame()
+    ours = SMOTENC(categorical_features="auto").fit(dd.from_pandas(df, npartitions=3),
+                                                    dd.from_pandas(ys, npartitions=3))
+    ref = SMOTENC(categorical_features="auto").fit(df, ys)
+    assert ours.sampling_strategy_ == ref.sampling_strategy_
+    np.testing.assert_array_equal(ours.categorical_features_, ref.categorical_features_)
+    np.testing.assert_array_equal(ours.continuous_features_, ref.continuous_features_)
+    np.testing.assert_array_equal(ours.feature_names_in_, ref.feature_names_in_)
