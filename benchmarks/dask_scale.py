@@ -21,7 +21,8 @@ Steps, each in a fresh Python process whose peak resident memory (VmHWM) is reco
 ``--w2`` instead times W2 (1 000 000 × 30 float32, 1 % minority; ``gpusmote.bench``)
 with SMOTE in memory against the same arrays as a ``dask.array`` of 10 chunks on a
 ``distributed.LocalCluster`` (2 worker processes, one thread each; the chunks already
-in the workers' memory, the result persisted there), interleaved, 5 runs each.
+in the workers' memory, the result persisted there), interleaved, 5 runs each, a
+new ``random_state`` each run.
 
 Before each step the OS page cache is emptied where the benchmark may (root on
 Linux; ``cold_page_cache`` in the JSON), so no step reads what an earlier one left
@@ -127,12 +128,14 @@ def w2_comparison(repeat: int = 5) -> dict:
                  for i in range(0, len(X), step)]
         Xd = da.concatenate([da.from_delayed(px, (n, X.shape[1]), X.dtype) for px, _, n in parts])
         yd = da.concatenate([da.from_delayed(py, (n,), y.dtype) for _, py, n in parts])
-        for _ in range(repeat):
+        for run in range(repeat):
+            # a new seed each run: the Dask result's keys differ, so no run finds
+            # an earlier one's blocks still in the workers' memory
             start = time.perf_counter()
-            SMOTE(random_state=0).fit_resample(X, y)
+            SMOTE(random_state=run).fit_resample(X, y)
             times["memory"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            X_res, y_res = SMOTE(random_state=0).fit_resample(Xd, yd)
+            X_res, y_res = SMOTE(random_state=run).fit_resample(Xd, yd)
             X_res, y_res = client.persist([X_res, y_res])
             wait([X_res, y_res])
             times["dask"].append(time.perf_counter() - start)

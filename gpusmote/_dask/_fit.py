@@ -164,7 +164,15 @@ def _smote_family(sampler, inp, targets, seed):
             dangers.append(both[1])
     n_made = [dask.delayed(_n_new, pure=True)(p) for p in plans]
     drawn = dask.delayed(draw_all, pure=True)(backend, plans, seed, dtype)
-    (base, nbr, steps), n_made, dangers = dask.compute(drawn, n_made, dangers)
+    # the draws (20-24 bytes a new row) stay on the cluster, persisted with what
+    # they come from: the client takes the counts and the danger sets, each block
+    # task slices the draws it needs, and the provenance attributes bring them to
+    # the client when first read
+    drawn, n_made, dangers = dask.persist(drawn, n_made, dangers)
+    n_made, dangers = dask.compute(n_made, dangers)
+    total = int(sum(n_made))
+    base, nbr, steps = (da_from(dask.delayed(_item, pure=True)(drawn, i), total, kind)
+                        for i, kind in enumerate((np.int64, np.int64, dtype)))
     sampler._record_synthetic(inp.n, base, nbr, steps, be=None)
     if name == "BorderlineSMOTE":
         sampler.in_danger_indices = {label: seeds for (label, _), seeds in zip(targets, dangers, strict=True)
@@ -175,17 +183,16 @@ def _smote_family(sampler, inp, targets, seed):
         finally:
             del sampler._labels
     gen_pool = dask.delayed(merge_pools, pure=True)(*pools)
-    if name == "BorderlineSMOTE" and sampler.kind == "borderline-2" and base.shape[0]:
-        held = np.concatenate(dask.compute(*[dask.delayed(_gidx)(p) for p in pools]))
-        extra = np.setdiff1d(np.unique(nbr), held)
+    if name == "BorderlineSMOTE" and sampler.kind == "borderline-2" and total:
+        *held, nbr_host = dask.compute(*[dask.delayed(_gidx)(p) for p in pools], nbr)
+        extra = np.setdiff1d(np.unique(nbr_host), np.concatenate(held))
         if extra.size:
             check_budget("the rows of other classes the new rows step towards",
                          extra.size, inp.row_bytes(), name)
             gen_pool = dask.delayed(merge_pools, pure=True)(
                 *pools, gather_rows(inp, extra, convert))
-    bounds = block_bounds(inp, int(base.shape[0]), inp.row_bytes())
-    blocks = [dask.delayed(interpolate_block, pure=True)(gen_pool, base[lo:hi], nbr[lo:hi],
-                                                         steps[lo:hi], backend, wm)
+    bounds = block_bounds(inp, total, inp.row_bytes())
+    blocks = [dask.delayed(_interpolate_range, pure=True)(gen_pool, drawn, lo, hi, backend, wm)
               for lo, hi in bounds]
     per_class = [(label, n) for (label, _), n in zip(targets, n_made, strict=True) if n]
     runs = label_runs(per_class, bounds)
@@ -194,6 +201,24 @@ def _smote_family(sampler, inp, targets, seed):
 
 def _rows(pool):
     return pool.rows
+
+
+def _item(drawn, i: int):
+    return drawn[i]
+
+
+def da_from(value, n: int, dtype):
+    """A 1-D Dask array of ``n`` values of ``dtype`` from one delayed array."""
+    import dask.array as da
+
+    return da.from_delayed(value, (n,), dtype=np.dtype(dtype))
+
+
+def _interpolate_range(pool, drawn, lo: int, hi: int, backend: str, working_memory):
+    """New rows ``lo:hi``, from the draws kept on the cluster."""
+    base, nbr, steps = drawn
+    return interpolate_block(pool, base[lo:hi], nbr[lo:hi], steps[lo:hi], backend,
+                             working_memory)
 
 
 def _gidx(pool):

@@ -11,6 +11,7 @@ from .._blocking import budget_bytes, rows_per_block
 from .._containers import _fresh_labels, _restore_dtypes
 from ..backends import get_backend
 from ._input import split_frame
+from ._malloc import roomy
 
 # rows of one new block: X's largest partition, within this many bytes
 BLOCK_BYTES = 128 * 2**20
@@ -24,6 +25,7 @@ def block_bounds(inp, n_new: int, row_bytes: int) -> list:
     return [(s, min(s + size, n_new)) for s in range(0, n_new, size)]
 
 
+@roomy
 def interpolate_block(pool, base, nbr, steps, backend: str, working_memory=None):
     """``X[base] + steps * (X[nbr] - X[base])`` for one block, with the in-memory
     kernel (``be.interpolate``), from the gathered rows."""

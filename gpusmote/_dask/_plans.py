@@ -24,6 +24,7 @@ from .._validation import (
 from ..backends import get_backend, is_cupy_array
 from ..base import neighbours_among_all
 from ._search import drop_self
+from ._malloc import roomy
 
 
 def _host(a):
@@ -40,6 +41,7 @@ def _check_range(sampler, be, X_class, label, columns):
     check_interpolation_range(be, X_class, [(label, None)], type(sampler).__name__, columns)
 
 
+@roomy
 def smote_plan(sampler, backend: str, pool, label, n_new: int, columns=None):
     """SMOTE: the class's own k nearest rows (``SMOTE._plan_class``)."""
     be = get_backend(backend)
@@ -50,6 +52,7 @@ def smote_plan(sampler, backend: str, pool, label, n_new: int, columns=None):
     return _globalise(be, plan, pool.gidx)
 
 
+@roomy
 def borderline_plan(sampler, backend: str, pool, nearest, label, n_new: int, columns=None):
     """BorderlineSMOTE (``BorderlineSMOTE._plan_class``), its danger set from
     ``nearest``: each class row's max(m, k) + 1 nearest rows among all rows.
@@ -88,6 +91,7 @@ def borderline_plan(sampler, backend: str, pool, nearest, label, n_new: int, col
     return plan, _host(seeds)
 
 
+@roomy
 def adasyn_plan(sampler, backend: str, pool, nearest, label, n_new: int, columns=None):
     """ADASYN (``ADASYN._seed_counts`` and ``_class_neighbours``), the ratios from
     ``nearest``: each class row's k + 1 nearest rows among all rows."""
@@ -113,6 +117,7 @@ def first(pair):
     return pair[0]
 
 
+@roomy
 def draw_all(backend: str, plans, seed: int, dtype):
     """Every class's (base, neighbour, step) in one stream (``_generate.draw``), on
     the host."""

@@ -12,8 +12,10 @@ import numpy as np
 
 from ..backends import get_backend
 from ..neighbors import _exact_d2, kneighbors
+from ._malloc import roomy
 
 
+@roomy
 def _candidates(x_part, y_part, offset: int, queries, k1: int, convert, working_memory):
     """This partition's k1 nearest rows of each query: (d2, global index, label)."""
     be = get_backend(convert.backend)

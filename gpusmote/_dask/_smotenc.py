@@ -34,6 +34,7 @@ from .._validation import (
     smotenc_no_categorical,
 )
 from ..backends import get_backend, is_cupy_array
+from ._malloc import roomy
 
 
 def _host(a):
@@ -111,6 +112,7 @@ class Made:
     median_std: dict
 
 
+@roomy
 def smotenc_plan(sampler, backend: str, pools, distinct, targets, seed: int):
     """``SMOTENC._fit_resample`` up to the vote, on the gathered classes (one
     ``Pool`` each, in ``targets`` order): the same checks, searches, plans, draws
@@ -168,6 +170,7 @@ def draws_and_attributes(made: Made):
             made.encoder, made.median_std)
 
 
+@roomy
 def smotenc_block(made: Made, lo: int, hi: int, cat, cont, backend: str, frame: bool,
                   columns=None, dtypes=None, working_memory=None):
     """New rows ``lo:hi``: numeric columns interpolated (``interpolate_rows``), the
