@@ -8,7 +8,7 @@ import pytest
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
 from sklearn.neighbors import NearestNeighbors
@@ -24,16 +24,12 @@ from gpusmote import (
     NearMiss,
     RandomOverSampler,
 )
+from tests._dask_cluster import local_client
 
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+    yield from local_client()
 
 
 def _data():

@@ -10,13 +10,14 @@ import pytest
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
-distributed = pytest.importorskip("distributed")
+pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
 import imblearn.under_sampling as imb
 from sklearn.datasets import make_classification
 
 import gpusmote
+from tests._dask_cluster import local_client
 
 CLEANERS = [("TomekLinks", {}), ("TomekLinks", {"sampling_strategy": "all"}),
             ("EditedNearestNeighbours", {}),
@@ -26,12 +27,7 @@ IDS = ["tomek", "tomek-all", "enn", "enn-mode-all"]
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+    yield from local_client()
 
 
 def _data(n=600, seed=0):
