@@ -39,7 +39,8 @@ def test_the_library_does_not_import_the_tool_layer():
 
 
 ALLOWED = {
-    "_main": {"_registry", "_tables", "_compare", "_demo", "_plots"},
+    "_main": {"_registry", "_tables", "_compare", "_demo", "_plots", "_stream"},
+    "_stream": {"_registry", "_tables"},
     "_compare": {"_registry", "_models", "_demo"},
     "_demo": {"_registry", "_models", "_plots"},
     "_tables": {"_registry"},

@@ -20,12 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._registry import (CATEGORICAL_METHODS, COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS,
-                        RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message, make_sampler,
-                        need, one_line, sampler_class)
-from ._tables import (PROVENANCE_COLUMNS, file_kind, id_hint, read_table, resolve_columns,
-                      row_provenance, row_sources, same_file, write_table)
-
-STRATEGY_WORDS = ("auto", "minority", "not minority", "not majority", "all")
+                        RESAMPLE_FLAGS, SAMPLER_ERRORS, STRATEGY_WORDS, CLIError, cli_message,
+                        make_sampler, need, one_line, parse_label, parse_sampling_strategy,
+                        sampler_class)
+from ._tables import (PROVENANCE_COLUMNS, counts_table, file_kind, id_hint, read_table,
+                      resolve_columns, row_provenance, row_sources, same_file, write_table)
 
 # Sampler parameter -> flag, for the messages of each command (see cli_message).
 COMMAND_FLAGS = {"resample": RESAMPLE_FLAGS, "demo": DEMO_FLAGS, "compare": COMPARE_FLAGS}
@@ -34,75 +33,6 @@ COMMAND_FLAGS = {"resample": RESAMPLE_FLAGS, "demo": DEMO_FLAGS, "compare": COMP
 # --------------------------------------------------------------------------
 # helpers shared by the subcommands
 # --------------------------------------------------------------------------
-def parse_label(text: str, y) -> Any:
-    """A class label typed on the command line, as a value of ``y``'s dtype.
-
-    A label matches the class whose text form it equals (``1`` for an int
-    column, ``fraud`` for a string column); otherwise it is converted to the
-    column's dtype so that the sampler reports the unknown class itself.
-    """
-    classes = list(y.dropna().unique())
-    by_text = {str(c): c for c in classes}
-    if text in by_text:
-        return by_text[text]
-    dtype = y.dtype
-    kind = getattr(dtype, "kind", "O")
-    try:
-        if kind in "iu":
-            return int(text)
-        if kind == "f":
-            value = float(text)
-            return by_text.get(str(value), value)
-        if kind == "b":
-            lowered = text.lower()
-            if lowered in ("true", "false", "1", "0"):
-                return lowered in ("true", "1")
-    except ValueError:
-        pass
-    return text
-
-
-def parse_sampling_strategy(text: str, y) -> Any:
-    """``--sampling-strategy``: a word, a float, or ``class=count,...``.
-
-    Parameters
-    ----------
-    text : str
-        What the user typed.
-    y : pandas.Series
-        The target column; dict labels are converted to its dtype.
-
-    Returns
-    -------
-    strategy : str, float or dict
-        A value for ``sampling_strategy``.
-    """
-    word = " ".join(text.strip().lower().split())
-    if word in STRATEGY_WORDS:
-        return word
-    if "=" in text:
-        strategy = {}
-        for part in text.split(","):
-            if not part.strip():
-                continue
-            label, sep, count = part.rpartition("=")
-            if not sep or not label.strip():
-                raise CLIError(f"--sampling-strategy item {part.strip()!r} is not class=count")
-            try:
-                n = int(count)
-            except ValueError:
-                raise CLIError(f"--sampling-strategy count {count.strip()!r} for class "
-                               f"{label.strip()!r} is not an integer") from None
-            strategy[parse_label(label.strip(), y)] = n
-        return strategy
-    try:
-        return float(text)
-    except ValueError:
-        raise CLIError(f"--sampling-strategy {text!r} is not one of "
-                       f"{', '.join(repr(w) for w in STRATEGY_WORDS)}, a float, "
-                       "or class=count,...") from None
-
-
 def _progress(total: int, quiet: bool, desc: str):
     """A tqdm bar on stderr, or a stand-in with the same methods.
 
@@ -129,17 +59,6 @@ def _progress(total: int, quiet: bool, desc: str):
             pass
 
     return _Silent()
-
-
-def _counts_table(before, after) -> str:
-    labels = list(before.index) + [c for c in after.index if c not in before.index]
-    rows = [("class", "before", "after")]
-    for label in labels:
-        rows.append((str(label), str(int(before.get(label, 0))), str(int(after.get(label, 0)))))
-    rows.append(("total", str(int(before.sum())), str(int(after.sum()))))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}"
-                     for r in rows)
 
 
 # --------------------------------------------------------------------------
@@ -224,7 +143,7 @@ def cmd_resample(args: argparse.Namespace) -> int:
         backend = getattr(sampler, "backend_", args.backend)
         print(f"{cls.__name__} on {backend}: {len(df)} -> {len(out)} rows in "
               f"{seconds:.2f} s; wrote {args.output}")
-        print(_counts_table(before, after))
+        print(counts_table(before, after))
     return 0
 
 
@@ -496,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "a new directory of Parquet files")
     p.add_argument("--engine", default="auto", choices=("auto", "memory", "dask"),
                    help="memory: read the file into memory; dask: stream it in partitions "
-                        "(pip install 'gpusmote[dask]'); auto (default): Dask for a "
+                        "(the dask extra: pip install -e \".[dask]\" in the checkout); auto "
+                        "(default): Dask for a "
                         "directory, a glob, a --scheduler, or a file larger than "
                         "--memory-budget")
     p.add_argument("--memory-budget", default=None, metavar="SIZE",

@@ -258,3 +258,77 @@ def cli_message(text: str, flags: Mapping[str, str] = RESAMPLE_FLAGS) -> str:
         if name != "backend":  # "the backend" is also an English word
             text = re.sub(rf"(?<![\w-]){name}\b", flag, text)
     return text
+
+
+# --------------------------------------------------------------------------
+# --sampling-strategy
+# --------------------------------------------------------------------------
+STRATEGY_WORDS = ("auto", "minority", "not minority", "not majority", "all")
+
+def parse_label(text: str, y) -> Any:
+    """A class label typed on the command line, as a value of ``y``'s dtype.
+
+    A label matches the class whose text form it equals (``1`` for an int
+    column, ``fraud`` for a string column); otherwise it is converted to the
+    column's dtype so that the sampler reports the unknown class itself.
+    """
+    classes = list(y.dropna().unique())
+    by_text = {str(c): c for c in classes}
+    if text in by_text:
+        return by_text[text]
+    dtype = y.dtype
+    kind = getattr(dtype, "kind", "O")
+    try:
+        if kind in "iu":
+            return int(text)
+        if kind == "f":
+            value = float(text)
+            return by_text.get(str(value), value)
+        if kind == "b":
+            lowered = text.lower()
+            if lowered in ("true", "false", "1", "0"):
+                return lowered in ("true", "1")
+    except ValueError:
+        pass
+    return text
+
+
+def parse_sampling_strategy(text: str, y) -> Any:
+    """``--sampling-strategy``: a word, a float, or ``class=count,...``.
+
+    Parameters
+    ----------
+    text : str
+        What the user typed.
+    y : pandas.Series
+        The target column; dict labels are converted to its dtype.
+
+    Returns
+    -------
+    strategy : str, float or dict
+        A value for ``sampling_strategy``.
+    """
+    word = " ".join(text.strip().lower().split())
+    if word in STRATEGY_WORDS:
+        return word
+    if "=" in text:
+        strategy = {}
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            label, sep, count = part.rpartition("=")
+            if not sep or not label.strip():
+                raise CLIError(f"--sampling-strategy item {part.strip()!r} is not class=count")
+            try:
+                n = int(count)
+            except ValueError:
+                raise CLIError(f"--sampling-strategy count {count.strip()!r} for class "
+                               f"{label.strip()!r} is not an integer") from None
+            strategy[parse_label(label.strip(), y)] = n
+        return strategy
+    try:
+        return float(text)
+    except ValueError:
+        raise CLIError(f"--sampling-strategy {text!r} is not one of "
+                       f"{', '.join(repr(w) for w in STRATEGY_WORDS)}, a float, "
+                       "or class=count,...") from None

@@ -19,7 +19,8 @@ import warnings
 from dataclasses import dataclass
 
 from ._registry import (METHODS, RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message,
-                        make_sampler, need, one_line, sampler_class)
+                        make_sampler, need, one_line, parse_sampling_strategy, sampler_class)
+from ._tables import counts_table
 
 # In-memory resampling holds the input, the output (up to twice the input for a
 # balanced result) and the search's blocks: an input above a quarter of the
@@ -193,8 +194,6 @@ def _read(source: Source):
 
 
 def _run(args, cls, source: Source, output: str, client) -> int:
-    from ._main import parse_sampling_strategy
-
     ddf = _read(source)
     if args.target not in ddf.columns:
         shown = ", ".join(map(str, list(ddf.columns)[:30]))
@@ -231,12 +230,10 @@ def _run(args, cls, source: Source, output: str, client) -> int:
 
         after = dd.read_parquet(output, columns=[args.target])[args.target]
         after = after.value_counts(dropna=False).compute().sort_index()
-        from ._main import _counts_table
-
         print(f"{cls.__name__} on Dask ({getattr(sampler, 'backend_', args.backend)}): "
               f"{int(before.sum())} -> {int(after.sum())} rows in {seconds:.2f} s; "
               f"wrote {output}/ ({ddf.npartitions} input partitions)")
-        print(_counts_table(before, after))
+        print(counts_table(before, after))
     return 0
 
 

@@ -280,3 +280,15 @@ def row_sources(sampler, X, y, X_res, y_res):
         Positions in ``X``.
     """
     return row_provenance(sampler, len(y_res))[1]
+
+
+def counts_table(before, after) -> str:
+    """The class counts before and after, as the summary's aligned table."""
+    labels = list(before.index) + [c for c in after.index if c not in before.index]
+    rows = [("class", "before", "after")]
+    for label in labels:
+        rows.append((str(label), str(int(before.get(label, 0))), str(int(after.get(label, 0)))))
+    rows.append(("total", str(int(before.sum())), str(int(after.sum()))))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}"
+                     for r in rows)
