@@ -47,14 +47,6 @@ ROWS_PER_FILE = 1_000_000
 STRATEGY = 0.02 / 0.98
 
 
-def _peak_rss() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def write_data(path: Path, rows: int) -> None:
     import numpy as np
     import pyarrow as pa
@@ -154,7 +146,9 @@ def child(step: str, data: str, out: str) -> None:
         result = step_resample(data_p, out_p)
     else:
         result = step_search(data_p)
-    result["peak_rss_bytes"] = _peak_rss()
+    from gpusmote.bench import _status_kib
+
+    result["peak_rss_bytes"] = (_status_kib("VmHWM") or 0) * 1024
     print("RESULT " + json.dumps(result))
 
 

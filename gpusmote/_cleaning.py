@@ -140,8 +140,9 @@ class TomekLinks(BaseCleaningSampler):
             return kneighbors(X, 1, backend=be.name, working_memory=self.working_memory,
                               return_distance=False)[:, 0]
         nn = xp.full(n, -1, dtype=xp.int64)
-        nn[outside] = neighbours_among_all(be, X, outside, 1, self.working_memory)[:, 0]
-        partners = xp.unique(nn[outside][codes[nn[outside]] == largest])
+        near = neighbours_among_all(be, X, outside, 1, self.working_memory)[:, 0]
+        nn[outside] = near
+        partners = xp.unique(near[codes[near] == largest])
         if partners.shape[0]:
             nn[partners] = neighbours_among_all(be, X, partners, 1, self.working_memory)[:, 0]
         return nn

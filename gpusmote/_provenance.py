@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ._dask import is_dask_collection
+
 # Fitted attributes of an over-sampler computed from its ``SyntheticRows`` on
 # first read (and kept): dropped, with the record, when it is fitted again.
 PROVENANCE_NAMES = ("sample_indices_", "synthetic_mask_", "synthetic_parents_",
@@ -18,7 +20,7 @@ PROVENANCE_NAMES = ("sample_indices_", "synthetic_mask_", "synthetic_parents_",
 def _to_host(a):
     if a is None or isinstance(a, np.ndarray):
         return a
-    if type(a).__module__.split(".")[0] == "dask":  # a Dask cleaner's sample_indices_
+    if is_dask_collection(a):  # a Dask cleaner's sample_indices_, or Dask draws
         a = a.compute()
         if isinstance(a, np.ndarray):
             return a

@@ -274,6 +274,18 @@ def _assemble(be, table, new_parts: dict, n_new: int, keep_dtype: bool = False):
     return out
 
 
+def _in_column_dtype(values, dtype):
+    """New numeric values of a DataFrame column, in the column's dtype: integer
+    columns get the nearest integer (also the Dask path's)."""
+    import pandas as pd
+
+    if dtype == values.dtype:
+        return values
+    if getattr(dtype, "kind", "O") in "iub":
+        values = np.rint(values)
+    return pd.Series(values, copy=False).astype(dtype).array
+
+
 def _frame_column(dtype, categories, codes=None):
     """New values of one categorical DataFrame column, in its own dtype: the
     ``categories`` picked by ``codes`` (or the values themselves without codes);
@@ -507,10 +519,13 @@ class SMOTENC(SMOTE):
         try:
             values = column.to_numpy(dtype=dtype)
         except (ValueError, TypeError):
-            raise TypeError(
-                f"{type(self).__name__}: columns {[label]} are treated as numeric but hold "
-                "values that are not numbers; add them to categorical_features.") from None
+            raise self._not_numbers([label]) from None
         check_categorical_finite(values, type(self).__name__)
+
+    def _not_numbers(self, columns) -> TypeError:
+        return TypeError(
+            f"{type(self).__name__}: columns {columns[:5]} are treated as numeric but hold "
+            "values that are not numbers; add them to categorical_features.")
 
     def _numeric_block(self, host, cont):
         """The numeric columns of an array X as floats (float dtypes kept), checked."""
@@ -519,10 +534,7 @@ class SMOTENC(SMOTE):
                 host = host.astype(np.float64)
             except (ValueError, TypeError):
                 bad = [c for j, c in enumerate(cont) if not _is_numeric_column(host[:, j])]
-                raise TypeError(
-                    f"{type(self).__name__}: columns {[int(c) for c in bad][:5]} are treated "
-                    "as numeric but hold values that are not numbers; add them to "
-                    "categorical_features.") from None
+                raise self._not_numbers([int(c) for c in bad]) from None
         host = host.astype(host.dtype if host.dtype.kind == "f" else np.float64, copy=False)
         check_categorical_finite(host, type(self).__name__)
         return host
@@ -559,38 +571,47 @@ class SMOTENC(SMOTE):
         self.nn_k_.fit(host)
         return be.asarray(self.nn_k_.kneighbors(host, return_distance=False)[:, 1:])
 
-    def _fit_resample(self, be, X, y):
+    def _plan_classes(self, be, table, classes):
+        """Search and plan each class to over-sample, in the classes' own numbering
+        (``classes``: (label, n_new, its rows of ``table``), in order; also the
+        Dask path's, on gathered rows). Returns the classes' numeric rows stacked,
+        their codes (an array per class) and the plans."""
         xp = be.xp
-        table = X
-        self._validate_estimator()
-        self.median_std_ = {}
+        name = type(self).__name__
         names = getattr(self, "feature_names_in_", None)
         cont = self.continuous_features_
+        columns = list(names[cont]) if names is not None else list(cont)
         k = self._n_neighbors()
+        for label, _, rows in classes:
+            check_class_size(label, len(rows), k, name)
+        self.median_std_ = {}
+        nums, codes, plans, offset = [], [], [], 0
+        for label, n_new, rows in classes:
+            num, code = self._class_rows(be, table, rows)
+            check_interpolation_range(be, num, [(label, None)], name, columns)
+            med = self._median_std(be, num, label)
+            local = self._neighbours(be, num, code, med, k)
+            seeds = xp.arange(offset, offset + len(rows), dtype=xp.int64)
+            plans.append(ClassPlan(label, seeds, local + offset, int(n_new)))
+            nums.append(num)
+            codes.append(code)
+            offset += len(rows)
+        num_all = (xp.concatenate(nums) if nums
+                   else xp.empty((0, cont.size), dtype=table.dtype))
+        return num_all, codes, plans
+
+    def _fit_resample(self, be, X, y):
+        table = X
+        cont = self.continuous_features_
+        self._validate_estimator()
         # only the rows of the classes to over-sample are read, searched and
         # voted on: in their own (local) numbering, mapped back at the end
         classes = [(label, int(n_new), np.flatnonzero(y == label))
                    for label, n_new in self.sampling_strategy_.items() if n_new]
-        for label, _, rows in classes:
-            check_class_size(label, rows.size, k, type(self).__name__)
-        nums, codes, plans, offset = [], [], [], 0
         with phase("neighbours", be):
-            for label, n_new, rows in classes:
-                num, code = self._class_rows(be, table, rows)
-                check_interpolation_range(
-                    be, num, [(label, None)], type(self).__name__,
-                    list(names[cont]) if names is not None else list(cont))
-                med = self._median_std(be, num, label)
-                local = self._neighbours(be, num, code, med, k)
-                seeds = xp.arange(offset, offset + rows.size, dtype=xp.int64)
-                plans.append(ClassPlan(label, seeds, local + offset, n_new))
-                nums.append(num)
-                codes.append(code)
-                offset += rows.size
+            num_all, codes, plans = self._plan_classes(be, table, classes)
         rows_all = be.asarray(np.concatenate([r for _, _, r in classes])
                               if classes else np.zeros(0, dtype=np.int64))
-        num_all = (xp.concatenate(nums) if nums
-                   else xp.empty((0, cont.size), dtype=table.dtype))
         seed = seed_from(self.random_state)
         n = table.shape[0]
         with phase("generation", be):
@@ -639,12 +660,9 @@ class SMOTENC(SMOTE):
         for j, c in enumerate(cont):
             dtype = frame.dtypes.iloc[c]
             if dtype != table.dtype:  # integer columns: the nearest integer
-                values = out.iloc[n:, j].to_numpy()
-                if dtype.kind in "iub":
-                    values = np.rint(values)
-                column = pd.concat([frame.iloc[:, c].reset_index(drop=True),
-                                    pd.Series(values).astype(dtype)], ignore_index=True)
-                out.isetitem(j, column)
+                new = _in_column_dtype(out.iloc[n:, j].to_numpy(), dtype)
+                out.isetitem(j, pd.concat([frame.iloc[:, c].reset_index(drop=True),
+                                           pd.Series(new)], ignore_index=True))
         for c, new in sorted(zip(cat, columns)):
             old = frame.iloc[:, c]
             out.insert(int(c), c, pd.concat([old.reset_index(drop=True),

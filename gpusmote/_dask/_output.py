@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._blocking import budget_bytes, rows_per_block
+from .._blocking import rows_per_block
 from .._containers import _fresh_labels, _restore_dtypes
+from .._generate import interpolate_rows
 from ..backends import get_backend
 from ._input import split_frame
 from ._malloc import roomy
@@ -28,17 +29,13 @@ def block_bounds(inp, n_new: int, row_bytes: int) -> list:
 @roomy
 def interpolate_block(pool, base, nbr, steps, backend: str, working_memory=None):
     """``X[base] + steps * (X[nbr] - X[base])`` for one block, with the in-memory
-    kernel (``be.interpolate``), from the gathered rows."""
+    pass (``interpolate_rows``), from the gathered rows."""
     be = get_backend(backend)
     X = pool.rows
-    n, d = base.shape[0], X.shape[1]
     pb = be.asarray(pool.positions(base).astype(np.int64))
     pn = be.asarray(pool.positions(nbr).astype(np.int64))
-    out = be.empty_output((n, d), X.dtype)
-    if n:
-        budget = budget_bytes(working_memory, be.free_bytes())
-        chunk = rows_per_block(d * X.itemsize * 2, min(budget, be.refine_bytes * 4), n)
-        be.interpolate(X, pb, pn, be.asarray(steps), out, chunk)
+    out = be.empty_output((base.shape[0], X.shape[1]), X.dtype)
+    interpolate_rows(be, X, pb, pn, be.asarray(steps), out, working_memory)
     return out
 
 

@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from .._generate import ClassPlan, draw, interpolate_rows
-from .._smote_nc import _distinct_rows, _fit_encoder, _frame_column, _is_frame
+from .._generate import draw, interpolate_rows
+from .._smote_nc import (_distinct_rows, _fit_encoder, _frame_column, _in_column_dtype,
+                         _is_frame)
 from .._validation import (
-    check_class_size,
-    check_interpolation_range,
     smotenc_all_categorical,
     smotenc_no_categorical,
 )
@@ -120,8 +119,6 @@ def smotenc_plan(sampler, backend: str, pools, distinct, targets, seed: int):
     from .._smote_nc import _MixedTable
 
     be = get_backend(backend)
-    xp = be.xp
-    name = type(sampler).__name__
     rows = [p.rows for p in pools]
     if _is_frame(rows[0]):
         from dask.dataframe.dispatch import concat
@@ -135,25 +132,12 @@ def smotenc_plan(sampler, backend: str, pools, distinct, targets, seed: int):
     if distinct is not None:
         sampler._sizes = _fit_encoder(sampler.categorical_encoder_, distinct, True)
     sampler._validate_estimator()
-    sampler.median_std_ = {}
-    cont = sampler.continuous_features_
-    names = getattr(sampler, "feature_names_in_", None)
-    k = sampler._n_neighbors()
-    nums, codes, plans, offset = [], [], [], 0
+    classes, offset = [], 0
     for (label, n_new), pool in zip(targets, pools, strict=True):
-        local_rows = np.arange(offset, offset + pool.gidx.shape[0], dtype=np.int64)
-        check_class_size(label, local_rows.size, k, name)
-        num, code = sampler._class_rows(be, table, local_rows)
-        check_interpolation_range(be, num, [(label, None)], name,
-                                  list(names[cont]) if names is not None else list(cont))
-        med = sampler._median_std(be, num, label)
-        local = sampler._neighbours(be, num, code, med, k)
-        seeds = xp.arange(offset, offset + local_rows.size, dtype=xp.int64)
-        plans.append(ClassPlan(label, seeds, local + offset, int(n_new)))
-        nums.append(num)
-        codes.append(code)
-        offset += local_rows.size
-    numeric = xp.concatenate(nums)
+        n_rows = pool.gidx.shape[0]
+        classes.append((label, n_new, np.arange(offset, offset + n_rows, dtype=np.int64)))
+        offset += n_rows
+    numeric, codes, plans = sampler._plan_classes(be, table, classes)
     base, nbr, steps = draw(be, plans, seed, numeric.dtype)
     new_codes = _host(sampler._vote(be, plans, codes, seed, base))
     cat = sampler.categorical_features_
@@ -198,13 +182,7 @@ def smotenc_block(made: Made, lo: int, hi: int, cat, cont, backend: str, frame: 
     numeric = be.to_numpy(numeric)
     data = {}
     for j, c in enumerate(cont):
-        dtype = dtypes.iloc[c]
-        values = numeric[:, j]
-        if dtype != numeric.dtype:  # integer columns: the nearest integer
-            if dtype.kind in "iub":
-                values = np.rint(values)
-            values = pd.Series(values).astype(dtype).array
-        data[int(c)] = values
+        data[int(c)] = _in_column_dtype(numeric[:, j], dtypes.iloc[c])
     for j, (c, cats) in enumerate(zip(cat, categories, strict=True)):
         data[int(c)] = _frame_column(made.cat_dtypes[j], cats, codes[:, j])
     out = pd.DataFrame({i: data[i] for i in range(len(columns))}, copy=False)

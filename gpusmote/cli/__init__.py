@@ -16,12 +16,13 @@ scikit-learn and matplotlib come in with the subcommand that needs them, so
 ``_compare``        ``gpusmote compare``
 ``_plots``          the PNG figures of both
 ``_models``         the classifiers and their thread cap
+``_stream``         ``resample`` on Dask (directories, globs, larger than memory)
 ==================  ==========================================================
 """
 
-from ._main import build_parser, main, parse_label, parse_sampling_strategy
+from ._main import build_parser, main
 from ._registry import (CATEGORICAL_METHODS, EXIT_ERROR, METHODS, CLIError, make_sampler,
-                        sampler_class)
+                        parse_label, parse_sampling_strategy, sampler_class)
 
 __all__ = ["CATEGORICAL_METHODS", "CLIError", "EXIT_ERROR", "METHODS", "build_parser", "main",
            "make_sampler", "parse_label", "parse_sampling_strategy", "sampler_class"]

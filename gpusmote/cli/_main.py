@@ -21,7 +21,7 @@ from typing import Any
 
 from ._registry import (CATEGORICAL_METHODS, COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS,
                         RESAMPLE_FLAGS, SAMPLER_ERRORS, STRATEGY_WORDS, CLIError, cli_message,
-                        make_sampler, need, one_line, parse_label, parse_sampling_strategy,
+                        make_sampler, need, one_line, parse_sampling_strategy,
                         sampler_class)
 from ._tables import (PROVENANCE_COLUMNS, counts_table, file_kind, id_hint, read_table,
                       resolve_columns, row_provenance, row_sources, same_file, write_table)
@@ -68,15 +68,16 @@ def cmd_resample(args: argparse.Namespace) -> int:
     """Resample a CSV/Parquet file (or, on Dask, a data set of files) and write the result."""
     from ._stream import find_source, resample_dask, use_dask
 
-    many = find_source(args.input) is not None
+    source = find_source(args.input)  # a directory or a glob: its files, listed once
+    many = source is not None
     kind = None if many else file_kind(args.input, "input")
     if many and args.engine == "memory":
         raise CLIError(f"input {args.input!r} is a directory or a pattern: the in-memory "
                        "engine reads one file; drop --engine memory to run on Dask")
     with _imports_without_gc():  # the sampler brings scikit-learn, SciPy, imbalanced-learn
         cls = sampler_class(args.method)  # fail on an unknown method before reading
-    if use_dask(args, kind):
-        return resample_dask(args, cls)
+    if use_dask(args, kind, source):
+        return resample_dask(args, cls, source)
     file_kind(args.output, "output")
     if same_file(args.input, args.output):
         raise CLIError("output path is the input file; choose another -o so the input "

@@ -101,22 +101,23 @@ def memory_budget(text: str | None) -> int:
     return int(total * DEFAULT_BUDGET_SHARE)
 
 
-def use_dask(args, kind: str | None) -> bool:
+def use_dask(args, kind: str | None, source: Source | None) -> bool:
     """Whether ``resample`` runs on Dask: ``--engine``, else a directory or glob
-    input, a ``--scheduler``, or a file larger than the memory budget."""
+    input (``source``, from ``find_source``), a ``--scheduler``, or a file larger
+    than the memory budget."""
     if args.engine == "memory":
         if args.scheduler:
             raise CLIError("--scheduler needs the Dask engine; drop --engine memory")
         return False
     budget = memory_budget(args.memory_budget)  # a bad size is refused whatever the input
-    if args.engine == "dask" or args.scheduler or find_source(args.input) is not None:
+    if args.engine == "dask" or args.scheduler or source is not None:
         return True
     if not os.path.isfile(args.input):
         return False  # the in-memory reader says what is wrong with it
     return in_memory_bytes(args.input, kind) > budget
 
 
-def resample_dask(args, cls) -> int:
+def resample_dask(args, cls, source: Source | None) -> int:
     """``gpusmote resample`` on Dask (see the module docstring)."""
     need("dask", "resample --engine dask", extra="dask")
     need("pyarrow", "resample --engine dask")
@@ -131,7 +132,7 @@ def resample_dask(args, cls) -> int:
         names = [m for m in METHODS if sampler_class(m).__name__ in supported]
         raise CLIError(f"method {args.method!r} does not run on Dask yet; the methods that "
                        f"do are {', '.join(names)}")
-    source = find_source(args.input) or _single_file(args.input)
+    source = source or _single_file(args.input)
     output = _output_directory(args.output, args.input)
     client = _connect(args.scheduler)
     try:
