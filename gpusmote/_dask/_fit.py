@@ -130,8 +130,9 @@ def _smote_family(sampler, inp, targets, seed):
         check_budget("the rows of the classes it over-samples",
                      sum(_count(inp, label) for label, _ in targets), inp.row_bytes(), name)
     # ADASYN's total may differ from the asked one by its rounding (at most a row a seed)
+    # global indices (16 bytes) and positions in the gathered rows (8 at most, int32)
     check_budget("the drawn (base, neighbour, step) of the new rows",
-                 sum(n for _, n in targets), 16 + dtype.itemsize, name)
+                 sum(n for _, n in targets), 24 + dtype.itemsize, name)
     convert = Converter(backend, name, inp.n_features, dtype)
     pools = dask.persist(*gather_classes(inp, [label for label, _ in targets], convert))
     reach = None  # how many nearest rows among all rows each class row needs
@@ -163,12 +164,14 @@ def _smote_family(sampler, inp, targets, seed):
             plans.append(both[0])
             dangers.append(both[1])
     n_made = [dask.delayed(_n_new, pure=True)(p) for p in plans]
-    drawn = dask.delayed(draw_all, pure=True)(backend, plans, seed, dtype)
+    held = [dask.delayed(_gidx, pure=True)(p) for p in pools]
+    drawn, for_blocks = dask.delayed(draw_all, nout=2, pure=True)(backend, plans, seed, dtype,
+                                                                 held)
     # the draws (20-24 bytes a new row) stay on the cluster, persisted with what
     # they come from: the client takes the counts and the danger sets, each block
     # task slices the draws it needs, and the provenance attributes bring them to
     # the client when first read
-    drawn, n_made, dangers = dask.persist(drawn, n_made, dangers)
+    drawn, for_blocks, n_made, dangers = dask.persist(drawn, for_blocks, n_made, dangers)
     n_made, dangers = dask.compute(n_made, dangers)
     total = int(sum(n_made))
     base, nbr, steps = (da_from(dask.delayed(_item, pure=True)(drawn, i), total, kind)
@@ -184,15 +187,15 @@ def _smote_family(sampler, inp, targets, seed):
             del sampler._labels
     gen_pool = dask.delayed(merge_pools, pure=True)(*pools)
     if name == "BorderlineSMOTE" and sampler.kind == "borderline-2" and total:
-        *held, nbr_host = dask.compute(*[dask.delayed(_gidx)(p) for p in pools], nbr)
-        extra = np.setdiff1d(np.unique(nbr_host), np.concatenate(held))
+        *held_host, nbr_host = dask.compute(*held, nbr)
+        extra = np.setdiff1d(np.unique(nbr_host), np.concatenate(held_host))
         if extra.size:
             check_budget("the rows of other classes the new rows step towards",
                          extra.size, inp.row_bytes(), name)
             gen_pool = dask.delayed(merge_pools, pure=True)(
                 *pools, gather_rows(inp, extra, convert))
     bounds = block_bounds(inp, total, inp.row_bytes())
-    blocks = [dask.delayed(_interpolate_range, pure=True)(gen_pool, drawn, lo, hi, backend, wm)
+    blocks = [dask.delayed(_interpolate_range, pure=True)(gen_pool, for_blocks, lo, hi, backend, wm)
               for lo, hi in bounds]
     per_class = [(label, n) for (label, _), n in zip(targets, n_made, strict=True) if n]
     runs = label_runs(per_class, bounds)
@@ -214,11 +217,14 @@ def da_from(value, n: int, dtype):
     return da.from_delayed(value, (n,), dtype=np.dtype(dtype))
 
 
-def _interpolate_range(pool, drawn, lo: int, hi: int, backend: str, working_memory):
-    """New rows ``lo:hi``, from the draws kept on the cluster."""
-    base, nbr, steps = drawn
-    return interpolate_block(pool, base[lo:hi], nbr[lo:hi], steps[lo:hi], backend,
-                             working_memory)
+def _interpolate_range(pool, for_blocks, lo: int, hi: int, backend: str, working_memory):
+    """New rows ``lo:hi``, from the draws kept on the cluster: by position in the
+    pool, or by global index (see ``draw_all``)."""
+    how, base, nbr, steps = for_blocks
+    base, nbr = base[lo:hi], nbr[lo:hi]
+    if how == "global":
+        base, nbr = pool.positions(base), pool.positions(nbr)
+    return interpolate_block(pool, base, nbr, steps[lo:hi], backend, working_memory)
 
 
 def _gidx(pool):

@@ -27,14 +27,14 @@ def block_bounds(inp, n_new: int, row_bytes: int) -> list:
 
 
 @roomy
-def interpolate_block(pool, base, nbr, steps, backend: str, working_memory=None):
-    """``X[base] + steps * (X[nbr] - X[base])`` for one block, with the in-memory
-    pass (``interpolate_rows``), from the gathered rows."""
+def interpolate_block(pool, pos_base, pos_nbr, steps, backend: str, working_memory=None):
+    """``rows[pos_base] + steps * (rows[pos_nbr] - rows[pos_base])`` for one block,
+    with the in-memory pass (``interpolate_rows``), from the gathered rows (their
+    positions in the pool, not global indices)."""
     be = get_backend(backend)
     X = pool.rows
-    pb = be.asarray(pool.positions(base).astype(np.int64))
-    pn = be.asarray(pool.positions(nbr).astype(np.int64))
-    out = be.empty_output((base.shape[0], X.shape[1]), X.dtype)
+    pb, pn = be.asarray(np.asarray(pos_base)), be.asarray(np.asarray(pos_nbr))
+    out = be.empty_output((pb.shape[0], X.shape[1]), X.dtype)
     interpolate_rows(be, X, pb, pn, be.asarray(steps), out, working_memory)
     return out
 

@@ -8,6 +8,7 @@ class's own. ``draw_all`` then makes every class's draws in one stream, as
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -118,12 +119,47 @@ def first(pair):
 
 
 @roomy
-def draw_all(backend: str, plans, seed: int, dtype):
-    """Every class's (base, neighbour, step) in one stream (``_generate.draw``), on
-    the host."""
+def draw_all(backend: str, plans, seed: int, dtype, held_gidx=()):
+    """Every class's new rows drawn in one stream (``_generate.draw``), on the host.
+
+    Returns ``(base, neighbour, step)`` in global row indices (the provenance
+    attributes), and what the blocks of new rows read: ``("at", pos_base,
+    pos_nbr, step)``, the rows' positions among ``held_gidx`` (the gathered
+    classes' global indices, merged in order: the rows of ``merge_pools``), or
+    ``("global", base, neighbour, step)`` where a neighbour lies outside them
+    (BorderlineSMOTE-2's steps towards other classes).
+
+    The draws are made on the plans in those positions: ``draw`` picks the same
+    cells whatever values the plans hold, so these are the in-memory draws. A
+    block then reads its rows by position rather than searching the pool for
+    each global index (which cost twice the interpolation itself), and only the
+    positions (int32 where they fit) travel to the workers that make blocks.
+    """
     be = get_backend(backend)
-    base, nbr, steps = draw(be, list(plans), seed, np.dtype(dtype))
-    return _host(base), _host(nbr), _host(steps)
+    plans = list(plans)
+    held = np.sort(np.concatenate([np.asarray(g, dtype=np.int64) for g in held_gidx])
+                   if len(held_gidx) else np.empty(0, dtype=np.int64))
+    placed = [_placed(be, p, held) for p in plans]
+    if held.size == 0 or any(p is None for p in placed):
+        base, nbr, steps = (_host(a) for a in draw(be, plans, seed, np.dtype(dtype)))
+        return (base, nbr, steps), ("global", base, nbr, steps)
+    pos_base, pos_nbr, steps = (_host(a) for a in draw(be, placed, seed, np.dtype(dtype)))
+    index = np.int32 if held.size < 2**31 else np.int64
+    return ((held[pos_base], held[pos_nbr], steps),
+            ("at", pos_base.astype(index), pos_nbr.astype(index), steps))
+
+
+def _placed(be, plan: ClassPlan, held: np.ndarray):
+    """``plan`` with positions among ``held`` in place of global indices; None
+    when one of its rows is not held."""
+    if held.size == 0:
+        return None
+    seeds, table = _host(plan.seeds), _host(plan.neighbours)
+    pos_s = np.minimum(np.searchsorted(held, seeds), held.size - 1)
+    pos_t = np.minimum(np.searchsorted(held, table), held.size - 1)
+    if not (np.array_equal(held[pos_s], seeds) and np.array_equal(held[pos_t], table)):
+        return None
+    return dataclasses.replace(plan, seeds=be.asarray(pos_s), neighbours=be.asarray(pos_t))
 
 
 def random_picks(backend: str, class_rows, n_new, seed: int):
