@@ -126,6 +126,9 @@ _DIRECT_ARGMAX_MAX_K = 16
 # references inside the rounding bound has them measured exactly; one with more
 # is scored again in float64 (a GEMM row costs about as much as measuring that many).
 _DIRECT_EXACT_SHARE = 32
+# When more than 1 / this share of the first strip's rows had to be scored again
+# in float64, the other strips skip float32.
+_DIRECT_FLOAT64_SWITCH_SHARE = 4
 
 
 def kneighbors(X: Any, k: int, queries: Any = None, *, backend: str = "auto",
@@ -500,16 +503,19 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
             some, best = _some_high(be, S, k, False, return_scores=True)
             d2_out[q0:q1] = q64[1][q0:q1, None] - 2 * best
             idx_out[q0:q1] = some
-        elif single and not float64_only:
+        elif single and sum(retried) * _DIRECT_FLOAT64_SWITCH_SHARE <= sum(scored):
             d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X32, q32), queries), queries,
                                                   q32[1], be.gemm_eps, True)
+            scored.append(q1 - q0)
         else:
+            # float32 could not separate a quarter of the rows scored so far
+            # (heavy-tailed columns): the later strips go straight to float64
             d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X64, q64), queries), queries,
                                                   q64[1], eps64, False)
         if bar is not None:
             bar.update(q1 - q0)
 
-    float64_only = False
+    scored: list[int] = []  # rows scored in float32, per strip
     with _timing.phase("neighbours", be):
         starts = block_starts(n_q, rows)
         if len(starts) == 1 and small:
@@ -517,9 +523,6 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         else:
             with be.serial():
                 strip(0)
-        # where float32 could not separate a quarter of the first strip's rows
-        # (heavy-tailed columns), the other strips go straight to float64
-        float64_only = sum(retried) * 4 > min(rows, n_q)
         if len(starts) > 1:
             be.map_blocks(strip, starts[1:])
     _timing.count("direct_float64_rows", sum(retried))
