@@ -12,7 +12,7 @@ from scipy import stats
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from gpusmote import SMOTEN, SMOTENC
-from gpusmote._smote_nc import majority_vote, smallest_mode
+from gpusmote._smote_nc import column_modes, majority_vote, smallest_mode
 from gpusmote.backends import get_backend
 from tests._helpers import segment_steps, to_numpy
 
@@ -54,6 +54,18 @@ def test_median_std_equals_imblearn():
     assert ours.median_std_.keys() == theirs.median_std_.keys()
     for label in ours.median_std_:
         assert ours.median_std_[label] == pytest.approx(theirs.median_std_[label], rel=1e-12)
+
+
+def test_column_modes_are_each_columns_mode_in_small_blocks(backend):
+    be = get_backend(backend)
+    rng = np.random.RandomState(1)
+    codes = rng.randint(0, 3, size=(300, 7))
+    sel = rng.randint(0, 300, size=(1000, 6))
+    expected = np.stack([stats.mode(codes[:, j][sel], axis=1, keepdims=False).mode
+                         for j in range(7)], axis=1)
+    # a working_memory of a few rows' worth: many blocks
+    got = column_modes(be, be.asarray(codes), be.asarray(sel), working_memory=0.01)
+    np.testing.assert_array_equal(to_numpy(got), expected)
 
 
 def test_majority_vote_and_smallest_mode_against_scipy(backend):
