@@ -21,8 +21,11 @@ def gather_budget() -> int:
     return int(parse_bytes(value) if isinstance(value, str) else value)
 
 
-def check_budget(what: str, n_rows: int, row_bytes: int, sampler_name: str) -> None:
-    """Refuse to gather ``n_rows`` rows of ``row_bytes`` into one task past the budget."""
+def check_budget(what: str, n_rows: int, row_bytes: int, sampler_name: str,
+                 fix: str = "or ask for fewer new rows (sampling_strategy), or use fewer "
+                            "feature columns.") -> None:
+    """Refuse to gather ``n_rows`` rows of ``row_bytes`` into one task past the budget
+    (``fix``: the message's last words, the other ways out)."""
     need = int(n_rows) * int(row_bytes)
     budget = gather_budget()
     if need <= budget:
@@ -34,4 +37,4 @@ def check_budget(what: str, n_rows: int, row_bytes: int, sampler_name: str) -> N
         f"{row_bytes} bytes, {format_bytes(need)}, more than the gather budget of "
         f"{format_bytes(budget)}. Raise the budget if one worker has the memory: "
         f"dask.config.set({{{CONFIG_KEY!r}: '{format_bytes(int(need * 1.25)).replace(' ', '')}'}}); "
-        "or ask for fewer new rows (sampling_strategy), or use fewer feature columns.")
+        f"{fix}")

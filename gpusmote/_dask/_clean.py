@@ -136,7 +136,7 @@ def edited_nearest_neighbours(sampler, inp):
                 rows = dask.delayed(_kept_rows, nout=2, pure=True)(
                     inp.x_parts[i], inp.y_parts[i], kc, c)
                 index = dask.delayed(_positions, pure=True)(kc, c, int(inp.offsets[i]))
-                pieces.append((rows[0], rows[1], index, int(counts[i, c])))
+                pieces.append((rows[0], rows[1], index, int(counts[i, c]), i))
     return _assemble_kept(sampler, inp, pieces)
 
 
@@ -225,7 +225,7 @@ def tomek_links(sampler, inp):
             rows = dask.delayed(_drop_rows, nout=2, pure=True)(inp.x_parts[i],
                                                                 inp.y_parts[i], local)
             index = dask.delayed(_kept_index, pure=True)(int(off), int(n), local)
-            pieces.append((rows[0], rows[1], index, int(n - (hi - lo))))
+            pieces.append((rows[0], rows[1], index, int(n - (hi - lo)), i))
     return _assemble_kept(sampler, inp, pieces)
 
 
@@ -233,29 +233,33 @@ def tomek_links(sampler, inp):
 
 def _assemble_kept(sampler, inp, pieces):
     """X's and y's kept rows, one piece (Delayed X rows, Delayed y rows, Delayed
-    global indices, count) an output partition, and ``sample_indices_`` as a Dask
-    array. The indices' tasks never depend on a partition of X or y, only on
-    what the client or the persisted verdicts hold: an array graph made from a
+    global indices, count, the input partition they are from) an output partition,
+    and ``sample_indices_`` as a Dask array. The indices' tasks never depend on a
+    partition of X or y, only on what the client or the persisted verdicts hold
+    (the layout's too: ``ResultLayout``): an array graph made from a
     DataFrame's tasks is fused by Dask's array optimiser, which loses dependencies
     of a frame that wraps Delayed objects (a frame made by another gpusmote
     sampler: "Missing dependency")."""
     import dask
     import dask.array as da
 
-    index = [da.from_delayed(ix, shape=(n,), dtype=np.int64) for _, _, ix, n in pieces]
+    if inp.layout is not None:
+        inp.layout.parts = [("kept", i, ix) for _, _, ix, _, i in pieces]
+    index = [da.from_delayed(ix, shape=(n,), dtype=np.int64) for _, _, ix, n, _ in pieces]
     sampler.sample_indices_ = (da.concatenate(index) if index else
                                da.zeros(0, dtype=np.int64))
     if inp.kind == "frame":
         import dask.dataframe as dd
 
         # one frame of both, split blockwise: X and y stay co-aligned for Dask
-        both = [dask.delayed(_beside, pure=True)(x, y, inp.y_column) for x, y, _, _ in pieces]
+        both = [dask.delayed(_beside, pure=True)(x, y, inp.y_column)
+                for x, y, _, _, _ in pieces]
         return split_frame(inp, dd.from_delayed(both, meta=inp.both._meta,
                                                 verify_meta=False))
     X = da.concatenate([da.from_delayed(x, shape=(n, inp.n_features), dtype=inp.X.dtype,
-                                        meta=inp.X._meta) for x, _, _, n in pieces])
+                                        meta=inp.X._meta) for x, _, _, n, _ in pieces])
     y = da.concatenate([da.from_delayed(y, shape=(n,), dtype=inp.y.dtype,
-                                        meta=inp.y._meta) for _, y, _, n in pieces])
+                                        meta=inp.y._meta) for _, y, _, n, _ in pieces])
     if len(inp.X.chunks[1]) > 1:
         X = X.rechunk({1: inp.X.chunks[1]})
     return X, y

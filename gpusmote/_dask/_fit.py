@@ -21,7 +21,7 @@ from . import _smotenc as smotenc
 from ._budget import check_budget
 from ._clean import edited_nearest_neighbours, tomek_links
 from ._gather import Converter, class_indices, gather_classes, gather_rows, merge_pools
-from ._input import count_classes, pair_frames, read_input
+from ._input import ResultLayout, count_classes, pair_frames, read_input
 from ._output import assemble, block_bounds, copy_block, interpolate_block, label_runs
 from ._plans import (
     NumericRows,
@@ -72,6 +72,10 @@ def fit_resample_dask(sampler, X, y, sample_weight=None):
         raise TypeError(f"{name}.fit_resample does not take sample_weight with Dask input "
                         "yet; resample without it, or compute X, y and the weights first.")
     inp = _counted(sampler, X, y)
+    # the input's partitions as they are, until a sampler says otherwise (``assemble``,
+    # the cleaners): for callers that add columns the sampler did not see (``_sources``)
+    inp.layout = sampler._dask_layout = ResultLayout(
+        inp.lengths, [("input", i) for i in range(len(inp.lengths))])
     if inp.kind == "frame":
         pair_frames(inp)  # the passes below read partition i of X and y together
     if name == "TomekLinks":

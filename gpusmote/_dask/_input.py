@@ -35,6 +35,22 @@ from ..backends import is_cupy_array
 
 
 @dataclass
+class ResultLayout:
+    """Where each partition of a ``fit_resample`` result on Dask comes from (kept on
+    the sampler as ``_dask_layout``, read by ``_sources``): ``lengths``, the input's
+    partition lengths, and per partition of the result ``("input", i)`` (partition
+    i of the input as it is), ``("kept", i, index)`` (its rows at the global row
+    indices ``index``, a Delayed int64 array) or ``("new", lo, hi)`` (new rows lo:hi)."""
+
+    lengths: np.ndarray
+    parts: list
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+
+@dataclass
 class DaskInput:
     """X and y as Dask sees them, and what the tasks need to know about them."""
 
@@ -56,6 +72,7 @@ class DaskInput:
     index_parts: list = field(default_factory=list)  # frames: X's index alone (counting)
     both: Any = None          # frames: X with y beside it (``pair_frames``) ...
     y_column: str | None = None  # ... under this private name
+    layout: ResultLayout | None = None  # fit_resample: where the result's partitions come from
 
     @property
     def n(self) -> int:
@@ -169,7 +186,9 @@ def _read_frames(X, y, sampler_name: str) -> DaskInput:
             "alike.")
     if len(X.columns) == 0:
         raise ValueError("X has no features: 0 columns. Pass at least one column.")
-    label_parts, index_parts = _partitions(y), _partitions(X.index)
+    # X[[]]: no column of X, so Dask reads only what the index needs (X.index alone
+    # reads every column when the index was set from one: set_index(col, sort=False))
+    label_parts, index_parts = _partitions(y), _partitions(X[[]].index)
     _check_counts(X, (("y", label_parts), ("X's index", index_parts)))
     # x_parts and y_parts need the lengths: ``pair_frames``, after the counting pass
     return DaskInput("frame", X, y, [], [], label_parts, n_features=len(X.columns),

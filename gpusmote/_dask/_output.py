@@ -130,6 +130,8 @@ def assemble(inp, blocks_in, bounds, runs, y_dtype, x_dtype):
     (Delayed arrays, or frames for copies) of the new rows."""
     import dask
 
+    if inp.layout is not None:
+        inp.layout.parts += [("new", lo, hi) for lo, hi in bounds]
     if inp.kind == "array":
         return _assemble_arrays(inp, blocks_in, bounds, runs, y_dtype, x_dtype)
     import dask.dataframe as dd

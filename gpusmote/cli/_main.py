@@ -19,11 +19,11 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from ._registry import (CATEGORICAL_METHODS, COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS,
-                        RESAMPLE_FLAGS, SAMPLER_ERRORS, STRATEGY_WORDS, CLIError, cli_message,
-                        make_sampler, need, one_line, parse_sampling_strategy,
-                        sampler_class)
-from ._tables import (PROVENANCE_COLUMNS, counts_table, file_kind, id_hint, read_table,
+from ._registry import (COMPARE_FLAGS, DEMO_FLAGS, EXIT_ERROR, METHODS, RESAMPLE_FLAGS,
+                        SAMPLER_ERRORS, STRATEGY_WORDS, CLIError, cli_message, make_sampler,
+                        need, one_line, parse_sampling_strategy, sampler_class)
+from ._tables import (PROVENANCE_COLUMNS, categorical_columns, check_features_for,
+                      check_provenance_free, counts_table, file_kind, id_hint, read_table,
                       resolve_columns, row_provenance, row_sources, same_file, write_table)
 
 # Sampler parameter -> flag, for the messages of each command (see cli_message).
@@ -91,11 +91,7 @@ def cmd_resample(args: argparse.Namespace) -> int:
         cols = resolve_columns(df, args.input, args.target, index_col=args.index_col,
                                exclude=args.exclude, categorical=args.categorical)
         if args.provenance:
-            taken = [c for c in PROVENANCE_COLUMNS if c in {str(c) for c in df.columns}]
-            if taken:
-                raise CLIError(f"--provenance adds the columns {', '.join(PROVENANCE_COLUMNS)}, "
-                               f"but {args.input} already has {', '.join(map(repr, taken))}; "
-                               "rename or drop that column first")
+            check_provenance_free(df.columns, args.input)
         hint = id_hint(df, cols)
         if hint and not args.quiet:
             print(f"gpusmote: hint: {hint}", file=sys.stderr)
@@ -111,13 +107,7 @@ def cmd_resample(args: argparse.Namespace) -> int:
         given_dtypes = {c: X[c].dtype for c in cols.categorical}
         for c in cols.categorical:
             X[c] = X[c].astype("category")
-        categorical = _categorical_columns(X)
-        if categorical and args.method.lower() not in CATEGORICAL_METHODS:
-            shown = ", ".join(map(str, categorical[:10]))
-            raise CLIError(f"column(s) {shown} are categorical and method {args.method!r} "
-                           "needs numeric features; use --method smotenc for mixed "
-                           "numeric and categorical columns (smoten if all are "
-                           "categorical), or encode/drop them")
+        check_features_for(X, args.method)
         strategy = parse_sampling_strategy(args.sampling_strategy, y)
         sampler = make_sampler(args.method, sampling_strategy=strategy,
                                k_neighbors=args.k_neighbors, backend=args.backend,
@@ -191,14 +181,6 @@ def _imports_without_gc():
             gc.enable()
 
 
-def _categorical_columns(X) -> list:
-    import pandas as pd
-
-    return [c for c, t in X.dtypes.items()
-            if isinstance(t, pd.CategoricalDtype) or pd.api.types.is_object_dtype(t)
-            or pd.api.types.is_string_dtype(t)]
-
-
 def _as_series(y_res, y):
     """The resampled target as an array of the target's dtype (aligned by position)."""
     import pandas as pd
@@ -270,7 +252,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if X.shape[1] == 0:
             raise CLIError(f"{args.input} has no feature columns besides "
                            f"{', '.join(repr(str(c)) for c in cols.not_features)}")
-        categorical = _categorical_columns(X)
+        categorical = categorical_columns(X)
         if categorical:
             raise CLIError(f"compare needs numeric features; column(s) "
                            f"{', '.join(map(str, categorical[:10]))} are categorical "

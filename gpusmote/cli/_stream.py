@@ -6,6 +6,14 @@ of the classes being over-sampled (and the new rows) are ever held together, so
 peak memory depends on the partition size and the minority, not on the data
 set's size. The samplers' Dask path (``gpusmote._dask``) does the work; this
 module chooses the engine, reads, writes, and reports.
+
+The columns the sampler does not see (``--exclude``, ``--index-col``) and the
+provenance columns are written as the in-memory engine writes them
+(``_main._output_frame``): each partition of the output that holds original rows
+is the input's own partition (whole for an over-sampler, filtered by a cleaner),
+read once with all its columns; a partition of new rows takes the excluded
+values of their parents, gathered from the partitions that hold a parent
+(``gpusmote._dask._sources``).
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from dataclasses import dataclass
 
 from ._registry import (METHODS, RESAMPLE_FLAGS, SAMPLER_ERRORS, CLIError, cli_message,
                         make_sampler, need, one_line, parse_sampling_strategy, sampler_class)
-from ._tables import counts_table
+from ._tables import (PROVENANCE_COLUMNS, check_features_for, check_provenance_free,
+                      counts_table, id_hint, id_like_columns, resolve_columns)
 
 # In-memory resampling holds the input, the output (up to twice the input for a
 # balanced result) and the search's blocks: an input above a quarter of the
@@ -28,9 +37,6 @@ from ._tables import counts_table
 DEFAULT_BUDGET_SHARE = 0.25
 # SMOTE then a cleaner: each step runs on Dask (gpusmote._combine chains them).
 _DASK_CHAINS = ("SMOTETomek", "SMOTEENN")
-# Flags the Dask engine does not take yet, and why a user would miss them.
-_MEMORY_ONLY_FLAGS = (("provenance", "--provenance"), ("exclude", "--exclude"),
-                      ("index_col", "--index-col"), ("categorical", "--categorical"))
 
 
 @dataclass
@@ -121,10 +127,8 @@ def resample_dask(args, cls, source: Source | None) -> int:
     """``gpusmote resample`` on Dask (see the module docstring)."""
     need("dask", "resample --engine dask", extra="dask")
     need("pyarrow", "resample --engine dask")
-    for attr, flag in _MEMORY_ONLY_FLAGS:
-        if getattr(args, attr, None):
-            raise CLIError(f"{flag} is not available on the Dask engine yet; drop it, or "
-                           "resample in memory (--engine memory) if the data fit")
+    import dask
+
     from .._dask import SUPPORTED
 
     supported = SUPPORTED + _DASK_CHAINS
@@ -136,7 +140,10 @@ def resample_dask(args, cls, source: Source | None) -> int:
     output = _output_directory(args.output, args.input)
     client = _connect(args.scheduler)
     try:
-        with warnings.catch_warnings():
+        # text columns in pandas' own dtype, as the in-memory engine reads and writes
+        # them; Dask's default (string[pyarrow]) would be written as another dtype
+        with (warnings.catch_warnings(),
+              dask.config.set({"dataframe.convert-string": False})):
             # Dask's own uses of pandas APIs that pandas has deprecated: not the
             # user's to act on
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"dask\.")
@@ -196,16 +203,28 @@ def _read(source: Source):
 
 def _run(args, cls, source: Source, output: str, client) -> int:
     ddf = _read(source)
-    if args.target not in ddf.columns:
-        shown = ", ".join(map(str, list(ddf.columns)[:30]))
-        raise CLIError(f"target column {args.target!r} is not in {source.path}; its columns "
-                       f"are {shown}")
-    y = ddf[args.target]
-    X = ddf.drop(columns=[args.target])
+    cols = resolve_columns(ddf, source.path, args.target, index_col=args.index_col,
+                           exclude=args.exclude, categorical=args.categorical)
+    if args.provenance:
+        check_provenance_free(ddf.columns, source.path)
+    if not args.quiet:
+        hint = _first_partition_hint(ddf, cols)
+        if hint:
+            print(f"gpusmote: hint: {hint}", file=sys.stderr)
+    # --index-col: the column becomes each partition's index, as pandas' set_index
+    # makes it in memory (no sort: partition i keeps its rows, in their order)
+    frame = ddf.set_index(cols.index, sort=False) if cols.index is not None else ddf
+    y = frame[cols.target]
+    X = frame.drop(columns=[cols.target] + cols.exclude)
     if len(X.columns) == 0:
-        raise CLIError(f"{source.path} has no feature columns besides {args.target!r}")
+        raise CLIError(f"{source.path} has no feature columns besides "
+                       f"{', '.join(repr(str(c)) for c in cols.not_features)}")
+    given_dtypes = {c: X._meta[c].dtype for c in cols.categorical}
+    if given_dtypes:
+        X = X.astype({c: "category" for c in given_dtypes})
+    check_features_for(X._meta, args.method)
     with _progress(args.quiet, client, "counting the classes"):
-        before = y.value_counts(dropna=False).compute().sort_index()
+        before = ddf[cols.target].value_counts(dropna=False).compute().sort_index()
     if before.index.isna().any():
         raise CLIError(f"target column {args.target!r} has {int(before[before.index.isna()].sum())} "
                        "missing value(s); drop those rows first")
@@ -218,7 +237,8 @@ def _run(args, cls, source: Source, output: str, client) -> int:
     try:
         with _progress(args.quiet, client, f"{cls.__name__}: neighbours and draws"):
             X_res, y_res = sampler.fit_resample(X, y)
-        out = X_res.assign(**{args.target: y_res})[list(ddf.columns)]
+        out = _output_frame(ddf, cols, sampler, X_res, y_res, given_dtypes,
+                            provenance=args.provenance)
         with _progress(args.quiet, client, f"writing {output}"):
             # zero-padded names: any reader's sorted listing is the row order
             out.to_parquet(output, write_index=False,
@@ -236,6 +256,114 @@ def _run(args, cls, source: Source, output: str, client) -> int:
               f"wrote {output}/ ({ddf.npartitions} input partitions)")
         print(counts_table(before, after))
     return 0
+
+
+def _first_partition_hint(ddf, cols) -> str | None:
+    """``id_hint`` from the input's first partition only. In memory it looks for
+    integer or text columns distinct in every row, which on Dask would be one
+    more pass over the data; distinct in the first partition is hint enough.
+    Only the columns it could name are read: those with an id-like name, and the
+    feature columns that are not floats."""
+    import dask
+
+    features = [c for c in ddf.columns if c not in cols.not_features]
+    named = set(id_like_columns(ddf._meta, features))  # no rows: the names alone
+    wanted = [c for c in features
+              if c in named or ddf._meta[c].dtype.kind not in "fc"]
+    if not wanted:
+        return None
+    with dask.config.set({"optimization.tune.active": False}):
+        first = ddf[wanted].get_partition(0).compute()
+    return id_hint(first, cols)
+
+
+def _output_frame(ddf, cols, sampler, X_res, y_res, given_dtypes, provenance=False):
+    """The Dask DataFrame to write, as ``_main._output_frame`` makes it in memory: the
+    file's columns in its order, then with ``provenance`` is_synthetic, parent_row
+    and neighbour_row. A partition of original rows is the input's own (``ddf``'s
+    partition, every column as read, filtered by a cleaner); a partition of new
+    rows is the sampler's, with the --categorical columns back in the file's
+    dtypes, the index written as the --index-col column and the --exclude values
+    of each row's parent."""
+    import dask
+    import dask.dataframe as dd
+
+    from .._dask import _sources
+
+    lengths, sources = _sources.result_sources(sampler)
+    raw = _sources.partitions(ddf)
+    made = _sources.partitions(X_res.assign(**{cols.target: y_res}))
+    if len(raw) != len(lengths) or len(made) != len(sources):  # pragma: no cover
+        raise RuntimeError(f"Dask lists {len(raw)} input and {len(made)} output partitions "
+                           f"where {type(sampler).__name__} saw {len(lengths)} and made "
+                           f"{len(sources)}; this is a gpusmote bug, please report it")
+    copied = [None] * len(sources)
+    if cols.exclude:
+        copied = _sources.parent_values(
+            sampler, sources, raw, lengths, cols.exclude,
+            _row_bytes(ddf._meta[cols.exclude].dtypes),
+            fix="or pass fewer columns through (--exclude), or ask for fewer new rows "
+                "(--sampling-strategy).")
+    parts = []
+    for j, src in enumerate(sources):
+        if isinstance(src, _sources.Original):
+            parts.append(dask.delayed(_original_part, pure=True)(
+                raw[src.i], src.i, lengths, src.positions, provenance))
+        else:
+            parts.append(dask.delayed(_new_part, pure=True)(
+                made[j], src.parents, copied[j], cols, given_dtypes, provenance))
+    meta = ddf._meta.reset_index(drop=True)
+    if provenance:
+        meta = _with_provenance(meta, False, [], [])
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def _row_bytes(dtypes) -> int:
+    """About the bytes of one row of the --exclude columns held in a task: a
+    number's size; 64 for a text or other object value (its Python object)."""
+    import numpy as np
+
+    return int(sum(t.itemsize if isinstance(t, np.dtype) and t.kind != "O" else 64
+                   for t in dtypes))
+
+
+def _original_part(part, i: int, lengths, positions, provenance: bool):
+    """A partition of original rows: the input's partition ``i`` as read (all its
+    columns, in the file's order), the rows the result keeps."""
+    import numpy as np
+
+    from .._dask._sources import original_rows
+
+    rows, gidx = original_rows(part, i, lengths, positions)
+    rows = rows.reset_index(drop=True)
+    if provenance:  # an original row is its own parent, interpolated towards none
+        rows = _with_provenance(rows, False, gidx, np.full(len(rows), -1))
+    return rows
+
+
+def _new_part(part, parents, copied, cols, given_dtypes, provenance: bool):
+    """A partition of new rows (the sampler's, with y as column ``cols.target``) in
+    the file's columns: see ``_output_frame``."""
+    out = part.copy()
+    for c, dtype in given_dtypes.items():  # --categorical columns: back to the file's type
+        out[c] = out[c].astype(dtype)
+    for c in cols.exclude:  # the parent's values (the rows align by position)
+        out[c] = copied[c].array
+    if cols.index is not None:
+        out[cols.index] = out.index.array
+    out = out.reset_index(drop=True)[cols.order]
+    if provenance:
+        out = _with_provenance(out, True, parents[0], parents[1])
+    return out
+
+
+def _with_provenance(frame, synthetic: bool, parent, neighbour):
+    """``frame`` with the --provenance columns (``row_provenance``'s meaning)."""
+    import numpy as np
+
+    values = (np.full(len(frame), synthetic, dtype=bool), np.asarray(parent, dtype=np.int64),
+              np.asarray(neighbour, dtype=np.int64))
+    return frame.assign(**dict(zip(PROVENANCE_COLUMNS, values, strict=True)))
 
 
 class _progress:

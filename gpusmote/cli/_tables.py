@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._registry import CLIError, need, one_line
+from ._registry import CATEGORICAL_METHODS, CLIError, need, one_line
 
 READ_EXTENSIONS = {".csv": "csv", ".csv.gz": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -152,6 +152,36 @@ def resolve_columns(df, path: str, target: str, *, index_col: str | None = None,
                                f"{flag}; a column has one role")
             roles[name] = flag
     return cols
+
+
+def check_provenance_free(columns, path: str) -> None:
+    """Refuse ``--provenance`` for a table that already has one of its columns."""
+    taken = [c for c in PROVENANCE_COLUMNS if c in {str(c) for c in columns}]
+    if taken:
+        raise CLIError(f"--provenance adds the columns {', '.join(PROVENANCE_COLUMNS)}, "
+                       f"but {path} already has {', '.join(map(repr, taken))}; "
+                       "rename or drop that column first")
+
+
+def categorical_columns(X) -> list:
+    """The columns of ``X`` (a DataFrame, or a Dask DataFrame's meta) that are
+    category, object or string."""
+    import pandas as pd
+
+    return [c for c, t in X.dtypes.items()
+            if isinstance(t, pd.CategoricalDtype) or pd.api.types.is_object_dtype(t)
+            or pd.api.types.is_string_dtype(t)]
+
+
+def check_features_for(X, method: str) -> None:
+    """Refuse categorical feature columns for a method that needs numbers."""
+    categorical = categorical_columns(X)
+    if categorical and method.lower() not in CATEGORICAL_METHODS:
+        shown = ", ".join(map(str, categorical[:10]))
+        raise CLIError(f"column(s) {shown} are categorical and method {method!r} "
+                       "needs numeric features; use --method smotenc for mixed "
+                       "numeric and categorical columns (smoten if all are "
+                       "categorical), or encode/drop them")
 
 
 def id_like_columns(df, columns) -> list:
