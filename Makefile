@@ -51,6 +51,13 @@ gpu-wheels: $(STAMP)
 	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: -d .whl \
 		dask==2026.8.0 toolz==1.2.0 partd==1.4.2 locket==1.0.0 cloudpickle==3.1.3 \
 		fsspec==2026.9.0 click==8.5.1 importlib_metadata==10.2.0 zipp
+	# distributed for the GPU LocalCluster test (tests/test_dask_cupy.py), with
+	# the binary wheels built for the device's CPython 3.12; installed apart
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: -d .whl/distributed \
+		--python-version 3.12 --platform manylinux2014_x86_64 \
+		--platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
+		distributed==2026.8.0 tornado msgpack psutil sortedcontainers tblib zict \
+		jinja2 markupsafe packaging pyyaml
 	$(BIN)/python -m pip wheel -q --no-deps -w .whl .
 	$(BIN)/python benchmarks/device_check.py hash gpusmote > .whl/gpusmote.sha256
 	ls .whl

@@ -101,6 +101,13 @@ install() {
         ls "$WHEELS"
         timeout -k 5 60 $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
             --upgrade --target "$site" "$WHEELS"/*.whl || echo "WHEEL INSTALL FAILED"
+        # distributed and its binary dependencies (built for the device's CPython),
+        # on their own: if they do not fit, only the LocalCluster GPU test skips
+        if ls "$WHEELS"/distributed/*.whl >/dev/null 2>&1; then
+            timeout -k 5 60 $PY -m pip install -q --no-index --no-deps --no-compile \
+                --no-cache-dir --upgrade --target "$site" "$WHEELS"/distributed/*.whl \
+                || echo "distributed wheels did not install: the LocalCluster GPU test skips"
+        fi
         [[ -f $WHEELS/gpusmote.sha256 ]] && wheel=$(cat "$WHEELS/gpusmote.sha256")
         [[ -d $site/gpusmote ]] && installed=$($PY benchmarks/device_check.py hash "$site/gpusmote")
     else

@@ -193,7 +193,7 @@ class _ResampleTemplate:
             raise TypeError(f"{type(self).__name__}.fit_resample() got unexpected keyword "
                             f"argument(s) {', '.join(map(repr, sorted(params)))}; it takes "
                             "X, y and sample_weight.")
-        for name in ("sample_weight_", "_synthetic") + PROVENANCE_NAMES:
+        for name in ("sample_weight_", "_synthetic", "_dask_layout") + PROVENANCE_NAMES:
             self.__dict__.pop(name, None)
 
     def _check_carries_weights(self) -> None:

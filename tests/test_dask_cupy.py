@@ -69,3 +69,33 @@ def test_smotenc_on_cupy_chunks_equals_the_in_memory_cupy_result(cupy_module):
     assert all(isinstance(b, cp.ndarray) for b in x_blocks + y_blocks)
     np.testing.assert_array_equal(np.concatenate([b.get() for b in x_blocks]), X_ref.get())
     np.testing.assert_array_equal(np.concatenate([b.get() for b in y_blocks]), y_ref.get())
+
+
+@pytest.mark.gpu
+def test_cupy_chunks_on_a_local_cluster_of_worker_processes(gpu):
+    """What ``dask_cuda.LocalCUDACluster`` gives a user, without its extras: a
+    worker process holding the GPU, CuPy chunks sent to it and back through
+    distributed's CuPy serialisation; the result equals the in-memory CuPy SMOTE."""
+    distributed = pytest.importorskip("distributed")
+    import cupy as cp
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(2000, 4)).astype(np.float32)
+    y = (rng.random(2000) < 0.1).astype(np.int64)
+    ref = gpusmote.SMOTE(random_state=0, backend="cupy")
+    X_ref, y_ref = ref.fit_resample(cp.asarray(X), cp.asarray(y))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        Xd = client.persist(da.from_array(X, chunks=(500, 4)).map_blocks(
+            cp.asarray, meta=cp.empty((0, 0), dtype=np.float32)))
+        yd = client.persist(da.from_array(y, chunks=500).map_blocks(
+            cp.asarray, meta=cp.empty((0,), dtype=np.int64)))
+        ours = gpusmote.SMOTE(random_state=0)
+        X_res, y_res = ours.fit_resample(Xd, yd)
+        assert ours.backend_ == "cupy"
+        x_blocks, y_blocks = client.compute([list(X_res.blocks), list(y_res.blocks)],
+                                            sync=True)
+    assert all(isinstance(b, cp.ndarray) for b in x_blocks + y_blocks)
+    np.testing.assert_array_equal(cp.concatenate(x_blocks).get(), X_ref.get())
+    np.testing.assert_array_equal(cp.concatenate(y_blocks).get(), y_ref.get())
