@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests._dask_cluster import local_client
+from tests._dask_cluster import local_client, logged_parquet_reads
 from tests.test_cli import error_line, main_cli
 
 pd = pytest.importorskip("pandas")
@@ -260,19 +260,9 @@ def test_each_file_is_read_once_with_the_excluded_columns(tmp_path, monkeypatch)
     of the new rows' parents come from that same read: each file is read once with
     every column, and no other read takes an excluded column (nor, with --index-col,
     the counting pass a feature)."""
-    arrow = pytest.importorskip("dask.dataframe.io.parquet.arrow")
-    if not hasattr(arrow, "_read_table_from_path"):
-        pytest.skip("this Dask reads Parquet through another function")
-    reads = []
-    original = arrow._read_table_from_path
-
-    def logged(path, fs, row_groups, columns, *args, **kwargs):
-        reads.append((str(path).rsplit("/", 1)[-1], tuple(columns or ())))
-        return original(path, fs, row_groups, columns, *args, **kwargs)
-
     df = _with_ids(_data(seed=8)).drop(columns=["merchant"])
     _write_parts(df, tmp_path / "in")
-    monkeypatch.setattr(arrow, "_read_table_from_path", logged)
+    reads = logged_parquet_reads(monkeypatch)
     with dask.config.set(scheduler="synchronous"):  # the reads in this process
         done = main_cli("resample", tmp_path / "in", "-o", tmp_path / "out", "--target",
                         "is_fraud", "--sampling-strategy", "0.5", "--exclude", "txn_id,card",

@@ -19,7 +19,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 import gpusmote
-from tests._dask_cluster import local_client
+from tests._dask_cluster import local_client, logged_parquet_reads
 
 FEATURES = [f"f{j}" for j in range(8)]
 
@@ -146,28 +146,12 @@ def test_x_and_y_from_two_reads(client, parquet_dir):
 IN_PROCESS = pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.reset_index")
 
 
-def _logged_reads(monkeypatch):
-    """Record (file, columns) of each Parquet read Dask makes in this process."""
-    arrow = pytest.importorskip("dask.dataframe.io.parquet.arrow")
-    if not hasattr(arrow, "_read_table_from_path"):
-        pytest.skip("this Dask reads Parquet through another function")
-    reads = []
-    original = arrow._read_table_from_path
-
-    def logged(path, fs, row_groups, columns, *args, **kwargs):
-        reads.append((str(path).rsplit("/", 1)[-1], tuple(columns or ())))
-        return original(path, fs, row_groups, columns, *args, **kwargs)
-
-    monkeypatch.setattr(arrow, "_read_table_from_path", logged)
-    return reads
-
-
 @IN_PROCESS
 def test_fit_reads_only_y_and_row_counts(parquet_dir, monkeypatch):
     """``fit`` is the counting pass: each file read for y's column and for X's
     index (no column), never for a feature; then the sampling strategy is set
     as in memory."""
-    reads = _logged_reads(monkeypatch)
+    reads = logged_parquet_reads(monkeypatch)
     X, y = _x_and_y(dd.read_parquet(parquet_dir))
     with dask.config.set(scheduler="synchronous"):
         sm = gpusmote.SMOTE(sampling_strategy=0.1).fit(X, y)
@@ -184,7 +168,7 @@ def test_each_pass_reads_each_file_once(parquet_dir, monkeypatch):
     """SMOTE's fit_resample: the counting pass (y and the row counts), then one
     read of X with y to gather the frauds; nothing else until the result is
     computed."""
-    reads = _logged_reads(monkeypatch)
+    reads = logged_parquet_reads(monkeypatch)
     X, y = _x_and_y(dd.read_parquet(parquet_dir))
     with dask.config.set(scheduler="synchronous"):
         gpusmote.SMOTE(random_state=0).fit_resample(X, y)
