@@ -1,5 +1,6 @@
 """What the Dask tests share: the LocalCluster they run on (worker processes, one
-thread each), and a log of the Parquet reads Dask makes in this process."""
+thread each), logs of the partitions a computation reads, and the ancestors of a
+key in a graph."""
 
 from __future__ import annotations
 
@@ -35,3 +36,43 @@ def logged_parquet_reads(monkeypatch):
 
     monkeypatch.setattr(arrow, "_read_table_from_path", logged)
     return reads
+
+
+def _logged_part(log: str, i: int, part):
+    with open(log, "a") as fh:
+        fh.write(f"{i}\n")
+    return part
+
+
+def counted_frame(df, n_parts: int, log):
+    """``df`` as a Dask DataFrame of ``n_parts`` partitions, each of which appends its
+    number to the file ``log`` whenever a task reads it (on any worker)."""
+    import dask
+    import dask.dataframe as dd
+    import numpy as np
+
+    pieces = np.array_split(np.arange(len(df)), n_parts)
+    parts = [dask.delayed(_logged_part, pure=False)(str(log), i, df.iloc[rows])
+             for i, rows in enumerate(pieces)]
+    return dd.from_delayed(parts, meta=df.iloc[:0], verify_meta=False)
+
+
+def read_counts(log, n_parts: int):
+    """How many times each partition of a ``counted_frame`` was read so far."""
+    import numpy as np
+
+    lines = log.read_text().split() if log.exists() else []
+    return np.bincount(np.array(lines, dtype=int), minlength=n_parts)
+
+
+def ancestors(graph: dict, key) -> set:
+    """Every key that ``key`` depends on in ``graph``, directly or not."""
+    from dask.core import get_dependencies
+
+    seen, todo = set(), [key]
+    while todo:
+        for dep in get_dependencies(graph, todo.pop()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen

@@ -17,7 +17,7 @@ import imblearn.under_sampling as imb
 from sklearn.datasets import make_classification
 
 import gpusmote
-from tests._dask_cluster import local_client
+from tests._dask_cluster import ancestors, local_client
 
 CLEANERS = [("TomekLinks", {}), ("TomekLinks", {"sampling_strategy": "all"}),
             ("EditedNearestNeighbours", {}),
@@ -89,23 +89,14 @@ def test_dataframes_keep_columns_dtypes_and_index(client, name, kw):
 
 @pytest.mark.parametrize("name, kw", CLEANERS[::2], ids=IDS[::2])
 def test_each_output_block_is_one_filtered_block_of_X(client, name, kw):
-    from dask.core import get_dependencies
-
     X, y = _data()
     Xd = da.from_array(X, chunks=(150, 4))
     X_res, _ = getattr(gpusmote, name)(**kw).fit_resample(Xd, da.from_array(y, chunks=150))
     graph = dict(X_res.__dask_graph__())
     x_keys = {k for row in Xd.__dask_keys__() for k in row}
 
-    def reads(key, seen):
-        for dep in get_dependencies(graph, key):
-            if dep not in seen:
-                seen.add(dep)
-                reads(dep, seen)
-        return seen
-
     for row in X_res.__dask_keys__():
-        assert len(reads(row[0], set()) & x_keys) == 1
+        assert len(ancestors(graph, row[0]) & x_keys) == 1
 
 
 @pytest.mark.parametrize("name, kw", CLEANERS[::2], ids=IDS[::2])

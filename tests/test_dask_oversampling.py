@@ -18,6 +18,7 @@ pd = pytest.importorskip("pandas")
 from sklearn.datasets import make_classification
 
 import gpusmote
+from tests._dask_cluster import ancestors, counted_frame, local_client, read_counts
 
 SAMPLERS = [
     ("SMOTE", {}),
@@ -31,26 +32,14 @@ IDS = ["smote", "borderline-1", "borderline-2", "adasyn", "random", "random-shri
 PROVENANCE = ("sample_indices_", "synthetic_parents_", "synthetic_steps_", "base_indices_")
 
 
-def _cluster(n_workers):
-    cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=True, dashboard_address=":0")
-    return cluster, distributed.Client(cluster)
-
-
 @pytest.fixture(scope="module")
 def client():
-    cluster, client = _cluster(2)
-    yield client
-    client.close()
-    cluster.close()
+    yield from local_client(2)
 
 
 @pytest.fixture(scope="module")
 def one_worker(client):
-    cluster, one = _cluster(1)
-    yield one
-    one.close()
-    cluster.close()
+    yield from local_client(1)
 
 
 def _data(n=600, seed=0):
@@ -284,27 +273,12 @@ def test_original_blocks_pass_through_untouched(client, name, kw):
     for key in x_keys:
         assert graph[key] is own[key]
 
-    def reads(key, seen):
-        for dep in get_dependencies(graph, key):
-            if dep not in seen:
-                seen.add(dep)
-                reads(dep, seen)
-        return seen
-
     copies = name == "RandomOverSampler" or kw.get("kind") == "borderline-2"
     for key in out_keys[len(x_keys):]:
-        touched = reads(key, set()) & x_keys
+        touched = ancestors(graph, key) & x_keys
         # copies and borderline-2's steps towards other classes read only the
         # blocks that hold the rows they need (gathered in one task)
         assert copies or not touched
-
-
-def _reader(log):
-    def read(i, part):
-        with open(log, "a") as fh:
-            fh.write(f"{i}\n")
-        return part
-    return read
 
 
 @pytest.mark.parametrize("name, kw, passes", [
@@ -318,15 +292,11 @@ def test_each_partition_read_once_per_pass(client, tmp_path, name, kw, passes):
     df, ys = _frame(*_data())
     df["label"] = ys
     log = tmp_path / "reads.log"
-    pieces = np.array_split(np.arange(len(df)), 4)
-    parts = [dask.delayed(_reader(str(log)), pure=False)(i, df.iloc[rows])
-             for i, rows in enumerate(pieces)]
-    full = dd.from_delayed(parts, meta=df.iloc[:0], verify_meta=False)
+    full = counted_frame(df, 4, log)
     X_res, _ = _sampler(name, kw).fit_resample(full.drop(columns="label"), full["label"])
 
     def counts():
-        lines = log.read_text().split() if log.exists() else []
-        return np.bincount(np.array(lines, dtype=int), minlength=4)
+        return read_counts(log, 4)
 
     assert (counts() <= passes).all() and (counts() >= 2).all(), counts()
     before = counts()

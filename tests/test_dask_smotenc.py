@@ -13,7 +13,7 @@ pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 
 from gpusmote import SMOTENC
-from tests._dask_cluster import local_client
+from tests._dask_cluster import counted_frame, local_client, read_counts
 
 PROVENANCE = ("sample_indices_", "synthetic_parents_", "synthetic_steps_", "base_indices_")
 
@@ -112,14 +112,6 @@ def test_a_parquet_directory(client, tmp_path):
     pd.testing.assert_series_equal(y_out, y_ref)
 
 
-def _reader(log):
-    def read(i, part):
-        with open(log, "a") as fh:
-            fh.write(f"{i}\n")
-        return part
-    return read
-
-
 def test_each_partition_read_twice_and_never_for_the_new_rows(client, tmp_path):
     """Counted reads: fit_resample reads each partition once to count and once to
     gather the classes with each partition's categories; the new partitions come
@@ -127,15 +119,12 @@ def test_each_partition_read_twice_and_never_for_the_new_rows(client, tmp_path):
     df, ys = _frame()
     df["label"] = ys
     log = tmp_path / "reads.log"
-    pieces = np.array_split(np.arange(len(df)), 3)
-    parts = [dask.delayed(_reader(str(log)), pure=False)(i, df.iloc[rows])
-             for i, rows in enumerate(pieces)]
-    full = dd.from_delayed(parts, meta=df.iloc[:0], verify_meta=False)
+    full = counted_frame(df, 3, log)
     X_res, y_res = SMOTENC(categorical_features="auto", random_state=0).fit_resample(
         full.drop(columns="label"), full["label"])
 
     def counts():
-        return np.bincount(np.array(log.read_text().split(), dtype=int), minlength=3)
+        return read_counts(log, 3)
 
     np.testing.assert_array_equal(counts(), [2, 2, 2])
     new = X_res.partitions[3:].compute()

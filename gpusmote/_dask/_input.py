@@ -34,6 +34,11 @@ from .._labels import Labels, _encode, _host_labels, plain_label
 from ..backends import is_cupy_array
 
 
+def offsets_of(lengths) -> np.ndarray:
+    """The global index of each partition's first row, from the partition lengths."""
+    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+
 @dataclass
 class ResultLayout:
     """Where each partition of a ``fit_resample`` result on Dask comes from (kept on
@@ -47,7 +52,7 @@ class ResultLayout:
 
     @property
     def offsets(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        return offsets_of(self.lengths)
 
 
 @dataclass
@@ -80,7 +85,7 @@ class DaskInput:
 
     @property
     def offsets(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        return offsets_of(self.lengths)
 
     @property
     def npartitions(self) -> int:

@@ -137,10 +137,10 @@ def draw_all(backend: str, plans, seed: int, dtype, held_gidx=()):
     """
     be = get_backend(backend)
     plans = list(plans)
-    held = np.sort(np.concatenate([np.asarray(g, dtype=np.int64) for g in held_gidx])
-                   if len(held_gidx) else np.empty(0, dtype=np.int64))
+    held = np.sort(np.concatenate([np.asarray(g, dtype=np.int64) for g in held_gidx]
+                                  + [np.empty(0, dtype=np.int64)]))
     placed = [_placed(be, p, held) for p in plans]
-    if held.size == 0 or any(p is None for p in placed):
+    if any(p is None for p in placed):
         base, nbr, steps = (_host(a) for a in draw(be, plans, seed, np.dtype(dtype)))
         return (base, nbr, steps), ("global", base, nbr, steps)
     pos_base, pos_nbr, steps = (_host(a) for a in draw(be, placed, seed, np.dtype(dtype)))

@@ -22,7 +22,7 @@ import numpy as np
 from . import is_dask_collection
 from ._budget import check_budget
 from ._gather import _host, gather_rows
-from ._input import _moved, _partitions
+from ._input import _moved, _partitions, offsets_of
 
 
 @dataclass
@@ -116,8 +116,7 @@ def original_rows(part, i: int, lengths, positions=None):
     """The rows of the input's partition ``i`` (``part``, as read) that the result
     holds, and their global row indices."""
     n = int(lengths[i])
-    if len(part) != n:
-        raise _moved(i, n, len(part), "the input")
+    part = _checked(part, i, n)
     offset = int(np.sum(lengths[:i]))
     if positions is None:
         return part, np.arange(offset, offset + n, dtype=np.int64)
@@ -157,7 +156,7 @@ class _Parts:
 
     @property
     def offsets(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        return offsets_of(self.lengths)
 
 
 def parent_rows(sampler) -> np.ndarray:
