@@ -58,6 +58,7 @@ gpu-wheels: $(STAMP)
 		--platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
 		distributed==2026.8.0 tornado msgpack psutil sortedcontainers tblib zict \
 		jinja2 markupsafe packaging pyyaml
+	rm -rf build  # setuptools keeps deleted modules there, and they would ride in the wheel
 	$(BIN)/python -m pip wheel -q --no-deps -w .whl .
 	$(BIN)/python benchmarks/device_check.py hash gpusmote > .whl/gpusmote.sha256
 	ls .whl

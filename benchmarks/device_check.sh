@@ -156,7 +156,7 @@ main() {
         read -r name secs <<<"$later"
         [[ $SKIP != *" $name "* ]] && kept=$((kept + secs))
     done
-    step gpu-tests 180 $kept -- bash -c 'exec "$@" > "$OUT/gpu-tests.log" 2>&1' _ \
+    step gpu-tests 260 $kept -- bash -c 'exec "$@" > "$OUT/gpu-tests.log" 2>&1' _ \
         $PY -m pytest -m gpu $GPU_TESTS_FIRST tests -q -p no:cacheprovider -rfE --durations=15 \
         -o "addopts=--strict-markers" -W default::DeprecationWarning -W default::FutureWarning \
         ${per_test[@]+"${per_test[@]}"}
