@@ -186,6 +186,35 @@ def test_host_input_on_the_gpu_times_the_transfers_as_their_own_phase(fake_cupy)
     assert "cupy(host)" in label
 
 
+def test_gpu_warm_up_runs_the_full_input_and_is_kept_as_the_first_call(
+        fake_cupy, monkeypatch):
+    # CuPy compiles a kernel on its first use, and a slice takes other search
+    # paths than the full input: a warm-up on a slice left CNN's compilation
+    # in its timed run (6.3 s of a 0.16 s run on an H100)
+    from gpusmote import bench
+
+    sizes = []
+    make = bench._sampler
+
+    def counting(*args, **kwargs):
+        sampler = make(*args, **kwargs)
+        fit = sampler.fit_resample
+        sampler.fit_resample = lambda X, y: (sizes.append(X.shape[0]), fit(X, y))[1]
+        return sampler
+
+    monkeypatch.setattr(bench, "_sampler", counting)
+    r = bench.run_workload(bench.WORKLOADS["W1"], "SMOTE", "cupy", np.float32, repeat=2,
+                           scale=0.05, with_imblearn=False, min_seconds=0, idle_gap=0)
+    assert sizes == [r["rows"]] * 3  # the warm-up, then two timed runs
+    assert r["first_call_seconds"] > 0 and r["repeat"] == 2
+    # on the CPU the warm-up stays a slice (a full run may take minutes) and
+    # no first call is reported
+    sizes.clear()
+    r = bench.run_workload(bench.WORKLOADS["W1"], "SMOTE", "numpy", np.float32, repeat=1,
+                           scale=0.5, with_imblearn=False, min_seconds=0, idle_gap=0)
+    assert sizes == [20_000, r["rows"]] and r["first_call_seconds"] is None
+
+
 def test_gpu_benchmark_compares_the_neighbour_search_with_the_torch_baseline(
         fake_cupy, monkeypatch):
     import sys
