@@ -234,7 +234,7 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     Exact duplicate references are collapsed first (``_duplicates``): the
     distinct rows are searched and each row gets the lowest-index members of
     its nearest groups, which is the same answer without the tie groups that
-    no top-k filter can hold.
+    no top-k filter can hold. Then repeated queries are searched once too.
     """
     with _timing.phase("neighbours_prepare", be):
         groups = find_groups(be, X, budget)
@@ -253,11 +253,22 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
             d2_g, nn_g = _search_distinct(be, U, U, k_groups, True, budget, bar)
         if bar is not None:
             bar.update(X.shape[0] - (n_groups if k_groups else 0))
-        labels = groups.label
-    else:
-        d2_g, nn_g = _search_distinct(be, U, Q, min(k, n_groups), False, budget, bar)
-        labels = None
-    return expand(be, groups, d2_g, nn_g, k, X.shape[0], labels, _order_by_distance, budget)
+        return expand(be, groups, d2_g, nn_g, k, X.shape[0], groups.label,
+                      _order_by_distance, budget)
+    # queries drawn from X repeat where X does (ENN's and the danger sets' rows):
+    # equal queries have equal answers, so each distinct query is searched once
+    with _timing.phase("neighbours_prepare", be):
+        query_groups = find_groups(be, Q, budget)
+    if query_groups is not None:
+        _timing.count("duplicate_queries", Q.shape[0] - query_groups.n_groups)
+        Q = Q[query_groups.first]
+    d2_g, nn_g = _search_distinct(be, U, Q, min(k, n_groups), False, budget, bar)
+    d2, idx = expand(be, groups, d2_g, nn_g, k, X.shape[0], None, _order_by_distance, budget)
+    if query_groups is None:
+        return d2, idx
+    if bar is not None:
+        bar.update(query_groups.label.shape[0] - query_groups.n_groups)
+    return d2[query_groups.label], idx[query_groups.label]
 
 
 def _groupless(be, groups, n_ref: int, n_q: int, k: int) -> bool:

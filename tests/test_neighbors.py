@@ -307,6 +307,23 @@ def test_duplicates_are_searched_once(blocked):
     assert counts["exhaustive_rows"] == 0
 
 
+def test_repeated_queries_are_searched_once(backend, xp, search_path, monkeypatch):
+    # ENN's and the danger sets' queries are rows of X, repeated where X is:
+    # each distinct query is searched once and its answer handed to its copies
+    monkeypatch.setattr(nb, "_DIRECT_GROUPLESS_MAX_PAIRS", 0)  # groups on every path
+    X = _hard("rows_repeated", 400)
+    rng = np.random.default_rng(5)
+    Q = X[np.sort(rng.choice(len(X), 250, replace=False))][rng.permutation(250)]
+    counts = _counts(X, 7, Q, backend=backend, xp=xp)
+    n_distinct = len(np.unique(Q, axis=0))
+    assert counts["duplicate_queries"] == len(Q) - n_distinct > len(Q) // 2
+    assert counts["query_rows"] == n_distinct
+    dist, idx = kneighbors(xp.asarray(X), 7, queries=xp.asarray(Q), backend=backend)
+    ref_d2, ref_idx = brute_knn(X, 7, Q)
+    np.testing.assert_array_equal(to_numpy(idx), ref_idx)
+    np.testing.assert_allclose(to_numpy(dist) ** 2, ref_d2, rtol=1e-12, atol=1e-12)
+
+
 def test_small_direct_searches_measure_duplicates_as_ties(monkeypatch):
     # below _DIRECT_GROUPLESS_MAX_PAIRS no groups are made: each tie group is
     # measured whole, and the lower index still wins
