@@ -349,12 +349,13 @@ def test_small_searches_collapse_large_duplicate_groups():
 
 
 def test_one_large_group_is_collapsed_even_where_copies_are_few_overall():
-    # 120 copies of one row among 1 500 distinct ones: few copies in all
-    # (sum of count^2 ~ 16 000), but a row whose k-th nearest is that group
+    # 120 copies of one row among 1 000 distinct ones: few copies in all
+    # (sum of count^2 ~ 15 000), but a row whose k-th nearest is that group
     # ties with all 120 (KEEL's kddcup land set: 58 000 pairs measured, 29 ms)
     rng = np.random.default_rng(7)
-    X = rng.integers(0, 3, size=(1500, 6)).astype(float) + rng.normal(size=(1500, 6))
-    X = np.vstack([X, np.repeat([[0.5] * 6], 120, axis=0)])[rng.permutation(1620)]
+    X = rng.integers(0, 3, size=(1000, 6)).astype(float) + rng.normal(size=(1000, 6))
+    X = np.vstack([X, np.repeat([[0.5] * 6], 120, axis=0)])[rng.permutation(1120)]
+    assert len(X) ** 2 <= nb._DIRECT_GROUPLESS_MAX_PAIRS  # a search small enough to ask
     counts = _counts(X, 8)
     assert counts["duplicate_rows"] == 119
     np.testing.assert_array_equal(kneighbors(X, 8, backend="numpy")[1], brute_knn(X, 8)[1])
