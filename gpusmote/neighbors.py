@@ -43,6 +43,7 @@ temporary is a block sized from ``working_memory``. No n x n matrix is made.
 from __future__ import annotations
 
 import numbers
+import threading
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,9 @@ __all__ = ["kneighbors"]
 _MAX_MAGNITUDE = 1e150
 # Rows sampled for the centre of the search (a median: robust to a few extremes).
 _CENTRE_SAMPLE = 4096
+# ... and for a small direct search, where a median of 4 096 rows took a
+# tenth of the search (KEEL's segment0: 0.5 of 4 ms) and 512 are as robust
+_DIRECT_CENTRE_SAMPLE = 512
 # Integer data within this of an integer centre is searched exactly: such
 # integers are exact in float32 and in TF32 (11 significant bits), and with
 # squared row norms up to _EXACT_MAX_SQ every product and partial sum of the
@@ -373,9 +377,9 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
     return d2, idx
 
 
-def _sample_rows(X):
-    """At most about ``_CENTRE_SAMPLE`` evenly spaced rows of X (a view)."""
-    return X[::max(1, X.shape[0] // _CENTRE_SAMPLE)]
+def _sample_rows(X, n_sample: int = _CENTRE_SAMPLE):
+    """At most about ``n_sample`` evenly spaced rows of X (a view)."""
+    return X[::max(1, X.shape[0] // n_sample)]
 
 
 def _effective_dimension(be, X) -> float:
@@ -437,7 +441,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         if small:
             centre, spread = _small_statistics(be, X)
         else:
-            stats = _statistics(be, X, median=not integers)
+            stats = _statistics(be, X, median=not integers, n_sample=_DIRECT_CENTRE_SAMPLE)
             centre, spread = stats[0], stats[5]
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
@@ -448,13 +452,24 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
                   and spread * spread * (n_features + 1) <= _DIRECT_FLOAT32_MAX_SQ)
         if integers:
             centre = xp.rint(centre)
-        X64, q64 = _folded(be, X, Q, centre, self_search, xp.float64, budget)
         X32 = q32 = None
         if single:
             try:
                 X32, q32 = _folded(be, X, Q, centre, self_search, xp.float32, budget)
             except ValueError:  # queries too far for float32: float64 only
                 single = False
+        folded64: list = []  # (X64, q64), made when first needed
+        if not single:
+            folded64.append(_folded(be, X, Q, centre, self_search, xp.float64, budget))
+    made64 = threading.Lock()
+
+    def in_float64():
+        """The float64 fold: at once where float32 cannot score, else only for
+        the rows float32 could not separate (often none)."""
+        with made64:
+            if not folded64:
+                folded64.append(_folded(be, X, Q, centre, self_search, xp.float64, budget))
+        return folded64[0]
     d2_out = xp.empty((n_q, k), dtype=xp.float64)
     idx_out = xp.empty((n_q, k), dtype=xp.int64)
     # a strip's scores, its hit mask and a copy of the k bounding columns
@@ -504,6 +519,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
                 again_at = more[many]
                 again = queries[again_at]
                 retried.append(int(again.shape[0]))  # counted by the caller's thread
+                X64, q64 = in_float64()
                 d2[again_at], idx[again_at] = solve(scores((X64, (q64[0], None)), again),
                                                     again, q64[1], eps64, False)
                 more, reach = more[~many], reach[~many]
@@ -520,6 +536,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         queries = xp.arange(q0, q1)
         if integers and k <= _DIRECT_ARGMAX_MAX_K:
             # exact scores: the best k by (score, lower index) are the answer
+            X64, q64 = in_float64()
             S = scores((X64, q64), queries)
             some, best = _some_high(be, S, k, False, return_scores=True)
             d2_out[q0:q1] = q64[1][q0:q1, None] - 2 * best
@@ -531,6 +548,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         else:
             # float32 could not separate a quarter of the rows scored so far
             # (heavy-tailed columns): the later strips go straight to float64
+            X64, q64 = in_float64()
             d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X64, q64), queries), queries,
                                                   q64[1], eps64, False)
         if bar is not None:
@@ -711,18 +729,18 @@ def _frame(be, X):
     return centre_dev, (1.0 / spread if spread > 0 else 1.0), False, direction
 
 
-def _statistics(be, X, median: bool = True):
+def _statistics(be, X, median: bool = True, n_sample: int = _CENTRE_SAMPLE):
     """The centre of a search (device and host copies), the columns' max and min,
     which sampled columns hold integers (None without ``median``), the spread,
     and the sample; refuses
     non-finite values and values whose squares would overflow float64.
 
-    The centre is the per-column median of (at most) ``_CENTRE_SAMPLE``
+    The centre is the per-column median of (at most about) ``n_sample``
     evenly spaced rows. Every statistic comes down in one download (one sync
     on a device, where a sync per scalar costs more than this computation).
     """
     xp = be.xp
-    sample = _sample_rows(X)
+    sample = _sample_rows(X, n_sample)
     # (``median=False``: the sample's mean, a tenth of the cost, for the paths
     # whose answer does not depend on the centre's robustness)
     # in float64: the middle of two float32 values near the float32 maximum overflows
