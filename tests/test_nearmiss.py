@@ -235,17 +235,20 @@ def test_cupy_input_moves_only_scalars_to_the_host(fake_cupy, version):
     assert isinstance(X_res, cp.ndarray) and isinstance(nm.sample_indices_, cp.ndarray)
 
 
-@pytest.mark.parametrize("shape", ["plain", "ties", "few"])
+@pytest.mark.parametrize("shape", ["plain", "ties", "integers", "few"])
 def test_version_2_scores_are_the_k_farthest_distances_summed(shape, monkeypatch):
     # the farthest-k pass against every distance measured and sorted; ties at the
-    # k-th distance (integer grids) send rows to the full measure, exactly as well
+    # k-th distance (grids) send rows to the full measure, exactly as well; on
+    # small integers the expanded form is exact and nothing is measured
     from gpusmote import _nearmiss
     from gpusmote.backends import get_backend
 
     rng = np.random.default_rng(3)
-    if shape == "ties":
+    if shape in ("ties", "integers"):
         # four distinct rows, about 15 copies each: more ties than candidates
         R, Q = rng.integers(0, 2, (60, 2)).astype(float), rng.integers(0, 3, (200, 2)) * 1.0
+        if shape == "ties":  # the same grid, not of integers
+            R, Q = R * 0.1, Q * 0.1
     elif shape == "few":
         R, Q = rng.normal(size=(5, 3)), rng.normal(size=(50, 3))   # k + 8 > 5: every row
     else:
@@ -260,5 +263,5 @@ def test_version_2_scores_are_the_k_farthest_distances_summed(shape, monkeypatch
     np.testing.assert_allclose(got, full[:, -3:].sum(axis=1), rtol=1e-12)
     # plain rows are settled by their candidates; tied rows measure their tie
     # group; with fewer rows than candidates every distance is measured
-    assert set(calls) == {"plain": set(), "ties": {"_largest_of_pairs"},
+    assert set(calls) == {"plain": set(), "ties": {"_largest_of_pairs"}, "integers": set(),
                           "few": {"_exact_top_all"}}[shape]
