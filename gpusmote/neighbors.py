@@ -64,6 +64,9 @@ _CENTRE_SAMPLE = 4096
 # ... and for a small direct search, where a median of 4 096 rows took a
 # tenth of the search (KEEL's segment0: 0.5 of 4 ms) and 512 are as robust
 _DIRECT_CENTRE_SAMPLE = 512
+# Queries other than X are checked for repeats from this many rows on (below it
+# the check costs about what it could save)
+_QUERY_GROUPS_MIN_ROWS = 64
 # Integer data within this of an integer centre is searched exactly: such
 # integers are exact in float32 and in TF32 (11 significant bits), and with
 # squared row norms up to _EXACT_MAX_SQ every product and partial sum of the
@@ -235,10 +238,29 @@ def _as_float_matrix(be, A, name: str, dtype=None):
 def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     """Squared distances (float64) and indices of the k nearest references.
 
+    Queries other than X that repeat (ENN's and the danger sets' rows of X,
+    NearMiss's majority rows) are searched once: equal queries have equal
+    answers, handed to every copy.
+    """
+    if not self_search and Q.shape[0] >= _QUERY_GROUPS_MIN_ROWS:
+        with _timing.phase("neighbours_prepare", be):
+            query_groups = find_groups(be, Q, budget)
+        if query_groups is not None:
+            _timing.count("duplicate_queries", Q.shape[0] - query_groups.n_groups)
+            d2, idx = _search_references(be, X, Q[query_groups.first], k, False, budget, bar)
+            if bar is not None:
+                bar.update(Q.shape[0] - query_groups.n_groups)
+            return d2[query_groups.label], idx[query_groups.label]
+    return _search_references(be, X, Q, k, self_search, budget, bar)
+
+
+def _search_references(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
+    """``_search`` for distinct queries (or a self-search).
+
     Exact duplicate references are collapsed first (``_duplicates``): the
     distinct rows are searched and each row gets the lowest-index members of
     its nearest groups, which is the same answer without the tie groups that
-    no top-k filter can hold. Then repeated queries are searched once too.
+    no top-k filter can hold.
     """
     with _timing.phase("neighbours_prepare", be):
         groups = find_groups(be, X, budget)
@@ -259,20 +281,8 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
             bar.update(X.shape[0] - (n_groups if k_groups else 0))
         return expand(be, groups, d2_g, nn_g, k, X.shape[0], groups.label,
                       _order_by_distance, budget)
-    # queries drawn from X repeat where X does (ENN's and the danger sets' rows):
-    # equal queries have equal answers, so each distinct query is searched once
-    with _timing.phase("neighbours_prepare", be):
-        query_groups = find_groups(be, Q, budget)
-    if query_groups is not None:
-        _timing.count("duplicate_queries", Q.shape[0] - query_groups.n_groups)
-        Q = Q[query_groups.first]
     d2_g, nn_g = _search_distinct(be, U, Q, min(k, n_groups), False, budget, bar)
-    d2, idx = expand(be, groups, d2_g, nn_g, k, X.shape[0], None, _order_by_distance, budget)
-    if query_groups is None:
-        return d2, idx
-    if bar is not None:
-        bar.update(query_groups.label.shape[0] - query_groups.n_groups)
-    return d2[query_groups.label], idx[query_groups.label]
+    return expand(be, groups, d2_g, nn_g, k, X.shape[0], None, _order_by_distance, budget)
 
 
 def _groupless(be, groups, n_ref: int, n_q: int, k: int) -> bool:

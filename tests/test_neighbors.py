@@ -322,6 +322,13 @@ def test_repeated_queries_are_searched_once(backend, xp, search_path, monkeypatc
     ref_d2, ref_idx = brute_knn(X, 7, Q)
     np.testing.assert_array_equal(to_numpy(idx), ref_idx)
     np.testing.assert_allclose(to_numpy(dist) ** 2, ref_d2, rtol=1e-12, atol=1e-12)
+    # distinct references, repeated queries (NearMiss: the majority's rows
+    # against the minority's)
+    R = rng.normal(size=(30, 6))
+    counts = _counts(R, 3, Q, backend=backend, xp=xp)
+    assert counts["duplicate_queries"] == len(Q) - n_distinct
+    idx = kneighbors(xp.asarray(R), 3, queries=xp.asarray(Q), backend=backend)[1]
+    np.testing.assert_array_equal(to_numpy(idx), brute_knn(R, 3, Q)[1])
 
 
 def test_small_direct_searches_measure_duplicates_as_ties(monkeypatch):
