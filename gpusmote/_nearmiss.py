@@ -20,7 +20,12 @@ from ._random_under import UNDER_FITTED, UNDER_STRATEGY, take_rows
 from ._timing import phase
 from ._validation import dense_for_search
 from .base import BaseUnderSampler
-from .neighbors import _DIRECT_INTEGER_MAX_FEATURES, _small_integers, kneighbors
+from .neighbors import (
+    _DIRECT_INTEGER_MAX_FEATURES,
+    _exact_d2,
+    _small_integers,
+    kneighbors,
+)
 
 
 class NearMiss(BaseUnderSampler):
@@ -313,7 +318,6 @@ def _farthest_sums(be, R, Q, k: int, budget: int):
     """
     xp = be.xp
     m, d = R.shape
-    eps = float(np.finfo(np.float64).eps)
     integers = (d <= _DIRECT_INTEGER_MAX_FEATURES and _small_integers(be, R)
                 and _small_integers(be, Q))
     centre = R.mean(axis=0)
@@ -329,29 +333,39 @@ def _farthest_sums(be, R, Q, k: int, budget: int):
     out = xp.empty(Q.shape[0], dtype=xp.float64)
     for q0 in block_starts(Q.shape[0], step):
         q = Q[q0:q0 + step]
-        qc = q - centre
-        q_sq = xp.einsum("ij,ij->i", qc, qc)
-        if integers:
-            approx = q_sq[:, None] + r_sq[None, :] - 2.0 * (qc @ Rc.T)
-            d2 = xp.sort(xp.partition(approx, m - k, axis=1)[:, m - k:], axis=1)
-        elif c == m:
+        if c == m and not integers:
             d2 = _exact_top_all(be, R, q, k, budget)
         else:
+            qc = q - centre
+            q_sq = xp.einsum("ij,ij->i", qc, qc)
             approx = q_sq[:, None] + r_sq[None, :] - 2.0 * (qc @ Rc.T)
-            part = xp.argpartition(approx, m - c - 1, axis=1)
-            rows = xp.arange(q.shape[0])
-            left_out = approx[rows, part[:, m - c - 1]]   # the largest not proposed
-            top = _exact_top(be, R, q, part[:, m - c:], k)
-            err = (d + 8) * eps * (xp.sqrt(q_sq) + r_max) ** 2
-            floor = top[:, 0] * (1 - 4 * (d + 4) * eps) - 2 * err
-            redo = xp.flatnonzero(~(floor > left_out))
-            if redo.shape[0]:
-                # every reference that may reach the k-th largest (a tie group, mostly)
-                r, j = xp.nonzero(approx[redo] >= floor[redo][:, None])
-                top[redo] = _largest_of_pairs(xp, R, q[redo], r, j, k)
-            d2 = top
+            if integers:  # exact values: their k largest are the answer
+                d2 = xp.sort(xp.partition(approx, m - k, axis=1)[:, m - k:], axis=1)
+            else:
+                d2 = _settled_top(be, R, q, approx, q_sq, r_max, c, k, budget)
         out[q0:q0 + q.shape[0]] = xp.sum(xp.sqrt(d2), axis=1)
     return out
+
+
+def _settled_top(be, R, q, approx, q_sq, r_max: float, c: int, k: int, budget: int):
+    """The k largest exact squared distances of each row of q, ascending: its c
+    farthest by the expanded form (``approx``) measured exactly, and where the
+    k-th of those is not clear of the largest left out by the rounding bound,
+    every reference that may reach it."""
+    xp = be.xp
+    m, d = R.shape
+    eps = float(np.finfo(np.float64).eps)
+    part = xp.argpartition(approx, m - c - 1, axis=1)
+    left_out = approx[xp.arange(q.shape[0]), part[:, m - c - 1]]  # the largest not proposed
+    top = _exact_top(be, R, q, part[:, m - c:], k, budget)
+    err = (d + 8) * eps * (xp.sqrt(q_sq) + r_max) ** 2
+    floor = top[:, 0] * (1 - 4 * (d + 4) * eps) - 2 * err
+    redo = xp.flatnonzero(~(floor > left_out))
+    if redo.shape[0]:
+        # every reference that may reach the k-th largest (a tie group, mostly)
+        r, j = xp.nonzero(approx[redo] >= floor[redo][:, None])
+        top[redo] = _largest_of_pairs(xp, R, q[redo], r, j, k)
+    return top
 
 
 def _largest_of_pairs(xp, R, q, r, j, k: int):
@@ -367,31 +381,22 @@ def _largest_of_pairs(xp, R, q, r, j, k: int):
 
 
 def _exact_top_all(be, R, q, k: int, budget: int):
-    """``_exact_top`` against every row of R, in blocks of queries within the budget."""
-    xp = be.xp
-    m, d = R.shape
-    out = xp.empty((q.shape[0], k), dtype=xp.float64)
-    step = rows_per_block(m * d * 8 * 2, budget, q.shape[0])
-    every = xp.arange(m)
-    for q0 in block_starts(q.shape[0], step):
-        part = q[q0:q0 + step]
-        out[q0:q0 + part.shape[0]] = _exact_top(
-            be, R, part, xp.broadcast_to(every, (part.shape[0], m)), k)
-    return out
+    """``_exact_top`` against every row of R."""
+    every = be.xp.broadcast_to(be.xp.arange(R.shape[0]), (q.shape[0], R.shape[0]))
+    return _exact_top(be, R, q, every, k, budget)
 
 
-def _exact_top(be, R, q, cand, k: int):
+def _exact_top(be, R, q, cand, k: int, budget: int):
     """The k largest exact squared distances from each row of q to its candidate
     rows of R (``cand``, one row of indices per query), ascending; the
     differences in cache-sized pieces (on a CPU, 6 MB of them at once took
     four times as long as the same work in 1 MB pieces)."""
     xp = be.xp
     out = xp.empty((q.shape[0], k), dtype=xp.float64)
-    step = rows_per_block(cand.shape[1] * R.shape[1] * 8 * 2, be.refine_bytes, q.shape[0])
+    step = rows_per_block(cand.shape[1] * R.shape[1] * 8 * 2, min(budget, be.refine_bytes),
+                          q.shape[0])
     for q0 in block_starts(q.shape[0], step):
         q1 = q0 + step
-        diff = R[cand[q0:q1]]
-        diff -= q[q0:q1, None, :]
-        d2 = xp.einsum("ijk,ijk->ij", diff, diff)
+        d2 = _exact_d2(xp, R, q[q0:q1], slice(None), cand[q0:q1])
         out[q0:q1] = xp.sort(d2, axis=1)[:, -k:]
     return out

@@ -1083,7 +1083,8 @@ def _scaled(be, A, centre, inv_scale: float, budget: int, check_integers: bool =
 
 
 def _exact_d2(xp, X, Q, q_rows, ref_idx):
-    """Exact squared distances between Q[q_rows[i]] and X[ref_idx[i, j]] in float64."""
+    """Exact squared distances between Q[q_rows[i]] and X[ref_idx[i, j]] in float64
+    (``q_rows=slice(None)``: every row of Q, in order)."""
     # the gather is a new array: subtracted in place (NumPy's broadcast
     # subtraction into a new (rows, k, d) array took ten times as long)
     diff = X[ref_idx].astype(xp.float64, copy=False)
