@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import numbers
+import time
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import clone, is_classifier
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.ensemble._base import _set_random_states
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from sklearn.utils import check_random_state
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_predict
+from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods
 
 from . import _docstrings as docs
 from ._random_under import UNDER_FITTED, UNDER_STRATEGY, take_rows
 from ._timing import phase
+from .backends._numpy import _n_threads
 from .base import BaseUnderSampler
+
+# A forest's threads share the Cython tree building but not scikit-learn's
+# Python work per tree (~1 ms here: validation, cloning, seeding), which holds
+# the GIL. On KEEL sets trees that took < 2 ms each on one core were slower on
+# two (pima 1.4 ms: 139 -> 203 ms a fit); from ~2.3 ms on two were faster
+# (segment0 1.2x, page_blocks0 7.7 ms: 1.7x).
+_THREADED_TREE_SECONDS = 2e-3
 
 
 class InstanceHardnessThreshold(BaseUnderSampler):
@@ -51,7 +60,12 @@ class InstanceHardnessThreshold(BaseUnderSampler):
 
     n_jobs : int, default=None
         Jobs for the cross-validation and the default forest (scikit-learn's
-        meaning); the classifier runs on the host.
+        meaning); the classifier runs on the host. With ``None`` and the
+        default forest, the first fold's forest is fitted on one core; if
+        its trees took more than 2 ms each, the other folds' forests are
+        fitted on all the cores this process may use (as gpusmote's own
+        searches are). Every forest predicts on one thread, so the
+        probabilities, and the rows kept, equal a one-job run's bit for bit.
 
     {docs.BACKEND}
 
@@ -140,6 +154,34 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         # the same draws from the same RandomState as imbalanced-learn
         _set_random_states(self.estimator_, random_state)
 
+    def _forest_proba(self, X, codes, splitter) -> np.ndarray:
+        """``cross_val_predict``'s probabilities for the default forest, whose
+        later folds are fitted on all cores when its trees are big enough
+        (``n_jobs``)."""
+        n_rows, n_classes = codes.shape[0], int(codes.max()) + 1
+        proba = np.zeros((n_rows, n_classes))
+        times_tested = np.zeros(n_rows, dtype=np.int64)
+        fit_jobs = None
+        for train, test in check_cv(splitter, codes, classifier=True).split(X, codes):
+            forest = clone(self.estimator_).set_params(n_jobs=fit_jobs)
+            start = time.perf_counter()
+            forest.fit(_safe_indexing(X, train), codes[train])
+            per_tree = (time.perf_counter() - start) / forest.n_estimators
+            if fit_jobs is None and per_tree > _THREADED_TREE_SECONDS:
+                fit_jobs = _n_threads()
+            # one thread adds the trees' probabilities in tree order
+            forest.set_params(n_jobs=None)
+            # a fold without some class has no column for it: that class gets 0
+            proba[np.ix_(test, forest.classes_)] = forest.predict_proba(
+                _safe_indexing(X, test))
+            times_tested[test] += 1
+        if not np.all(times_tested == 1):
+            raise ValueError(
+                "InstanceHardnessThreshold needs cross-validation folds whose test "
+                "parts cover every row exactly once (a partition), as cross_val_predict "
+                "does; pass an int cv or a splitter such as StratifiedKFold.")
+        return proba
+
     def _splitter(self, random_state):
         if isinstance(self.cv, numbers.Integral):
             return StratifiedKFold(n_splits=int(self.cv), shuffle=True,
@@ -154,11 +196,14 @@ class InstanceHardnessThreshold(BaseUnderSampler):
             # the classifier is a host estimator: X comes down once (CuPy X)
             X_host = X if sparse.issparse(X) else be.to_numpy(X)
             y_host = labels.host()
-        with phase("classifier", be):
-            proba = cross_val_predict(self.estimator_, X_host, y_host,
-                                      cv=self._splitter(random_state), n_jobs=self.n_jobs,
-                                      method="predict_proba")
         codes = np.searchsorted(labels.classes, y_host)  # column of each row's class
+        with phase("classifier", be):
+            if self.estimator is None and self.n_jobs is None and _n_threads() > 1:
+                proba = self._forest_proba(X_host, codes, self._splitter(random_state))
+            else:
+                proba = cross_val_predict(self.estimator_, X_host, y_host,
+                                          cv=self._splitter(random_state),
+                                          n_jobs=self.n_jobs, method="predict_proba")
         own = proba[np.arange(y_host.shape[0]), codes]
         parts = []
         for code, (label, count) in enumerate(zip(labels.classes, labels.counts)):

@@ -99,6 +99,14 @@ _DIRECT_WIDE_MAX_PAIRS = 1 << 26
 # duplicate rows: 8.9 -> 7.2 ms for BorderlineSMOTE at 2**21 instead of 2**17).
 _DIRECT_GROUPLESS_MAX_PAIRS = 1 << 21
 _GROUPLESS_TIES_PER_ROW = 8
+# Searches of at most this many pairs look for no duplicate rows at all,
+# neither in X nor in the queries: finding the groups and expanding them cost
+# more than measuring the ties they make (KEEL kddcup land, BorderlineSMOTE's
+# 21 x 1 061 danger search: 0.43 of 1.3 ms). Unless the ties measured exceed
+# _UNGROUPED_MAX_MEASURED pairs (a group of many copies at some row's k-th
+# distance): then the search starts again with the groups.
+_UNGROUPED_MAX_PAIRS = 1 << 16
+_UNGROUPED_MAX_MEASURED = 1 << 13
 # The backends whose small searches take the direct path. It is written
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
@@ -242,6 +250,13 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     NearMiss's majority rows) are searched once: equal queries have equal
     answers, handed to every copy.
     """
+    if (be.name in _DIRECT_BACKENDS and Q.shape[0] * X.shape[0]
+            <= min(_UNGROUPED_MAX_PAIRS, _DIRECT_GROUPLESS_MAX_PAIRS)):
+        try:
+            return _search_distinct(be, X, Q, k, self_search, budget, bar,
+                                    max_measured=_UNGROUPED_MAX_MEASURED)
+        except _ManyTies:
+            _timing.count("ungrouped_retries", 1)
     if not self_search and Q.shape[0] >= _QUERY_GROUPS_MIN_ROWS:
         with _timing.phase("neighbours_prepare", be):
             query_groups = find_groups(be, Q, budget)
@@ -303,9 +318,15 @@ def _groupless(be, groups, n_ref: int, n_q: int, k: int) -> bool:
             and largest <= _GROUPLESS_TIES_PER_ROW * k)
 
 
-def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
+class _ManyTies(Exception):
+    """A direct search met more tied pairs than its ``max_measured``."""
+
+
+def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None,
+                     max_measured: int | None = None):
     """``_search`` for references without exact duplicates (they would still
-    be answered right, only slowly)."""
+    be answered right, only slowly). A direct search with ``max_measured``
+    raises ``_ManyTies`` rather than measure more pairs than that."""
     xp = be.xp
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
@@ -324,7 +345,8 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None)
                 or pairs <= _DIRECT_WIDE_MAX_PAIRS):
             _timing.count("query_rows", n_q)
             _timing.count("direct_rows", n_q)
-            return _direct(be, X, Q, k, self_search, budget, bar, integers=integers)
+            return _direct(be, X, Q, k, self_search, budget, bar, integers=integers,
+                           max_measured=max_measured)
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
 
@@ -418,7 +440,7 @@ def _small_integers(be, A) -> bool:
 
 
 def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None,
-            integers: bool = False):
+            integers: bool = False, max_measured: int | None = None):
     """Exact k nearest neighbours of a small search, every pair scored in float64.
 
     For a strip of queries at a time (one strip when it fits the budget, in
@@ -439,6 +461,9 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     passes of argmax, which take the first (lowest) index among equal scores,
     are the answer itself: no exact distances, no bound. One-hot and count
     data tie everywhere, and a bound would let every tie through.
+
+    ``max_measured``: raise ``_ManyTies`` instead of measuring more pairs
+    than this in a strip (see ``_UNGROUPED_MAX_PAIRS``).
     """
     xp = be.xp
     n_ref, n_features = X.shape
@@ -537,6 +562,8 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
                     return d2, idx
         # every reference reaching the bound, measured exactly
         r_more, c_more = xp.nonzero(reach)
+        if max_measured is not None and r_more.shape[0] > max_measured:
+            raise _ManyTies
         d2[more], idx[more] = _k_nearest_pairs(be, X, Q, queries[more], r_more, c_more, k,
                                                budget)
         return d2, idx

@@ -68,6 +68,44 @@ def test_default_forest_and_random_state_instances_equal_imblearn():
     np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
 
 
+@pytest.mark.parametrize("per_tree", [0.0, float("inf")], ids=["threaded", "one-core"])
+def test_default_forest_uses_the_cores_and_keeps_imblearns_rows(monkeypatch, per_tree):
+    # the later folds' forests are fitted on all cores when the first fold's
+    # trees were slow enough; each forest still predicts on one thread, so the
+    # rows kept equal imbalanced-learn's single-job run either way
+    import gpusmote._hardness as hardness
+
+    monkeypatch.setattr(hardness, "_n_threads", lambda: 2)
+    monkeypatch.setattr(hardness, "_THREADED_TREE_SECONDS", per_tree)
+    fitted_with, predicted_with = [], []
+    fit, predict = RandomForestClassifier.fit, RandomForestClassifier.predict_proba
+    monkeypatch.setattr(RandomForestClassifier, "fit", lambda self, *a, **kw: (
+        fitted_with.append(self.n_jobs), fit(self, *a, **kw))[1])
+    monkeypatch.setattr(RandomForestClassifier, "predict_proba", lambda self, X: (
+        predicted_with.append(self.n_jobs), predict(self, X))[1])
+    X, y = _data(n=400)
+    ours = InstanceHardnessThreshold(random_state=3)
+    ours.fit_resample(X, y)
+    assert fitted_with == [None] + [2 if per_tree == 0 else None] * 4
+    assert predicted_with == [None] * 5
+    monkeypatch.setattr(RandomForestClassifier, "fit", fit)
+    monkeypatch.setattr(RandomForestClassifier, "predict_proba", predict)
+    theirs = ImbIHT(random_state=3)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    assert ours.estimator_.n_jobs is None
+
+
+def test_folds_that_are_not_a_partition_are_refused(monkeypatch):
+    import gpusmote._hardness as hardness
+
+    monkeypatch.setattr(hardness, "_n_threads", lambda: 2)  # the default forest's own loop
+    X, y = _data()
+    halves = [(np.arange(0, 200), np.arange(200, 300)), (np.arange(100, 300), np.arange(0, 50))]
+    with pytest.raises(ValueError, match="cover every row exactly once"):
+        InstanceHardnessThreshold(cv=halves, random_state=0).fit_resample(X, y)
+
+
 def test_float_strategy_equals_imblearn():
     X, y = _data()
     X, y = X[y != 2], y[y != 2]

@@ -355,6 +355,26 @@ def test_small_searches_collapse_large_duplicate_groups():
     np.testing.assert_array_equal(idx[:3], [[1, 2, 3, 4, 5], [0, 2, 3, 4, 5], [0, 1, 3, 4, 5]])
 
 
+def test_tiny_searches_measure_ties_until_there_are_too_many(monkeypatch):
+    # at most _UNGROUPED_MAX_PAIRS pairs: no duplicate groups are looked for
+    # and ties are measured; more than _UNGROUPED_MAX_MEASURED tied pairs (a
+    # group of many copies at some row's k-th distance) and the search starts
+    # again with the groups
+    rng = np.random.default_rng(3)
+    X = np.concatenate([rng.normal(size=(400, 6)), np.repeat(rng.normal(size=(1, 6)), 100, 0)])
+    Q = X[::10] + 0.0  # 50 queries, 10 of them copies of the repeated row: 1 000 ties
+    assert len(Q) * len(X) <= nb._UNGROUPED_MAX_PAIRS
+    counts = _counts(X, 5, Q)
+    assert counts["direct_rows"] == 50
+    assert "duplicate_rows" not in counts and "ungrouped_retries" not in counts
+    ref = brute_knn(X, 5, Q)[1]
+    np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1], ref)
+    monkeypatch.setattr(nb, "_UNGROUPED_MAX_MEASURED", 500)
+    counts = _counts(X, 5, Q)
+    assert counts["ungrouped_retries"] == 1 and counts["duplicate_rows"] == 99
+    np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1], ref)
+
+
 def test_one_large_group_is_collapsed_even_where_copies_are_few_overall():
     # 120 copies of one row among 1 000 distinct ones: few copies in all
     # (sum of count^2 ~ 15 000), but a row whose k-th nearest is that group
