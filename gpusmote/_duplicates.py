@@ -120,24 +120,42 @@ def expand(be, groups: Groups, d2_groups, nn_groups, k: int, n_rows: int, query_
     self_search = query_labels is not None
     keep = k + 1 if self_search else k        # a self-search drops the row itself later
     pad = n_rows                              # sorts after every real index
-    per_group = first_members(be, groups, keep, pad)
     n_q, k_g = nn_groups.shape
-    width = (keep if self_search else 0) + k_g * keep
-    chunk = rows_per_block(width * 8 * 6, budget, n_q)
     d2_out = xp.empty((n_q, keep), dtype=xp.float64)
     idx_out = xp.empty((n_q, keep), dtype=xp.int64)
-    for r0 in block_starts(n_q, chunk):
-        r1 = min(r0 + chunk, n_q)
-        nbr = per_group[nn_groups[r0:r1]].reshape(r1 - r0, k_g * keep)
-        dist = xp.repeat(d2_groups[r0:r1], keep, axis=1)
+    # Queries whose own group (self-search) and nearest groups are single rows,
+    # most of them where copies are few: their answer is the groups' own, in
+    # the search's order. Only the others are expanded and sorted.
+    own_width = 1 if self_search else 0
+    if own_width + k_g >= keep:
+        single = groups.count == 1
+        plain = single[nn_groups].all(axis=1)
         if self_search:
-            own = per_group[r0:r1]  # query i of a self-search is distinct row i
+            plain &= single               # query i of a self-search is distinct row i
+        rest = xp.flatnonzero(~plain)
+        at = xp.flatnonzero(plain)
+        if self_search:
+            d2_out[at, 0] = 0.0
+            idx_out[at, 0] = groups.first[at]
+        d2_out[at, own_width:] = d2_groups[at, :keep - own_width]
+        idx_out[at, own_width:] = groups.first[nn_groups[at, :keep - own_width]]
+    else:
+        rest = xp.arange(n_q)
+    per_group = first_members(be, groups, keep, pad)
+    width = keep * own_width + k_g * keep
+    chunk = rows_per_block(width * 8 * 6, budget, max(int(rest.shape[0]), 1))
+    for r0 in block_starts(int(rest.shape[0]), chunk):
+        rows = rest[r0:r0 + chunk]
+        nbr = per_group[nn_groups[rows]].reshape(rows.shape[0], k_g * keep)
+        dist = xp.repeat(d2_groups[rows], keep, axis=1)
+        if self_search:
+            own = per_group[rows]  # query i of a self-search is distinct row i
             nbr = xp.concatenate([own, nbr], axis=1)
             dist = xp.concatenate([xp.zeros(own.shape, dtype=xp.float64), dist], axis=1)
         dist = xp.where(nbr == pad, xp.inf, dist)
         dist, nbr = order_by_distance(be, dist, nbr)
-        d2_out[r0:r1] = dist[:, :keep]
-        idx_out[r0:r1] = nbr[:, :keep]
+        d2_out[rows] = dist[:, :keep]
+        idx_out[rows] = nbr[:, :keep]
     if not self_search:
         return d2_out, idx_out
     # row i takes its group's best k + 1 without itself: drop i where it appears,

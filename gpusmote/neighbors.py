@@ -54,6 +54,7 @@ from ._duplicates import expand, find_groups
 from ._progress import progress_bar, verbose_default
 from ._validation import first_non_finite
 from .backends import get_backend
+from .backends._numpy import _n_threads
 
 __all__ = ["kneighbors"]
 
@@ -116,6 +117,18 @@ _DIRECT_BACKENDS = frozenset({"numpy"})
 # above _DIRECT_MAX_PAIRS, SciPy's cKDTree proposes candidates that are then
 # measured exactly and certified (``_tree``). The GPU searches by brute force.
 _TREE_MAX_FEATURES = 15
+# Tree searches of at least this many queries split them over every core
+# (SciPy's ``workers``): KEEL abalone19's 4 174-row self-search 16.9 -> 9.0 ms,
+# page_blocks0's 14.4 -> 10.7 ms; a few hundred rows gain nothing.
+_TREE_THREADED_MIN_QUERIES = 512
+# A k-d tree search for _TREE_GROUPLESS_MIN_K or more neighbours measures
+# duplicate rows as ties when the rows in groups of more than _TREE_TIE_COPIES
+# copies are at most max(_GROUPLESS_LARGE_MIN_ROWS, n_ref / _GROUPLESS_LARGE_SHARE)
+# (``_few_large_groups``).
+_TREE_GROUPLESS_MIN_K = 6
+_TREE_TIE_COPIES = 3
+_GROUPLESS_LARGE_MIN_ROWS = 64
+_GROUPLESS_LARGE_SHARE = 64
 # ... and only where the data's effective dimension (``_effective_dimension``)
 # is at most this: a k-d tree prunes well in few dimensions. Real sets mostly
 # lie near a line or a plane (KEEL's abalone 2.1, page-blocks 1.1) where the
@@ -281,6 +294,9 @@ def _search_references(be, X, Q, k: int, self_search: bool, budget: int, bar=Non
         groups = find_groups(be, X, budget)
     if groups is None or _groupless(be, groups, X.shape[0], Q.shape[0], k):
         return _search_distinct(be, X, Q, k, self_search, budget, bar)
+    if (be.name == "numpy" and k >= _TREE_GROUPLESS_MIN_K and _few_large_groups(be, groups)
+            and _tree_suits(be, X, Q, self_search)):
+        return _search_distinct(be, X, Q, k, self_search, budget, bar, tree_suits=True)
     xp = be.xp
     _timing.count("duplicate_rows", X.shape[0] - groups.n_groups)
     U = X[groups.first]
@@ -318,15 +334,57 @@ def _groupless(be, groups, n_ref: int, n_q: int, k: int) -> bool:
             and largest <= _GROUPLESS_TIES_PER_ROW * k)
 
 
+def _few_large_groups(be, groups) -> bool:
+    """Whether few rows are in groups of more than ``_TREE_TIE_COPIES`` copies.
+
+    A k-d tree search keeps k + 2 or more candidates, so a group of up to 3
+    copies never makes a row doubtful; the rows of larger groups (and rows
+    next to them) are re-checked directly. For 6 or more neighbours that
+    costs less than expanding the groups while such rows are few (10
+    neighbours: KEEL page_blocks0, 79 copies in groups of up to 9, its
+    danger search 6.2 -> 5.4 ms; winequality_red_4 9.7 -> 6.1 ms; 20 000
+    rows rounded to one decimal in 4 features 112 -> 95 ms); for 3 the
+    copies slow the tree more than the expansion costs (page_blocks0's
+    self-search 15 ms with the groups, 21 without). The blocked search is
+    another matter: its cost grows with the rows squared, and removing the
+    copies pays (26 000 rows of which 6 000 are copies, d = 10: 352 ms with
+    the groups, 503 without).
+    """
+    count = groups.count
+    in_large = int(count[count > _TREE_TIE_COPIES].sum())
+    return in_large <= max(_GROUPLESS_LARGE_MIN_ROWS, groups.label.shape[0] // _GROUPLESS_LARGE_SHARE)
+
+
+def _tree_suits(be, X, Q, self_search: bool, integers: bool | None = None) -> bool:
+    """Whether a k-d tree proposes the candidates of this search (``_tree``):
+    on the CPU, in at most ``_TREE_MAX_FEATURES`` features, larger than a
+    direct search, not small integers (ties everywhere), and near a space of
+    few dimensions (``_effective_dimension``)."""
+    n_ref, n_features = X.shape
+    if (be.name != "numpy" or n_features > _TREE_MAX_FEATURES
+            or Q.shape[0] * n_ref <= _DIRECT_MAX_PAIRS):
+        return False
+    if integers is None:
+        integers = _integers(be, X, Q, self_search)
+    return not integers and _effective_dimension(be, X) <= _TREE_MAX_EFFECTIVE_DIMENSION
+
+
+def _integers(be, X, Q, self_search: bool) -> bool:
+    """Every value of X and Q a small integer (one pass over the data)."""
+    return (X.shape[1] <= _DIRECT_INTEGER_MAX_FEATURES and _small_integers(be, X)
+            and (self_search or _small_integers(be, Q)))
+
+
 class _ManyTies(Exception):
     """A direct search met more tied pairs than its ``max_measured``."""
 
 
 def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None,
-                     max_measured: int | None = None):
+                     max_measured: int | None = None, tree_suits: bool | None = None):
     """``_search`` for references without exact duplicates (they would still
     be answered right, only slowly). A direct search with ``max_measured``
-    raises ``_ManyTies`` rather than measure more pairs than that."""
+    raises ``_ManyTies`` rather than measure more pairs than that;
+    ``tree_suits`` is ``_tree_suits``'s answer where the caller has it."""
     xp = be.xp
     n_ref, n_features = X.shape
     n_q = Q.shape[0]
@@ -335,11 +393,11 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None,
     if be.name in _DIRECT_BACKENDS and (
             pairs <= max(_DIRECT_MAX_PAIRS, _DIRECT_INTEGER_MAX_PAIRS, _DIRECT_WIDE_MAX_PAIRS)
             or tree):
+        if tree_suits:
+            return _tree(be, X, Q, k, self_search, budget, bar)
         # (one pass over the data, only where it decides the path)
-        integers = (n_features <= _DIRECT_INTEGER_MAX_FEATURES and _small_integers(be, X)
-                    and (self_search or _small_integers(be, Q)))
-        if (tree and not integers and pairs > _DIRECT_MAX_PAIRS
-                and _effective_dimension(be, X) <= _TREE_MAX_EFFECTIVE_DIMENSION):
+        integers = _integers(be, X, Q, self_search)
+        if tree_suits is None and _tree_suits(be, X, Q, self_search, integers):
             return _tree(be, X, Q, k, self_search, budget, bar)
         if (pairs <= _DIRECT_MAX_PAIRS or (integers and pairs <= _DIRECT_INTEGER_MAX_PAIRS)
                 or pairs <= _DIRECT_WIDE_MAX_PAIRS):
@@ -656,7 +714,8 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
         tree = cKDTree(X, copy_data=False)
     with _timing.phase("neighbours", be):
         width = m + (1 if self_search else 0)
-        dist, cand = tree.query(Q, [*range(1, width + 1)])
+        workers = _n_threads() if n_q >= _TREE_THREADED_MIN_QUERIES else 1
+        dist, cand = tree.query(Q, [*range(1, width + 1)], workers=workers)
         bound = dist[:, -1]                       # every reference not returned is this far
         if self_search:
             # drop each row itself, or the last one where more than m rows tie at 0

@@ -375,6 +375,54 @@ def test_tiny_searches_measure_ties_until_there_are_too_many(monkeypatch):
     np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1], ref)
 
 
+def test_a_tree_search_for_many_neighbours_measures_a_few_copies_as_ties():
+    # 4 000 rows near a plane (a k-d tree's search) of which 40 are copies in
+    # groups of 2, and one group of 5 copies: few rows in groups of more than
+    # 3, so a search for 6 or more neighbours keeps the copies; for fewer
+    # neighbours, or with many rows in large groups, the groups are collapsed
+    rng = np.random.default_rng(8)
+    base = rng.normal(size=(3955, 8)) * [10, 10, 1, 1, 1, 1, 1, 1]
+    X = np.concatenate([base, base[:40], np.repeat(base[50:51], 4, axis=0)])
+    Q = X[::3]
+    for k, queries in ((8, None), (8, Q), (3, None)):
+        counts = _counts(X, k, queries)
+        assert counts["tree_rows"] > 0
+        assert ("duplicate_rows" in counts) == (k < nb._TREE_GROUPLESS_MIN_K)
+        np.testing.assert_array_equal(kneighbors(X, k, queries, backend="numpy")[1],
+                                      brute_knn(X, k, queries)[1])
+    many = np.concatenate([base, np.repeat(base[:30], 4, axis=0)])  # 120 rows in groups of 5
+    counts = _counts(many, 8)
+    # (a copy whose hash rounds differently is missed: slower, still right)
+    assert counts["duplicate_rows"] >= 100
+    assert counts["tree_rows"] == len(many) - counts["duplicate_rows"]
+    np.testing.assert_array_equal(kneighbors(many, 8, backend="numpy")[1], brute_knn(many, 8)[1])
+
+
+def test_rows_whose_nearest_groups_are_single_rows_skip_the_expansion(monkeypatch):
+    # expand sorts only the queries that meet a group of copies; the others
+    # take the groups' own rows (their answer must be the same)
+    sorted_rows = []
+    order, expand = nb._order_by_distance, nb.expand
+    rng = np.random.default_rng(9)
+    base = rng.normal(size=(600, 12))
+    X = np.concatenate([base, np.repeat(base[:2], 30, axis=0)])  # two groups of 31
+
+    def counting(be, d2, idx):
+        sorted_rows.append(d2.shape[0])
+        return order(be, d2, idx)
+
+    monkeypatch.setattr(nb, "expand", lambda *a: expand(*a[:7], counting, *a[8:]))
+    monkeypatch.setattr(nb, "_DIRECT_GROUPLESS_MAX_PAIRS", 0)
+    for queries in (None, X[::2] + 0.0):
+        sorted_rows.clear()
+        counts = _counts(X, 5, queries)
+        assert counts["duplicate_rows"] >= 50
+        n_q = 602 if queries is None else len(queries)
+        assert 0 < sum(sorted_rows) < n_q // 4
+        np.testing.assert_array_equal(kneighbors(X, 5, queries, backend="numpy")[1],
+                                      brute_knn(X, 5, queries)[1])
+
+
 def test_one_large_group_is_collapsed_even_where_copies_are_few_overall():
     # 120 copies of one row among 1 000 distinct ones: few copies in all
     # (sum of count^2 ~ 15 000), but a row whose k-th nearest is that group
