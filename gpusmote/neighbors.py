@@ -100,10 +100,11 @@ _DIRECT_WIDE_MAX_PAIRS = 1 << 26
 # duplicate rows: 8.9 -> 7.2 ms for BorderlineSMOTE at 2**21 instead of 2**17).
 _DIRECT_GROUPLESS_MAX_PAIRS = 1 << 21
 _GROUPLESS_TIES_PER_ROW = 8
-# Searches of at most this many pairs look for no duplicate rows at all,
-# neither in X nor in the queries: finding the groups and expanding them cost
+# Searches of at most this many pairs (after repeated queries are collapsed)
+# look for no duplicate rows in X: finding the groups and expanding them cost
 # more than measuring the ties they make (KEEL kddcup land, BorderlineSMOTE's
-# 21 x 1 061 danger search: 0.43 of 1.3 ms). Unless the ties measured exceed
+# 21 x 1 061 danger search: 0.43 of 1.3 ms). Repeated queries are still
+# collapsed first (NearMiss-1's 1 040 majority rows of land, 435 distinct). Unless the ties measured exceed
 # _UNGROUPED_MAX_MEASURED pairs (a group of many copies at some row's k-th
 # distance): then the search starts again with the groups.
 _UNGROUPED_MAX_PAIRS = 1 << 16
@@ -263,13 +264,6 @@ def _search(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     NearMiss's majority rows) are searched once: equal queries have equal
     answers, handed to every copy.
     """
-    if (be.name in _DIRECT_BACKENDS and Q.shape[0] * X.shape[0]
-            <= min(_UNGROUPED_MAX_PAIRS, _DIRECT_GROUPLESS_MAX_PAIRS)):
-        try:
-            return _search_distinct(be, X, Q, k, self_search, budget, bar,
-                                    max_measured=_UNGROUPED_MAX_MEASURED)
-        except _ManyTies:
-            _timing.count("ungrouped_retries", 1)
     if not self_search and Q.shape[0] >= _QUERY_GROUPS_MIN_ROWS:
         with _timing.phase("neighbours_prepare", be):
             query_groups = find_groups(be, Q, budget)
@@ -290,6 +284,13 @@ def _search_references(be, X, Q, k: int, self_search: bool, budget: int, bar=Non
     its nearest groups, which is the same answer without the tie groups that
     no top-k filter can hold.
     """
+    if (be.name in _DIRECT_BACKENDS and Q.shape[0] * X.shape[0]
+            <= min(_UNGROUPED_MAX_PAIRS, _DIRECT_GROUPLESS_MAX_PAIRS)):
+        try:
+            return _search_distinct(be, X, Q, k, self_search, budget, bar,
+                                    max_measured=_UNGROUPED_MAX_MEASURED)
+        except _ManyTies:
+            _timing.count("ungrouped_retries", 1)
     with _timing.phase("neighbours_prepare", be):
         groups = find_groups(be, X, budget)
     if groups is None or _groupless(be, groups, X.shape[0], Q.shape[0], k):
@@ -401,10 +402,11 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None,
             return _tree(be, X, Q, k, self_search, budget, bar)
         if (pairs <= _DIRECT_MAX_PAIRS or (integers and pairs <= _DIRECT_INTEGER_MAX_PAIRS)
                 or pairs <= _DIRECT_WIDE_MAX_PAIRS):
-            _timing.count("query_rows", n_q)
+            found = _direct(be, X, Q, k, self_search, budget, bar, integers=integers,
+                            max_measured=max_measured)
+            _timing.count("query_rows", n_q)  # (not for a search given up: _ManyTies)
             _timing.count("direct_rows", n_q)
-            return _direct(be, X, Q, k, self_search, budget, bar, integers=integers,
-                           max_measured=max_measured)
+            return found
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
 

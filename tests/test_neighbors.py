@@ -372,6 +372,7 @@ def test_tiny_searches_measure_ties_until_there_are_too_many(monkeypatch):
     monkeypatch.setattr(nb, "_UNGROUPED_MAX_MEASURED", 500)
     counts = _counts(X, 5, Q)
     assert counts["ungrouped_retries"] == 1 and counts["duplicate_rows"] == 99
+    assert counts["query_rows"] == 50  # the search given up is not counted
     np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1], ref)
 
 
