@@ -533,10 +533,16 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         # rows far from the centre go to the float64 pass); else the mean, a
         # tenth of the cost: in float64 the centre hardly matters
         small = n_q * n_ref <= _DIRECT_MAX_PAIRS
-        if small:
+        if integers:
+            # every value a small integer (checked): nothing can overflow, and an
+            # integer centre is all it needs (no column extremes: a tenth of a
+            # millisecond on KEEL's kr-vs-k)
+            centre = _sample_rows(X, _DIRECT_CENTRE_SAMPLE).astype(xp.float64).mean(axis=0)
+            spread = None
+        elif small:
             centre, spread = _small_statistics(be, X)
         else:
-            stats = _statistics(be, X, median=not integers, n_sample=_DIRECT_CENTRE_SAMPLE)
+            stats = _statistics(be, X, n_sample=_DIRECT_CENTRE_SAMPLE)
             centre, spread = stats[0], stats[5]
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
@@ -548,13 +554,22 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         if integers:
             centre = xp.rint(centre)
         X32 = q32 = None
+        exact32 = None  # integers whose scores float32 holds exactly
+        if integers and k <= _DIRECT_ARGMAX_MAX_K:
+            # every product and partial sum an integer below 2**24 when the squared
+            # norms are below 2**22: exact in float32 too, half the bytes for the
+            # GEMM and the k argmax passes
+            Xf, (Qf, q_sq) = _folded(be, X, Q, centre, self_search, xp.float32, budget)
+            top = be.to_numpy(xp.stack([-2 * Xf[:, -1].min(), q_sq.max()]))
+            if float(top.max()) <= _EXACT_MAX_SQ:
+                exact32 = (Xf, (Qf, q_sq))
         if single:
             try:
                 X32, q32 = _folded(be, X, Q, centre, self_search, xp.float32, budget)
             except ValueError:  # queries too far for float32: float64 only
                 single = False
         folded64: list = []  # (X64, q64), made when first needed
-        if not single:
+        if not single and exact32 is None:
             folded64.append(_folded(be, X, Q, centre, self_search, xp.float64, budget))
     made64 = threading.Lock()
 
@@ -633,10 +648,11 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         queries = xp.arange(q0, q1)
         if integers and k <= _DIRECT_ARGMAX_MAX_K:
             # exact scores: the best k by (score, lower index) are the answer
-            X64, q64 = in_float64()
-            S = scores((X64, q64), queries)
+            folded = exact32 if exact32 is not None else in_float64()
+            S = scores(folded, queries)
             some, best = _some_high(be, S, k, False, return_scores=True)
-            d2_out[q0:q1] = q64[1][q0:q1, None] - 2 * best
+            d2_out[q0:q1] = (folded[1][1][q0:q1, None].astype(xp.float64)
+                             - 2 * best.astype(xp.float64))
             idx_out[q0:q1] = some
         elif single and sum(retried) * _DIRECT_FLOAT64_SWITCH_SHARE <= sum(scored):
             d2_out[q0:q1], idx_out[q0:q1] = solve(scores((X32, q32), queries), queries,
