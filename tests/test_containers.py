@@ -288,3 +288,20 @@ def test_dataframe_integer_columns_stay_integer_rounded_to_nearest(sampler):
     floats, _ = clone(sampler).fit_resample(df.to_numpy(dtype=np.float64), y)
     np.testing.assert_array_equal(X_res[["b", "c", "d"]].to_numpy(),
                                   np.rint(floats[:, 1:]).astype(np.int32))
+
+
+@pytest.mark.parametrize("make", [lambda: SMOTE(random_state=0), lambda: TomekLinks(),
+                                  lambda: BorderlineSMOTE(random_state=0)],
+                         ids=["SMOTE", "TomekLinks", "BorderlineSMOTE"])
+def test_column_names_are_remembered_and_forgotten_as_scikit_learn_does(make):
+    # a DataFrame's names are kept; a later fit on a plain array drops them
+    X, y = make_classification(n_samples=120, n_features=4, n_informative=3, n_redundant=0,
+                               weights=[0.8], random_state=0)
+    sampler = make()
+    sampler.fit_resample(pd.DataFrame(X, columns=list("abcd")), y)
+    assert list(sampler.feature_names_in_) == list("abcd") and sampler.n_features_in_ == 4
+    sampler.fit_resample(X[:, :3], y)
+    assert not hasattr(sampler, "feature_names_in_") and sampler.n_features_in_ == 3
+    # each class keeps its own parameter names (read once per class)
+    assert sorted(sampler.get_params()) == sorted(clone(sampler).get_params())
+    assert "kind" in BorderlineSMOTE().get_params() and "kind" not in SMOTE().get_params()
