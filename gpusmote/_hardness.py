@@ -154,13 +154,12 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         # the same draws from the same RandomState as imbalanced-learn
         _set_random_states(self.estimator_, random_state)
 
-    def _forest_proba(self, X, codes, splitter) -> np.ndarray:
+    def _forest_proba(self, X, codes, n_classes: int, splitter) -> np.ndarray:
         """``cross_val_predict``'s probabilities for the default forest, whose
         later folds are fitted on all cores when its trees are big enough
         (``n_jobs``)."""
-        n_rows, n_classes = codes.shape[0], int(codes.max()) + 1
-        proba = np.zeros((n_rows, n_classes))
-        times_tested = np.zeros(n_rows, dtype=np.int64)
+        proba = np.zeros((codes.shape[0], n_classes))
+        times_tested = np.zeros(codes.shape[0], dtype=np.int64)
         fit_jobs = None
         for train, test in check_cv(splitter, codes, classifier=True).split(X, codes):
             forest = clone(self.estimator_).set_params(n_jobs=fit_jobs)
@@ -199,7 +198,8 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         codes = np.searchsorted(labels.classes, y_host)  # column of each row's class
         with phase("classifier", be):
             if self.estimator is None and self.n_jobs is None and _n_threads() > 1:
-                proba = self._forest_proba(X_host, codes, self._splitter(random_state))
+                proba = self._forest_proba(X_host, codes, len(labels.classes),
+                                           self._splitter(random_state))
             else:
                 proba = cross_val_predict(self.estimator_, X_host, y_host,
                                           cv=self._splitter(random_state),

@@ -20,12 +20,7 @@ from ._random_under import UNDER_FITTED, UNDER_STRATEGY, take_rows
 from ._timing import phase
 from ._validation import dense_for_search
 from .base import BaseUnderSampler
-from .neighbors import (
-    _DIRECT_INTEGER_MAX_FEATURES,
-    _exact_d2,
-    _small_integers,
-    kneighbors,
-)
+from .neighbors import _exact_d2, _integers, kneighbors
 
 
 class NearMiss(BaseUnderSampler):
@@ -318,8 +313,7 @@ def _farthest_sums(be, R, Q, k: int, budget: int):
     """
     xp = be.xp
     m, d = R.shape
-    integers = (d <= _DIRECT_INTEGER_MAX_FEATURES and _small_integers(be, R)
-                and _small_integers(be, Q))
+    integers = _integers(be, R, Q, self_search=False)
     centre = R.mean(axis=0)
     if integers:
         centre = xp.rint(centre)

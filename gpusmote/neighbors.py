@@ -100,13 +100,13 @@ _DIRECT_WIDE_MAX_PAIRS = 1 << 26
 # duplicate rows: 8.9 -> 7.2 ms for BorderlineSMOTE at 2**21 instead of 2**17).
 _DIRECT_GROUPLESS_MAX_PAIRS = 1 << 21
 _GROUPLESS_TIES_PER_ROW = 8
-# Searches of at most this many pairs (after repeated queries are collapsed)
-# look for no duplicate rows in X: finding the groups and expanding them cost
-# more than measuring the ties they make (KEEL kddcup land, BorderlineSMOTE's
-# 21 x 1 061 danger search: 0.43 of 1.3 ms). Repeated queries are still
-# collapsed first (NearMiss-1's 1 040 majority rows of land, 435 distinct). Unless the ties measured exceed
-# _UNGROUPED_MAX_MEASURED pairs (a group of many copies at some row's k-th
-# distance): then the search starts again with the groups.
+# Searches of at most this many pairs (after repeated queries are collapsed:
+# NearMiss-1's 1 040 majority rows of land, 435 distinct) look for no duplicate
+# rows in X: finding the groups and expanding them cost more than measuring the
+# ties they make (KEEL kddcup land, BorderlineSMOTE's 21 x 1 061 danger search:
+# 0.43 of 1.3 ms). A search that meets more than _UNGROUPED_MAX_MEASURED tied
+# pairs (a group of many copies at some row's k-th distance) starts again with
+# the groups.
 _UNGROUPED_MAX_PAIRS = 1 << 16
 _UNGROUPED_MAX_MEASURED = 1 << 13
 # The backends whose small searches take the direct path. It is written
@@ -353,7 +353,8 @@ def _few_large_groups(be, groups) -> bool:
     """
     count = groups.count
     in_large = int(count[count > _TREE_TIE_COPIES].sum())
-    return in_large <= max(_GROUPLESS_LARGE_MIN_ROWS, groups.label.shape[0] // _GROUPLESS_LARGE_SHARE)
+    n_rows = groups.label.shape[0]
+    return in_large <= max(_GROUPLESS_LARGE_MIN_ROWS, n_rows // _GROUPLESS_LARGE_SHARE)
 
 
 def _tree_suits(be, X, Q, self_search: bool, integers: bool | None = None) -> bool:
