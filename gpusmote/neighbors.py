@@ -113,6 +113,9 @@ _UNGROUPED_MAX_MEASURED = 1 << 13
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
 _DIRECT_BACKENDS = frozenset({"numpy"})
+# A certified self-search of at least this many blocks of rows computes each
+# pair of blocks once (``_symmetric_candidates``) where the backend offers it.
+_SYMMETRIC_MIN_BLOCKS = 2
 # On the CPU, searches in at most this many features (scikit-learn's own limit
 # for a k-d tree) whose candidates a k-d tree finds faster than brute force:
 # above _DIRECT_MAX_PAIRS, SciPy's cKDTree proposes candidates that are then
@@ -447,7 +450,7 @@ def _search_distinct(be, X, Q, k: int, self_search: bool, budget: int, bar=None,
         score, cand, q_sq_local = _candidates(
             be, Xc, Qc, half_sq, m, self_search, budget,
             f"{n_q} queries x {n_ref} references x {n_features} features", bar,
-            direction=None if exact else direction)
+            direction=None if exact else direction, symmetric=not exact)
 
     # Phase B: exact distances for the candidates, ordered by (distance, index).
     with _timing.phase("neighbours_refine", be):
@@ -973,7 +976,7 @@ def _dominant_direction(be, S, iterations: int = 12):
 
 
 def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, sizes: str,
-                bar=None, self_rows=None, direction=None, dtype=None):
+                bar=None, self_rows=None, direction=None, dtype=None, symmetric: bool = False):
     """Phase A: the best ``m`` (score, index) of each query row, block by block.
 
     ``self_rows``, for a re-check of a subset of a self-search, gives each
@@ -987,6 +990,12 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     rows lie close together and the products stay small next to the
     distances they rank. The scores are then relative to each block's centre,
     and so are the squared query norms returned third (None otherwise).
+
+    ``symmetric`` lets a full self-search on a backend that offers it compute
+    each pair of blocks once (``_symmetric_candidates``). Only a certified
+    search may: its candidates then arrive out of index order, so a score
+    equal to a row's bar may be dropped in favour of a higher index, which
+    certification counts as a near-tie but an exact search would get wrong.
     """
     xp = be.xp
     n_q = Qc.shape[0]
@@ -994,6 +1003,10 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     dtype = xp.dtype(Xc.dtype if dtype is None else dtype)
     recentre = half_sq is None or direction is not None
     rows, cols = be.block_shape(n_q, n_ref, dtype.itemsize, budget)
+    if (symmetric and self_search and self_rows is None and not recentre
+            and getattr(be, "symmetric_self_search", False)
+            and n_q >= _SYMMETRIC_MIN_BLOCKS * min(rows, cols)):
+        return _symmetric_candidates(be, Xc, half_sq, m, min(rows, cols), dtype, bar)
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
     order = None
@@ -1062,6 +1075,73 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     back = xp.empty_like(order)
     back[order] = xp.arange(n_q, dtype=order.dtype)
     return score[back], cand[back], q_sq[back]
+
+
+def _symmetric_candidates(be, Xc, half_sq, m: int, size: int, dtype, bar=None):
+    """Phase A of a full self-search, each pair of blocks computed once.
+
+    The scores ``x_i . x_j - |x_i|^2/2 - |x_j|^2/2`` (minus half the squared
+    distance) are symmetric, so one GEMM block serves block I's rows and,
+    read by columns, block J's: half the GEMM work of the full square. Both
+    norms are folded into the GEMM as two more columns. The rounding of these
+    scores stays within the bound ``_certified`` uses for the one-sided form
+    (every term is at most ``(|q| + |r|)^2 / 2``). The diagonal blocks go
+    first, so that every block's rows have a bar before any column update;
+    the rest run row of blocks by row of blocks on every core. Returns the
+    one-sided scores of ``_candidates`` (``+ |x_i|^2/2``).
+    """
+    xp = be.xp
+    n, d = Xc.shape
+    left = xp.empty((n, d + 2), dtype=dtype)
+    left[:, :d] = Xc
+    left[:, d] = -half_sq
+    left[:, d + 1] = 1
+    right = xp.empty((n, d + 2), dtype=dtype)
+    right[:, :d] = Xc
+    right[:, d] = 1
+    right[:, d + 1] = -half_sq
+    # every diagonal block must seed m candidates per row (size >= m + 1): a
+    # short last block joins the one before it
+    size = max(size, m + 1)
+    starts = list(block_starts(n, size))
+    if len(starts) > 1 and n - starts[-1] < m + 1:
+        starts.pop()
+    ends = starts[1:] + [n]
+    states = [be.topk_init(r1 - r0, m, dtype) for r0, r1 in zip(starts, ends)]
+    lock = threading.Lock()
+    pairs_done = 0
+    rows_told = 0
+
+    def diagonal(b: int) -> None:
+        r0, r1 = starts[b], ends[b]
+        be.topk_update(states[b], left[r0:r1] @ right[r0:r1].T, None, r0, 0)
+
+    def row_of_blocks(b: int) -> None:
+        nonlocal pairs_done, rows_told
+        r0 = starts[b]
+        L = left[r0:ends[b]]
+        for c in range(b + 1, len(starts)):
+            c0 = starts[c]
+            S = L @ right[c0:ends[c]].T
+            be.topk_update(states[b], S, None, c0, None)
+            be.topk_update_columns(states[c], S, r0)
+        if bar is not None:
+            # the rows finish together at the end: tell the bar the share of pairs done
+            with lock:
+                pairs_done += len(starts) - b - 1
+                rows = n * pairs_done // n_pairs
+                bar.update(rows - rows_told)
+                rows_told = rows
+
+    n_pairs = max(1, len(starts) * (len(starts) - 1) // 2)
+    be.map_blocks(diagonal, range(len(starts)))
+    be.map_blocks(row_of_blocks, range(len(starts) - 1))
+    if bar is not None and rows_told < n:
+        bar.update(n - rows_told)
+    parts = [be.topk_result(state) for state in states]
+    score = xp.concatenate([p[0] for p in parts])
+    score += half_sq[:, None]
+    return score, xp.concatenate([p[1] for p in parts]), None
 
 
 def _mask_columns(xp, G, local) -> None:

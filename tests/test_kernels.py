@@ -306,6 +306,8 @@ class _TightBackend(NumpyBackend):
 
     name = "tight"
     oom_errors = (_FakeOOM,)
+    # a device's search: every block retried on OOM, none computed for two (as CupyBackend)
+    symmetric_self_search = False
 
     def __init__(self, max_block: int):
         self.max_block = max_block

@@ -679,3 +679,49 @@ def test_small_direct_searches_score_in_float64_at_once(monkeypatch):
     assert counts["direct_rows"] == 300 and counts["direct_float64_rows"] == 0
     np.testing.assert_array_equal(kneighbors(X, 5, backend="numpy")[1], brute_knn(X, 5)[1])
 
+
+
+class _Tally:
+    """A progress bar that only adds up what it is told."""
+
+    def __init__(self):
+        self.n = 0
+
+    def update(self, rows: int) -> None:
+        self.n += rows
+
+
+def test_a_self_search_computes_each_pair_of_blocks_once_with_the_same_candidates(monkeypatch):
+    # The NumPy self-search scores x_i . x_j - |x_i|^2/2 - |x_j|^2/2, one GEMM
+    # block for both blocks' rows; it must find the same best m as the full
+    # square, with scores of the one-sided form. 5 full blocks and a short
+    # last one (3 rows < m + 1) that joins the block before it.
+    be = get_backend("numpy")
+    rng = np.random.default_rng(3)
+    size, budget = 32, 1 << 20
+    monkeypatch.setattr(type(be), "block_shape", staticmethod(lambda *args: (size, 2 * size)))
+    n, m = size * 5 + 3, 9
+    Xc = rng.standard_normal((n, 6)).astype(np.float32)
+    half_sq = (0.5 * (Xc.astype(np.float64) ** 2).sum(axis=1)).astype(np.float32)
+    symmetric = []
+    real = nb._symmetric_candidates
+    monkeypatch.setattr(nb, "_symmetric_candidates",
+                        lambda *a, **kw: symmetric.append(a[4]) or real(*a, **kw))
+    tally = _Tally()
+    score, cand, _ = nb._candidates(be, Xc, Xc, half_sq, m, True, budget, "", tally,
+                                    symmetric=True)
+    assert symmetric == [size] and tally.n == n
+    full_score, full_cand, _ = nb._candidates(be, Xc, Xc, half_sq, m, True, budget, "",
+                                              symmetric=False)
+    assert len(symmetric) == 1
+    by_index = np.argsort(cand, axis=1)
+    full_by_index = np.argsort(full_cand, axis=1)
+    np.testing.assert_array_equal(np.take_along_axis(cand, by_index, axis=1),
+                                  np.take_along_axis(full_cand, full_by_index, axis=1))
+    np.testing.assert_array_equal(np.sort(cand, axis=1), np.sort(brute_knn(Xc, m)[1], axis=1))
+    np.testing.assert_allclose(np.take_along_axis(score, by_index, axis=1),
+                               np.take_along_axis(full_score, full_by_index, axis=1),
+                               rtol=0, atol=1e-5)
+    # an exact (integer) search keeps the one-sided order: ties go to the lower index
+    nb._candidates(be, np.rint(Xc), np.rint(Xc), half_sq, m, True, budget, "")
+    assert len(symmetric) == 1

@@ -191,6 +191,8 @@ class CupyBackend:  # pragma: no cover - needs a GPU
     # the top-k kernel subtracts |r|^2/2 as it reads G, at no extra pass; a
     # folded GEMM column would also be rounded to TF32 under CUPY_TF32=1
     folds_norms = False
+    # no column-wise top-k kernel: every self-search computes its full square
+    symmetric_self_search = False
     # exact refinement chunks: the GPU wants large batches, not cache-sized ones
     refine_bytes = 64 << 20
 

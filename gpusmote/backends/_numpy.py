@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import mmap
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
@@ -60,19 +61,32 @@ class TopK:
         self.n_pending = 0
         self.bar = self.score[:, :1]  # the m-th best score of each row, as a column
         self.full = False             # every row has m candidates (its bar is finite)
+        # a symmetric self-search adds to a block's rows from two threads at once
+        # (the bar is read without it: a stale bar only lets more hits through)
+        self.lock = threading.Lock()
 
     def add(self, rows: np.ndarray, scores: np.ndarray, index: np.ndarray) -> None:
-        self.pending.append((rows, scores, index))
-        self.n_pending += rows.size
-        if self.n_pending >= self.score.size:
-            self.flush()
+        with self.lock:
+            self.pending.append((rows, scores, index))
+            self.n_pending += rows.size
+            if self.n_pending >= self.score.size:
+                self._merge_pending()
 
     def flush(self) -> None:
         """Merge the pending hits into the best m, and raise the bar."""
+        with self.lock:
+            self._merge_pending()
+
+    def _merge_pending(self) -> None:
         if not self.pending:
             return
         rows, scores, index = (np.concatenate(part) for part in zip(*self.pending))
         self.pending, self.n_pending = [], 0
+        if self.score.shape[0] <= 1 << 16:
+            # NumPy's stable sort is a radix sort for 16-bit keys: 50 000 random
+            # rows in 0.25 ms instead of 2.8 (a symmetric search's column hits
+            # come in the order of their references, not their rows)
+            rows = rows.astype(np.uint16)
         by_row = np.argsort(rows, kind="stable")
         _merge(self, rows[by_row], scores[by_row], index[by_row])
         self.set_bar()
@@ -96,6 +110,9 @@ class NumpyBackend:
     # the search may fold -|r|^2/2 into the GEMM as one more column (topk_update
     # then gets half_sq_norms=None); a separate pass over each block costs more
     folds_norms = True
+    # a full self-search may compute each pair of blocks once and fold it into
+    # both blocks' rows (neighbors._symmetric_candidates; topk_update_columns)
+    symmetric_self_search = True
 
     # -- arrays and memory -------------------------------------------------
     @staticmethod
@@ -187,6 +204,19 @@ class NumpyBackend:
             cols = hits - rows * width
             state.add(rows, G.reshape(-1)[hits], cols + col0)
         if not state.full:  # not m candidates in every row yet: no bar to filter by
+            state.flush()
+
+    @staticmethod
+    def topk_update_columns(state: TopK, S: np.ndarray, row0: int) -> None:
+        """Fold one block of symmetric scores into the best-m of its columns:
+        ``S[i, j]`` scores reference ``row0 + i`` for the state's row ``j``
+        (``topk_update`` then folds the same block into its rows)."""
+        hits = np.flatnonzero(S > state.bar.reshape(1, -1))
+        if hits.size:
+            width = S.shape[1]
+            refs = hits // width
+            state.add(hits - refs * width, S.reshape(-1)[hits], refs + row0)
+        if not state.full:
             state.flush()
 
     @staticmethod
