@@ -113,6 +113,10 @@ _UNGROUPED_MAX_MEASURED = 1 << 13
 # against ``be.xp`` and tested on the CuPy path too, but on a GPU it stays off
 # until a device run has measured where it pays (one block, few launches).
 _DIRECT_BACKENDS = frozenset({"numpy"})
+# The backends whose searches along a dominant direction skip the reference
+# blocks too far along it (``_outward``): on a GPU each skip would wait for the
+# device's bars, and it stays off until a device run has measured it.
+_PRUNING_BACKENDS = frozenset({"numpy"})
 # A certified self-search of at least this many blocks of rows computes each
 # pair of blocks once (``_symmetric_candidates``) where the backend offers it.
 _SYMMETRIC_MIN_BLOCKS = 2
@@ -1009,15 +1013,34 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
         return _symmetric_candidates(be, Xc, half_sq, m, min(rows, cols), dtype, bar)
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
-    order = None
+    order = ref_order = None
     if direction is not None:
-        order = be.argsort_stable(Qc @ direction)
+        # queries and references sorted along the direction: a block of queries
+        # then meets the reference blocks nearest it first, and skips those
+        # whose gap along it passes every row's bar (``_outward``)
+        p_q = Qc @ direction
+        order = be.argsort_stable(p_q)
+        p_q = p_q[order]
+        if self_search and self_rows is None:
+            ref_order, p_ref = order, p_q
+        else:
+            p_ref = Xc @ direction
+            ref_order = be.argsort_stable(p_ref)
+            p_ref = p_ref[ref_order]
         Qc = Qc[order]
+        Xc = Qc if ref_order is order else Xc[ref_order]
         if self_rows is not None:
-            self_rows = self_rows[order]
-        elif self_search:
-            self_rows = order
+            back_ref = xp.empty_like(ref_order)
+            back_ref[ref_order] = xp.arange(n_ref, dtype=ref_order.dtype)
+            self_rows = back_ref[self_rows[order]]
     own_offset = self_search and self_rows is None  # the diagonal, found by offset
+    prune = order is not None and be.name in _PRUNING_BACKENDS
+    if prune:
+        # (the projections' rounding, and Xc's own, bound by the largest value)
+        largest = float(xp.maximum(xp.abs(Xc).max(), xp.abs(Qc).max()))
+        eps = float(xp.finfo(dtype).eps)
+        gap_slack = 2 * (Xc.shape[1] + 2) * eps * largest * Xc.shape[1] ** 0.5
+        v_norm = float(xp.sqrt((direction.astype(xp.float64) ** 2).sum())) * (1 + 1e-6)
     folded = None
     if not recentre and be.folds_norms:
         # -|r|^2/2 as one more reference column (and 1 as one more query
@@ -1032,6 +1055,11 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
         if bar is not None and counted:
             bar.update(-counted)
             counted = 0
+        edges = None
+        if prune:  # each reference block's first and last projection, on the host
+            starts = xp.asarray(list(block_starts(n_ref, cols)))
+            edges = be.to_numpy(xp.stack([p_ref[starts],
+                                          p_ref[xp.minimum(starts + cols, n_ref) - 1]]))
 
         def search_block(q0: int):
             nonlocal counted
@@ -1046,7 +1074,12 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
                 Q_blk = Q_blk.astype(dtype, copy=False) - shift
                 q_sq = _row_sq_norms(be, Q_blk, budget)
             own = None if self_rows is None else self_rows[q0:q1]
-            for c0 in block_starts(n_ref, cols):
+            if not prune:
+                visit = block_starts(n_ref, cols)
+            else:
+                visit = _outward(edges, cols, float(p_q[q0]), float(p_q[q1 - 1]),
+                                 lambda: _block_radius(xp, state, q_sq), gap_slack, v_norm)
+            for c0 in visit:
                 c1 = min(c0 + cols, n_ref)
                 if recentre:
                     X_blk = Xc[c0:c1].astype(dtype, copy=False) - shift
@@ -1072,9 +1105,52 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     q_sq = xp.concatenate([p[2] for p in parts]) if recentre else None
     if order is None:
         return score, cand, q_sq
+    cand = xp.where(cand >= 0, ref_order[cand], cand)
     back = xp.empty_like(order)
     back[order] = xp.arange(n_q, dtype=order.dtype)
     return score[back], cand[back], q_sq[back]
+
+
+def _outward(edges, cols: int, low: float, high: float, radius, slack: float,
+             v_norm: float):
+    """Starts of the reference blocks (sorted along the direction; ``edges``
+    holds each block's first and last projection) from the one nearest the
+    query block's range [low, high] outwards, each side until a block's gap
+    along the direction exceeds ``radius()``: no row of the query block can
+    then have a neighbour there or beyond (a distance is at least the gap of
+    the projections over |v|, less the rounding of both, ``slack`` each).
+    ``radius`` is asked again before each block, as the bars rise."""
+    first, last = edges
+    n_blocks = first.shape[0]
+    middle = int(np.searchsorted(last, 0.5 * (low + high)))
+    right, left = min(middle, n_blocks - 1), min(middle, n_blocks - 1) - 1
+    while right < n_blocks or left >= 0:
+        reach = radius() * v_norm + 2 * slack
+        if right < n_blocks and first[right] - high <= reach:
+            yield right * cols
+            right += 1
+        else:
+            right = n_blocks
+        if left >= 0 and low - last[left] <= reach:
+            yield left * cols
+            left -= 1
+        else:
+            left = -1
+
+
+def _block_radius(xp, state, q_sq) -> float:
+    """The largest distance, over a block's query rows, that the row's bar (its
+    m-th best score so far) stands for: sqrt(|q|^2 - 2 bar), in the block's own
+    centre, whose squared query norms are ``q_sq``; infinite while a row has
+    fewer than m candidates.
+
+    Skipping references at least this far is exact even though the bar is a
+    rounded score: such a reference scores, exactly, no better than the bar,
+    so no better than the final bar, and ``_certified`` accepts a row only
+    when every reference scoring below the final bar (by the rounding bound)
+    is farther than its k-th neighbour."""
+    d2 = q_sq - 2 * state.score.min(axis=1).astype(xp.float64)
+    return float(xp.sqrt(xp.maximum(d2.max(), 0)))
 
 
 def _symmetric_candidates(be, Xc, half_sq, m: int, size: int, dtype, bar=None):

@@ -725,3 +725,49 @@ def test_a_self_search_computes_each_pair_of_blocks_once_with_the_same_candidate
     # an exact (integer) search keeps the one-sided order: ties go to the lower index
     nb._candidates(be, np.rint(Xc), np.rint(Xc), half_sq, m, True, budget, "")
     assert len(symmetric) == 1
+
+
+def test_outward_visits_blocks_nearest_first_until_the_gap_passes_the_bar():
+    # six reference blocks of 4 rows along the direction; the query block's
+    # projections span [21, 24], inside block 2
+    edges = np.array([[0.0, 10, 20, 30, 40, 50], [5.0, 15, 25, 35, 45, 55]])
+    visited = list(nb._outward(edges, 4, 21.0, 24.0, lambda: 7.0, 0.0, 1.0))
+    assert visited == [8, 4, 12]  # blocks 2, 1 and 3 (gaps 0, 6, 6); 0 and 4 lie 16 away
+    # a gap equal to the reach is visited, one just above it is not; the reach
+    # is the radius times |v| plus both projections' rounding (slack each)
+    assert list(nb._outward(edges, 4, 21.0, 24.0, lambda: 3.0, 0.75, 1.5)) == [8, 4, 12]
+    assert list(nb._outward(edges, 4, 21.0, 24.0, lambda: 2.999, 0.75, 1.5)) == [8]
+    # the radius is asked again before each step, as the bars rise
+    radii = iter([np.inf, np.inf, 7.0, 7.0, 7.0])
+    assert list(nb._outward(edges, 4, 21.0, 24.0, lambda: next(radii), 0.0, 1.0)) == [
+        8, 4, 12, 0]
+    # a query range past either end starts from the nearest block
+    assert list(nb._outward(edges, 4, 70.0, 80.0, lambda: 20.0, 0.0, 1.0)) == [20]
+    assert list(nb._outward(edges, 4, -9.0, -8.0, lambda: 19.0, 0.0, 1.0)) == [0, 4]
+
+
+def test_a_dominant_direction_skips_far_blocks_and_stays_exact(monkeypatch):
+    # a 1e9 column: the search sorts queries and references along it and skips
+    # the reference blocks too far along it, for X itself and for other queries
+    force_path(monkeypatch, "blocked")
+    visited = []
+    real = nb._outward
+
+    def counted(*args):
+        for c0 in real(*args):
+            visited.append(c0)
+            yield c0
+
+    monkeypatch.setattr(nb, "_outward", counted)
+    X = _hard("column_1e9", 1500).astype(np.float32)
+    queries = X[::3] + np.float32(1e-3)
+    blocks = -(-len(X) // 64)
+    # (X's 24 blocks of 64 rows visit 103 of 576 pairs; the queries, spread
+    # three times wider, 71 of 192)
+    for Q, reference, share in ((None, brute_knn(X, 5), 1 / 4),
+                                (queries, brute_knn(X, 5, queries), 1 / 2)):
+        visited.clear()
+        d2, idx = kneighbors(X, 5, queries=Q, backend="numpy", working_memory=64 * 64 * 4 / 2**20)
+        np.testing.assert_array_equal(idx, reference[1])
+        n_query_blocks = -(-(len(X) if Q is None else len(Q)) // 64)
+        assert 0 < len(visited) < share * n_query_blocks * blocks

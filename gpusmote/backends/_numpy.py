@@ -184,8 +184,11 @@ class NumpyBackend:
         if self_offset is not None:
             _mask_self(G, self_offset)
         m = state.m
-        if state.seeded:
+        if state.seeded or G.shape[1] < m:
+            # (a first block narrower than m, as a search that starts from the
+            # last block may meet, cannot set a threshold: all of it is merged)
             hits = np.flatnonzero(G > state.bar)
+            state.seeded = True
         else:
             # A sample of the first block sets the threshold (a SIMD sort beats
             # argpartition); about m * width / n_seed hits per row then merge.
