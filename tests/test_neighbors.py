@@ -767,7 +767,7 @@ def test_a_dominant_direction_skips_far_blocks_and_stays_exact(monkeypatch):
     for Q, reference, share in ((None, brute_knn(X, 5), 1 / 4),
                                 (queries, brute_knn(X, 5, queries), 1 / 2)):
         visited.clear()
-        d2, idx = kneighbors(X, 5, queries=Q, backend="numpy", working_memory=64 * 64 * 4 / 2**20)
+        _, idx = kneighbors(X, 5, queries=Q, backend="numpy", working_memory=64 * 64 * 4 / 2**20)
         np.testing.assert_array_equal(idx, reference[1])
         n_query_blocks = -(-(len(X) if Q is None else len(Q)) // 64)
         assert 0 < len(visited) < share * n_query_blocks * blocks
