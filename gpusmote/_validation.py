@@ -126,9 +126,11 @@ def first_non_finite(xp, A):
 
 def _check_finite(xp, X) -> None:
     # The sum is finite for almost every clean array: one cheap pass. Only when
-    # it is not do we look for the culprit (the sum may also just overflow).
+    # it is not do we look for the culprit (the sum may also just overflow). In
+    # X's own dtype: a float64 sum of float32 data casts as it goes (1M x 30:
+    # 17 ms instead of 5), and float32's rarer overflow only costs the look.
     with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is looked into
-        total = X.sum(dtype=xp.float64)
+        total = X.sum()
     if bool(xp.isfinite(total)):
         return
     cell = first_non_finite(xp, X)

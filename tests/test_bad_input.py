@@ -107,3 +107,14 @@ def test_huge_sparse_input_is_refused_before_it_is_made_dense():
     # SMOTE searches only within a class: wide sparse classes use a sparse search
     X_res, y_res = gpusmote.SMOTE(random_state=0).fit_resample(X, y)
     assert sparse.issparse(X_res) and np.bincount(y_res)[0] == np.bincount(y_res)[1]
+
+
+def test_finite_float32_values_whose_sum_overflows_are_accepted():
+    # the finiteness check sums X in its own dtype and only looks cell by cell
+    # when that sum is not finite: here float32's sum overflows, and nothing is
+    # refused (float64 values that large are refused by the search anyway)
+    X = X_OK.astype(np.float32)
+    X[:, 0] = np.finfo(np.float32).max / 4
+    assert not np.isfinite(X.sum())
+    X_res, y_res = SMOTE(random_state=0, k_neighbors=3).fit_resample(X, Y_OK)
+    assert X_res.dtype == np.float32 and len(y_res) == 60
