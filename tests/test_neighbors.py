@@ -376,6 +376,25 @@ def test_tiny_searches_measure_ties_until_there_are_too_many(monkeypatch):
     np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1], ref)
 
 
+def test_searches_of_other_queries_measure_ties_up_to_more_pairs():
+    # 300 queries x 1 100 rows (330 000 pairs: over _UNGROUPED_MAX_PAIRS, at
+    # most _UNGROUPED_QUERIES_MAX_PAIRS): the rows' duplicates are not looked
+    # for when the queries are other rows, as in a danger search; a
+    # self-search of as many pairs still collapses them first
+    rng = np.random.default_rng(4)
+    X = np.concatenate([rng.normal(size=(1000, 6)), np.repeat(rng.normal(size=(1, 6)), 100, 0)])
+    Q = rng.normal(size=(300, 6))
+    assert nb._UNGROUPED_MAX_PAIRS < len(Q) * len(X) <= nb._UNGROUPED_QUERIES_MAX_PAIRS
+    counts = _counts(X, 5, Q)
+    assert counts["direct_rows"] == 300 and "duplicate_rows" not in counts
+    np.testing.assert_array_equal(kneighbors(X, 5, Q, backend="numpy")[1], brute_knn(X, 5, Q)[1])
+    X_self = X[np.r_[0:474, 1000:1100]]  # 574 rows, 100 of them copies: 329 476 pairs
+    assert nb._UNGROUPED_MAX_PAIRS < len(X_self) ** 2 <= nb._UNGROUPED_QUERIES_MAX_PAIRS
+    assert _counts(X_self, 5)["duplicate_rows"] == 99
+    np.testing.assert_array_equal(kneighbors(X_self, 5, backend="numpy")[1],
+                                  brute_knn(X_self, 5)[1])
+
+
 def test_a_tree_search_for_many_neighbours_measures_a_few_copies_as_ties():
     # 4 000 rows near a plane (a k-d tree's search) of which 40 are copies in
     # groups of 2, and one group of 5 copies: few rows in groups of more than
