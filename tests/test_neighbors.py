@@ -790,3 +790,21 @@ def test_a_dominant_direction_skips_far_blocks_and_stays_exact(monkeypatch):
         np.testing.assert_array_equal(idx, reference[1])
         n_query_blocks = -(-(len(X) if Q is None else len(Q)) // 64)
         assert 0 < len(visited) < share * n_query_blocks * blocks
+
+
+def test_the_frame_finds_its_direction_on_one_blas_thread(monkeypatch):
+    # a multi-threaded BLAS call just before the threaded search leaves BLAS's
+    # own threads spinning on the cores the search needs
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = nb._dominant_direction
+
+    def spy(be, S, *args):
+        seen.append([lib["num_threads"] for lib in threadpool_info()
+                     if lib["user_api"] == "blas"])
+        return real(be, S, *args)
+
+    monkeypatch.setattr(nb, "_dominant_direction", spy)
+    nb._frame(get_backend("numpy"), np.random.default_rng(0).normal(size=(600, 5)))
+    assert seen and all(n == 1 for n in seen[0])
