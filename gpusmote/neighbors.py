@@ -1019,33 +1019,35 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     recentre = half_sq is None or direction is not None
     rows, cols = be.block_shape(n_q, n_ref, dtype.itemsize, budget)
     if (symmetric and self_search and self_rows is None and not recentre
-            and getattr(be, "symmetric_self_search", False)
+            and be.symmetric_self_search
             and n_q >= _SYMMETRIC_MIN_BLOCKS * min(rows, cols)):
         return _symmetric_candidates(be, Xc, half_sq, m, min(rows, cols), dtype, bar)
     min_cols = min(n_ref, m + 1)
     cols = max(cols, min_cols)
     order = ref_order = None
     if direction is not None:
-        # queries and references sorted along the direction: a block of queries
-        # then meets the reference blocks nearest it first, and skips those
-        # whose gap along it passes every row's bar (``_outward``)
+        # queries sorted along the direction, and (where blocks may be skipped)
+        # the references too: a block of queries then meets the reference
+        # blocks nearest it first, and skips those whose gap along it passes
+        # every row's bar (``_outward``)
         p_q = Qc @ direction
         order = be.argsort_stable(p_q)
         p_q = p_q[order]
-        if self_search and self_rows is None:
-            ref_order, p_ref = order, p_q
-        else:
+        Qc = Qc[order]
+        if self_search and self_rows is None:  # X in the same order: own rows on the diagonal
+            ref_order, p_ref, Xc = order, p_q, Qc
+        elif be.name in _PRUNING_BACKENDS:
             p_ref = Xc @ direction
             ref_order = be.argsort_stable(p_ref)
-            p_ref = p_ref[ref_order]
-        Qc = Qc[order]
-        Xc = Qc if ref_order is order else Xc[ref_order]
+            p_ref, Xc = p_ref[ref_order], Xc[ref_order]
         if self_rows is not None:
-            back_ref = xp.empty_like(ref_order)
-            back_ref[ref_order] = xp.arange(n_ref, dtype=ref_order.dtype)
-            self_rows = back_ref[self_rows[order]]
+            if ref_order is not None:
+                back_ref = xp.empty_like(ref_order)
+                back_ref[ref_order] = xp.arange(n_ref, dtype=ref_order.dtype)
+                self_rows = back_ref[self_rows]
+            self_rows = self_rows[order]
     own_offset = self_search and self_rows is None  # the diagonal, found by offset
-    prune = order is not None and be.name in _PRUNING_BACKENDS
+    prune = ref_order is not None and be.name in _PRUNING_BACKENDS
     if prune:
         # (the projections' rounding, and Xc's own, bound by the largest value)
         largest = float(xp.maximum(xp.abs(Xc).max(), xp.abs(Qc).max()))
@@ -1116,7 +1118,8 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     q_sq = xp.concatenate([p[2] for p in parts]) if recentre else None
     if order is None:
         return score, cand, q_sq
-    cand = xp.where(cand >= 0, ref_order[cand], cand)
+    if ref_order is not None:
+        cand = xp.where(cand >= 0, ref_order[cand], cand)
     back = xp.empty_like(order)
     back[order] = xp.arange(n_q, dtype=order.dtype)
     return score[back], cand[back], q_sq[back]
@@ -1179,14 +1182,11 @@ def _symmetric_candidates(be, Xc, half_sq, m: int, size: int, dtype, bar=None):
     """
     xp = be.xp
     n, d = Xc.shape
-    left = xp.empty((n, d + 2), dtype=dtype)
+    left = xp.empty((n, d + 2), dtype=dtype)  # [x, -|x|^2/2, 1]
     left[:, :d] = Xc
     left[:, d] = -half_sq
     left[:, d + 1] = 1
-    right = xp.empty((n, d + 2), dtype=dtype)
-    right[:, :d] = Xc
-    right[:, d] = 1
-    right[:, d + 1] = -half_sq
+    right = left[:, [*range(d), d + 1, d]]    # [x, 1, -|x|^2/2]
     # every diagonal block must seed m candidates per row (size >= m + 1): a
     # short last block joins the one before it
     size = max(size, m + 1)
