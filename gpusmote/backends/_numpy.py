@@ -7,7 +7,8 @@ import mmap
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -281,8 +282,10 @@ class NumpyBackend:
         def one(start: int) -> None:
             stop = min(start + chunk_rows, n)
             target = out[start:stop]
-            np.take(X, rows[start:stop], axis=0, out=target)
-            diff = np.take(X, nbrs[start:stop], axis=0)
+            # (mode="clip": the indices are valid, and take buffers ``out``
+            # under the default mode="raise"; 49 -> 39 ms for W2's 980 000 rows)
+            np.take(X, rows[start:stop], axis=0, out=target, mode="clip")
+            diff = np.take(X, nbrs[start:stop], axis=0, mode="clip")
             diff -= target
             diff *= steps[start:stop, None]
             target += diff
