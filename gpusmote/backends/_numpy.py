@@ -6,8 +6,8 @@ import functools
 import mmap
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -307,23 +307,30 @@ def _merge(state: TopK, rows: np.ndarray, scores: np.ndarray, index: np.ndarray)
     m = state.m
     counts = np.bincount(rows, minlength=state.score.shape[0])
     touched = np.flatnonzero(counts)
-    first = np.cumsum(counts) - counts
-    slot = m + np.arange(rows.size) - first[rows]
+    per_row = counts[touched]
     # one padded row per touched query: current best, then its hits, then -inf
-    local = np.searchsorted(touched, rows)
-    width = m + int(counts.max())
+    local = np.repeat(np.arange(touched.size), per_row)
+    slot = np.arange(m, m + rows.size) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    width = m + int(per_row.max())
     pool_s = np.full((touched.size, width), -np.inf, dtype=state.score.dtype)
     pool_i = np.full((touched.size, width), -1, dtype=np.int64)
     pool_s[:, :m] = state.score[touched]
     pool_i[:, :m] = state.index[touched]
     pool_s[local, slot] = scores
     pool_i[local, slot] = index
-    best = np.argpartition(-pool_s, m - 1, axis=1)[:, :m]
+    # The m-th largest score of each row by a SIMD sort (a third of
+    # argpartition's time); without ties at it, exactly m scores reach it.
+    at_least = pool_s >= np.sort(pool_s, axis=1)[:, width - m:width - m + 1]
+    kept_at = np.flatnonzero(at_least)
+    if kept_at.size == pool_s.shape[0] * m:
+        state.score[touched] = pool_s.reshape(-1)[kept_at].reshape(-1, m)
+        state.index[touched] = pool_i.reshape(-1)[kept_at].reshape(-1, m)
+        return
+    # a tie at the m-th score (or fewer than m scores): argpartition, then the
+    # rows whose tie crosses the line ordered fully, the lower index first
+    best = np.argpartition(pool_s, width - m, axis=1)[:, width - m:]
     kept = np.take_along_axis(pool_s, best, axis=1)
-    # argpartition splits a tie at the m-th score arbitrarily; where a tie
-    # crosses that line, order those rows fully: the lower index wins
-    bar = kept.min(axis=1, keepdims=True)
-    split = np.flatnonzero((pool_s == bar).sum(axis=1) > (kept == bar).sum(axis=1))
+    split = np.flatnonzero(np.count_nonzero(at_least, axis=1) > m)
     if split.size:
         by_index = np.where(pool_i[split] < 0, np.iinfo(np.int64).max, pool_i[split])
         best[split] = np.lexsort((by_index, -pool_s[split]), axis=-1)[:, :m]
