@@ -704,7 +704,7 @@ def _folded(be, X, Q, centre, self_search: bool, dtype, budget: int):
     xp = be.xp
     n_ref, n_features = X.shape
     Xf = xp.empty((n_ref, n_features + 1), dtype=dtype)
-    Xf[:, :-1] = X - centre
+    xp.subtract(X, centre, out=Xf[:, :-1], casting="same_kind")  # (no temporary the size of X)
     x_sq = _row_sq_norms(be, Xf[:, :-1], budget)
     Xf[:, -1] = -0.5 * x_sq
     if self_search:
@@ -712,7 +712,7 @@ def _folded(be, X, Q, centre, self_search: bool, dtype, budget: int):
                     x_sq)
     Qf = xp.ones((Q.shape[0], n_features + 1), dtype=dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # reported below
-        Qf[:, :-1] = Q - centre
+        xp.subtract(Q, centre, out=Qf[:, :-1], casting="same_kind")
         q_sq = _row_sq_norms(be, Qf[:, :-1], budget)
     if not bool(xp.isfinite(q_sq).all()):
         _check_finite(be, Q, "queries")
