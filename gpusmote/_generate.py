@@ -80,13 +80,13 @@ def draw(be, plans: list[ClassPlan], seed: int, dtype):
         if p.seed_counts is None:
             n_cells = len(p.seeds) * k
             u_c *= n_cells
-            flat[...] = u_c
+            xp.copyto(flat, u_c, casting="unsafe")  # truncates, as astype does
             xp.minimum(flat, n_cells - 1, out=flat)
         else:
             counts = xp.asarray(p.seed_counts, dtype=xp.int64)
             rows = be.repeat_rows(counts, p.n_new)  # CuPy's repeat takes no array counts
             u_c *= k
-            flat[...] = u_c
+            xp.copyto(flat, u_c, casting="unsafe")  # truncates, as astype does
             xp.minimum(flat, k - 1, out=flat)
             rows *= k
             flat += rows
