@@ -272,3 +272,31 @@ def test_base_indices_live_where_X_came_from(fake_cupy):
     dev.fit_resample(fake_cupy.asarray(X), fake_cupy.asarray(y))
     assert isinstance(dev.base_indices_, fake_cupy.ndarray)
     np.testing.assert_array_equal(host.base_indices_, to_numpy(dev.base_indices_))
+
+
+def test_the_draw_of_a_fixed_seed_stays_the_same():
+    # The rows a random_state gives are part of what users reproduce: a change
+    # to the draw (its order of random numbers, its casts, its offsets per class)
+    # must be a decision, not an accident. Two classes: uniform cells, and
+    # ADASYN-style counts per seed with BorderlineSMOTE-2-style step scales.
+    from gpusmote._generate import ClassPlan, draw
+    from gpusmote.backends import get_backend
+
+    plans = [
+        ClassPlan(label=1, seeds=np.array([10, 20, 30]),
+                  neighbours=np.array([[20, 30], [10, 30], [20, 10]]), n_new=8),
+        ClassPlan(label=2, seeds=np.array([40, 50]), neighbours=np.array([[50, 60], [40, 60]]),
+                  n_new=10, seed_counts=np.array([7, 3]),
+                  step_scale=np.array([[0.5, 1.0], [1.0, -1.0]], dtype=np.float32)),
+    ]
+    base, nbr, steps = draw(get_backend("numpy"), plans, 7, np.float32)
+    assert base.tolist() == [20, 30, 30, 10, 10, 30, 10, 30, 40, 40, 40, 40, 40, 40, 40, 50, 50, 50]
+    assert nbr.tolist() == [30, 10, 20, 30, 30, 10, 20, 20, 60, 50, 50, 50, 50, 50, 60, 60, 60, 60]
+    expected = np.array([
+        0.7002744078636169, 0.6221792101860046, 0.3410258889198303, 0.9889601469039917,
+        0.46623045206069946, 0.21530866622924805, 0.8450873494148254, 0.160211980342865,
+        0.8574492335319519, 0.3062697947025299, 0.05735671520233154, 0.02197098731994629,
+        0.22237932682037354, 0.01784011721611023, 0.141557514667511, -0.5148887634277344,
+        -0.9702646136283875, -0.46620601415634155], dtype=np.float32)
+    assert steps.dtype == np.float32
+    np.testing.assert_array_equal(steps, expected)
