@@ -1378,7 +1378,7 @@ def _refine(be, X, Q, cand, k: int, budget: int):
     xp = be.xp
     n_q, m = cand.shape
     # the float64 differences of a chunk: within budget, and within cache on CPU
-    chunk = rows_per_block(m * X.shape[1] * 8, min(budget, be.refine_bytes), n_q)
+    chunk = rows_per_block(m * X.shape[1] * 8, min(budget, be.refine_candidates_bytes), n_q)
     d2_out = xp.empty((n_q, k), dtype=xp.float64)
     idx_out = xp.empty((n_q, k), dtype=xp.int64)
 

@@ -195,6 +195,7 @@ class CupyBackend:  # pragma: no cover - needs a GPU
     symmetric_self_search = False
     # exact refinement chunks: the GPU wants large batches, not cache-sized ones
     refine_bytes = 64 << 20
+    refine_candidates_bytes = refine_bytes
 
     def __init__(self):
         import cupy

@@ -104,6 +104,10 @@ class NumpyBackend:
     xp = np
     # exact refinement works on chunks of about this many bytes (L2-sized)
     refine_bytes = 1 << 20
+    # ... except the candidates' refinement (neighbors._refine), whose ten NumPy
+    # calls per chunk cost more than the second MiB of cache: 8.2 -> 6.9 ms for
+    # a 10 000 x 30 self-search, 77 -> 60 ms for 50 000 x 64
+    refine_candidates_bytes = 2 << 20
     # rounding unit of the float32 GEMM of the candidate search
     gemm_eps = float(np.finfo(np.float32).eps)
     # host MemoryError is not retried with smaller blocks (see neighbors._shrink_on_oom)
