@@ -1018,6 +1018,8 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     dtype = xp.dtype(Xc.dtype if dtype is None else dtype)
     recentre = half_sq is None or direction is not None
     rows, cols = be.block_shape(n_q, n_ref, dtype.itemsize, budget)
+    if recentre and be.recentred_block:
+        rows, cols = min(rows, be.recentred_block), min(cols, be.recentred_block)
     if (symmetric and self_search and self_rows is None and not recentre
             and be.symmetric_self_search
             and n_q >= _SYMMETRIC_MIN_BLOCKS * min(rows, cols)):

@@ -193,6 +193,8 @@ class CupyBackend:  # pragma: no cover - needs a GPU
     folds_norms = False
     # no column-wise top-k kernel: every self-search computes its full square
     symmetric_self_search = False
+    # recentred blocks keep the usual shape (the NumPy backend narrows them)
+    recentred_block = None
     # exact refinement chunks: the GPU wants large batches, not cache-sized ones
     refine_bytes = 64 << 20
     refine_candidates_bytes = refine_bytes
