@@ -77,17 +77,15 @@ def draw(be, plans: list[ClassPlan], seed: int, dtype):
     cells = xp.empty(total, dtype=xp.int64)
     for p, offset, start in zip(plans, row_offset, np.cumsum(n_new) - n_new):
         u_c, flat = u[start:start + p.n_new], cells[start:start + p.n_new]
-        if p.seed_counts is None:
-            n_cells = len(p.seeds) * k
-            u_c *= n_cells
-            xp.copyto(flat, u_c, casting="unsafe")  # truncates, as astype does
-            xp.minimum(flat, n_cells - 1, out=flat)
-        else:
+        # a cell of the class's seeds x k table, or (fixed counts per seed) a
+        # column of the seed's row
+        n_cells = len(p.seeds) * k if p.seed_counts is None else k
+        u_c *= n_cells
+        xp.copyto(flat, u_c, casting="unsafe")  # truncates, as astype does
+        xp.minimum(flat, n_cells - 1, out=flat)
+        if p.seed_counts is not None:
             counts = xp.asarray(p.seed_counts, dtype=xp.int64)
             rows = be.repeat_rows(counts, p.n_new)  # CuPy's repeat takes no array counts
-            u_c *= k
-            xp.copyto(flat, u_c, casting="unsafe")  # truncates, as astype does
-            xp.minimum(flat, k - 1, out=flat)
             rows *= k
             flat += rows
         if offset:

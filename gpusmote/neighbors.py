@@ -1052,7 +1052,8 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
     prune = ref_order is not None and be.name in _PRUNING_BACKENDS
     if prune:
         # (the projections' rounding, and Xc's own, bound by the largest value)
-        largest = float(xp.maximum(xp.abs(Xc).max(), xp.abs(Qc).max()))
+        largest = float(xp.abs(Xc).max() if Qc is Xc
+                        else xp.maximum(xp.abs(Xc).max(), xp.abs(Qc).max()))
         eps = float(xp.finfo(dtype).eps)
         gap_slack = 2 * (Xc.shape[1] + 2) * eps * largest * Xc.shape[1] ** 0.5
         v_norm = float(xp.sqrt((direction.astype(xp.float64) ** 2).sum())) * (1 + 1e-6)
@@ -1139,7 +1140,8 @@ def _outward(edges, cols: int, low: float, high: float, radius, slack: float,
     first, last = edges
     n_blocks = first.shape[0]
     middle = int(np.searchsorted(last, 0.5 * (low + high)))
-    right, left = min(middle, n_blocks - 1), min(middle, n_blocks - 1) - 1
+    right = min(middle, n_blocks - 1)
+    left = right - 1
     while right < n_blocks or left >= 0:
         reach = radius() * v_norm + 2 * slack
         if right < n_blocks and first[right] - high <= reach:
