@@ -15,6 +15,7 @@ from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods
 
 from . import _docstrings as docs
+from . import _lean_forest as lean_forest
 from ._random_under import UNDER_FITTED, UNDER_STRATEGY, take_rows
 from ._timing import phase
 from .backends._numpy import _n_threads
@@ -26,6 +27,9 @@ from .base import BaseUnderSampler
 # two (pima 1.4 ms: 139 -> 203 ms a fit); from ~2.3 ms on two were faster
 # (segment0 1.2x, page_blocks0 7.7 ms: 1.7x).
 _THREADED_TREE_SECONDS = 2e-3
+# The lean fit's Python work per tree is ~0.1 ms, so threads pay sooner:
+# pima (0.8 ms a tree) 83 -> 65 ms a fold on two; ecoli1 (0.35 ms) 35 -> 46.
+_THREADED_LEAN_TREE_SECONDS = 0.7e-3
 
 
 class InstanceHardnessThreshold(BaseUnderSampler):
@@ -61,11 +65,16 @@ class InstanceHardnessThreshold(BaseUnderSampler):
     n_jobs : int, default=None
         Jobs for the cross-validation and the default forest (scikit-learn's
         meaning); the classifier runs on the host. With ``None`` and the
-        default forest, the first fold's forest is fitted on one core; if
-        its trees took more than 2 ms each, the other folds' forests are
-        fitted on all the cores this process may use (as gpusmote's own
-        searches are). Every forest predicts on one thread, so the
-        probabilities, and the rows kept, equal a one-job run's bit for bit.
+        default forest, each fold's trees are grown by scikit-learn's Cython
+        tree builder without the forest's per-tree Python work (the same
+        seeds and bootstrap, checked on the first fold against a public
+        one-tree forest; the forest itself is used where that check fails).
+        The first fold is fitted on one core; if its trees took more than
+        0.7 ms each (2 ms for the forest itself), the other folds' trees are
+        grown on all the cores this process may use (as gpusmote's own
+        searches are). The trees' probabilities are summed in tree order on
+        one thread, so they, and the rows kept, equal a one-job run's bit
+        for bit.
 
     {docs.BACKEND}
 
@@ -155,24 +164,36 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         _set_random_states(self.estimator_, random_state)
 
     def _forest_proba(self, X, codes, n_classes: int, splitter) -> np.ndarray:
-        """``cross_val_predict``'s probabilities for the default forest, whose
-        later folds are fitted on all cores when its trees are big enough
-        (``n_jobs``)."""
+        """``cross_val_predict``'s probabilities for the default forest, fitted
+        lean where that reproduces scikit-learn's trees (``_lean_forest``), and
+        on all cores from the second fold when the first fold's trees were big
+        enough (``n_jobs``)."""
         proba = np.zeros((codes.shape[0], n_classes))
         times_tested = np.zeros(codes.shape[0], dtype=np.int64)
-        fit_jobs = None
-        for train, test in check_cv(splitter, codes, classifier=True).split(X, codes):
-            forest = clone(self.estimator_).set_params(n_jobs=fit_jobs)
+        lean = lean_forest.supports(self.estimator_, X)
+        threads = 1
+        folds = check_cv(splitter, codes, classifier=True).split(X, codes)
+        for fold, (train, test) in enumerate(folds):
+            forest = clone(self.estimator_)
+            X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
             start = time.perf_counter()
-            forest.fit(_safe_indexing(X, train), codes[train])
+            fitted = lean and lean_forest.fit_predict_proba(
+                forest, X_train, codes[train], X_test, threads=threads, verify=fold == 0)
+            if not fitted:
+                lean = False
+                start = time.perf_counter()
+                forest.set_params(n_jobs=threads if threads > 1 else None)
+                forest.fit(X_train, codes[train])
+                # one thread adds the trees' probabilities in tree order
+                forest.set_params(n_jobs=None)
+                fitted = forest.classes_, forest.predict_proba(X_test)
             per_tree = (time.perf_counter() - start) / forest.n_estimators
-            if fit_jobs is None and per_tree > _THREADED_TREE_SECONDS:
-                fit_jobs = _n_threads()
-            # one thread adds the trees' probabilities in tree order
-            forest.set_params(n_jobs=None)
+            if fold == 0 and per_tree > (_THREADED_LEAN_TREE_SECONDS if lean
+                                         else _THREADED_TREE_SECONDS):
+                threads = _n_threads()
             # a fold without some class has no column for it: that class gets 0
-            proba[np.ix_(test, forest.classes_)] = forest.predict_proba(
-                _safe_indexing(X, test))
+            classes, fold_proba = fitted
+            proba[np.ix_(test, classes)] = fold_proba
             times_tested[test] += 1
         if not np.all(times_tested == 1):
             raise ValueError(
@@ -197,7 +218,7 @@ class InstanceHardnessThreshold(BaseUnderSampler):
             y_host = labels.host()
         codes = np.searchsorted(labels.classes, y_host)  # column of each row's class
         with phase("classifier", be):
-            if self.estimator is None and self.n_jobs is None and _n_threads() > 1:
+            if self.estimator is None and self.n_jobs is None:
                 proba = self._forest_proba(X_host, codes, len(labels.classes),
                                            self._splitter(random_state))
             else:

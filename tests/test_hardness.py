@@ -70,11 +70,13 @@ def test_default_forest_and_random_state_instances_equal_imblearn():
 
 @pytest.mark.parametrize("per_tree", [0.0, float("inf")], ids=["threaded", "one-core"])
 def test_default_forest_uses_the_cores_and_keeps_imblearns_rows(monkeypatch, per_tree):
-    # the later folds' forests are fitted on all cores when the first fold's
-    # trees were slow enough; each forest still predicts on one thread, so the
-    # rows kept equal imbalanced-learn's single-job run either way
+    # the forest itself (the lean fit off): the later folds' forests are
+    # fitted on all cores when the first fold's trees were slow enough; each
+    # forest still predicts on one thread, so the rows kept equal
+    # imbalanced-learn's single-job run either way
     import gpusmote._hardness as hardness
 
+    monkeypatch.setattr(hardness.lean_forest, "supports", lambda forest, X: False)
     monkeypatch.setattr(hardness, "_n_threads", lambda: 2)
     monkeypatch.setattr(hardness, "_THREADED_TREE_SECONDS", per_tree)
     fitted_with, predicted_with = [], []
@@ -94,6 +96,56 @@ def test_default_forest_uses_the_cores_and_keeps_imblearns_rows(monkeypatch, per
     theirs.fit_resample(X, y)
     np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
     assert ours.estimator_.n_jobs is None
+
+
+@pytest.mark.parametrize("per_tree", [0.0, float("inf")], ids=["threaded", "one-core"])
+def test_default_forest_is_fitted_lean_and_keeps_imblearns_rows(monkeypatch, per_tree):
+    # every fold takes the lean fit, the first checked against a public
+    # one-tree forest; the later folds' trees are grown on two threads when
+    # the first fold's were slow enough
+    import gpusmote._hardness as hardness
+
+    monkeypatch.setattr(hardness, "_n_threads", lambda: 2)
+    monkeypatch.setattr(hardness, "_THREADED_LEAN_TREE_SECONDS", per_tree)
+    lean_calls, forest_sizes = [], []
+    lean_fit, fit = hardness.lean_forest.fit_predict_proba, RandomForestClassifier.fit
+    monkeypatch.setattr(hardness.lean_forest, "fit_predict_proba", lambda *a, **kw: (
+        lean_calls.append((kw["threads"], kw["verify"])), lean_fit(*a, **kw))[1])
+    monkeypatch.setattr(RandomForestClassifier, "fit", lambda self, *a, **kw: (
+        forest_sizes.append(self.n_estimators), fit(self, *a, **kw))[1])
+    X, y = _data(n=400)
+    ours = InstanceHardnessThreshold(random_state=3)
+    ours.fit_resample(X, y)
+    threads = 2 if per_tree == 0 else 1
+    assert lean_calls == [(1, True)] + [(threads, False)] * 4
+    assert forest_sizes == [1]  # only the check's one-tree forest
+    monkeypatch.setattr(RandomForestClassifier, "fit", fit)
+    theirs = ImbIHT(random_state=3)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+
+
+def test_a_lean_tree_unlike_scikit_learns_falls_back_to_the_forest(monkeypatch):
+    # a lean fit that drifted from scikit-learn's (here: every tree one seed
+    # off) is caught by the first fold's check, and the forest fits every fold
+    import gpusmote._hardness as hardness
+    import gpusmote._lean_forest as lean_forest
+
+    tree = lean_forest._tree
+    monkeypatch.setattr(lean_forest, "_tree", lambda *a: tree(*a[:-1], a[-1] + 1))
+    forest_sizes = []
+    fit = RandomForestClassifier.fit
+    monkeypatch.setattr(RandomForestClassifier, "fit", lambda self, *a, **kw: (
+        forest_sizes.append(self.n_estimators), fit(self, *a, **kw))[1])
+    monkeypatch.setattr(hardness, "_THREADED_TREE_SECONDS", float("inf"))
+    X, y = _data(n=300)
+    ours = InstanceHardnessThreshold(random_state=4)
+    ours.fit_resample(X, y)
+    assert forest_sizes == [1] + [100] * 5
+    monkeypatch.setattr(RandomForestClassifier, "fit", fit)
+    theirs = ImbIHT(random_state=4)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
 
 
 def test_folds_that_are_not_a_partition_are_refused(monkeypatch):
