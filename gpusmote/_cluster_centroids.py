@@ -16,6 +16,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import HasMethods, StrOptions
 
 from . import _docstrings as docs
+from . import _lean_kmeans as lean_kmeans
 from ._blocking import block_starts, budget_bytes, rows_per_block
 from ._borderline import rows_of
 from ._generate import seed_from
@@ -255,7 +256,18 @@ class ClusterCentroids(BaseUnderSampler):
     def _host_centroids(self, be, X_class, n_keep: int):
         """The estimator's centroids, fitted on the host (as imbalanced-learn)."""
         self.estimator_.set_params(n_clusters=n_keep)
-        self.estimator_.fit(X_class if sparse.issparse(X_class) else be.to_numpy(X_class))
+        X_host = X_class if sparse.issparse(X_class) else be.to_numpy(X_class)
+        if self.estimator is None and lean_kmeans.usable(X_host):
+            # scikit-learn's seeds drawn without its per-centre Python work
+            # (the same centres, bit for bit), then its own Lloyd iterations;
+            # the fitted estimator shows the parameters it stands for
+            self.estimator_.set_params(init=lean_kmeans.seed_centres, n_init=1)
+            try:
+                self.estimator_.fit(X_host)
+            finally:
+                self.estimator_.set_params(init="k-means++", n_init="auto")
+        else:
+            self.estimator_.fit(X_host)
         if not hasattr(self.estimator_, "cluster_centers_"):
             raise RuntimeError(
                 f"ClusterCentroids: estimator {type(self.estimator_).__name__} has no "
