@@ -741,7 +741,7 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     n_avail = n_ref - (1 if self_search else 0)
     m = min(n_avail, k + max(2, min(k, 8)))
     with _timing.phase("neighbours_prepare", be):
-        _statistics(be, X, median=False)  # refuses non-finite and overflowing values
+        _small_statistics(be, X)  # refuses non-finite and overflowing values
         if not self_search and not bool(np.isfinite(Q).all()):
             _check_finite(be, Q, "queries")
         tree = cKDTree(X, copy_data=False)
