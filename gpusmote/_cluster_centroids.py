@@ -142,7 +142,13 @@ class ClusterCentroids(BaseUnderSampler):
     centroid at equal distance from two rows (the centroid of a two-row
     cluster is the usual case) takes the lower index; imbalanced-learn's
     ``NearestNeighbors`` takes whichever its tree meets first. A CuPy X is
-    copied to the host, one class at a time, for a given estimator.
+    copied to the host, one class at a time, for a given estimator. With
+    ``estimator=None`` and float64 rows, ``KMeans`` is seeded by
+    ``gpusmote._lean_kmeans``: scikit-learn's k-means++ draws and float64
+    operations without its per-centre Python work (the same centres, bit
+    for bit, checked once per process against
+    ``sklearn.cluster.kmeans_plusplus``; scikit-learn's own seeding is used
+    where they differ), then scikit-learn's Lloyd iterations.
 
     On CuPy with ``estimator=None`` everything stays on the device:
     k-means++ seeding as scikit-learn's (``2 + log(k)`` candidates per seed,

@@ -744,7 +744,9 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
         _small_statistics(be, X)  # refuses non-finite and overflowing values
         if not self_search and not bool(np.isfinite(Q).all()):
             _check_finite(be, Q, "queries")
-        tree = cKDTree(X, copy_data=False)
+        # (the sliding-midpoint split: a faster build, and as fast or faster
+        # queries on KEEL sets: segment0 0.61 + 2.81 -> 0.53 + 1.37 ms)
+        tree = cKDTree(X, copy_data=False, balanced_tree=False)
     with _timing.phase("neighbours", be):
         width = m + (1 if self_search else 0)
         workers = _n_threads() if n_q >= _TREE_THREADED_MIN_QUERIES else 1
