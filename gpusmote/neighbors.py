@@ -139,6 +139,14 @@ _TREE_THREADED_MIN_QUERIES = 512
 # fast or faster queries on KEEL sets (segment0's minority against all rows:
 # 0.61 + 2.81 -> 0.53 + 1.37 ms)
 _TREE_BALANCED = False
+# A direct search of one strip runs its GEMM on one BLAS thread up to this many
+# multiply-adds. Two threads save ~30 us there alone, but where another
+# library's threads still spin on the cores (a classifier fitted between two
+# resamplings) the two-thread GEMM waits for them: land's 21 x 1 061 x 68
+# danger search in a BorderlineSMOTE-1 run right after imbalanced-learn's,
+# 1.99 -> 1.49 ms a call. Larger GEMMs gain from the second thread (segment0's
+# 329 x 2 308 x 19).
+_SERIAL_STRIP_MAX_WORK = 1 << 22
 # A k-d tree search for _TREE_GROUPLESS_MIN_K or more neighbours measures
 # duplicate rows as ties when the rows in groups of more than _TREE_TIE_COPIES
 # copies are at most max(_GROUPLESS_LARGE_MIN_ROWS, n_ref / _GROUPLESS_LARGE_SHARE)
@@ -689,13 +697,11 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
     scored: list[int] = []  # rows scored in float32, per strip
     with _timing.phase("neighbours", be):
         starts = block_starts(n_q, rows)
-        # BLAS on one thread even for one small strip: threading its GEMM saves
-        # ~30 us alone, but where another library's threads still spin on the
-        # cores (a classifier fitted between two resamplings) the two-thread
-        # GEMM waits for them: land's BorderlineSMOTE-1 run right after
-        # imbalanced-learn's, 1.99 -> 1.49 ms; the same in runs of five
-        with be.serial():
-            strip(0)
+        if len(starts) == 1 and small and n_q * n_ref * n_features > _SERIAL_STRIP_MAX_WORK:
+            strip(0)  # one strip: BLAS may thread its GEMM
+        else:
+            with be.serial():
+                strip(0)
         if len(starts) > 1:
             be.map_blocks(strip, starts[1:])
     _timing.count("direct_float64_rows", sum(retried))
