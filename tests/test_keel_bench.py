@@ -105,3 +105,30 @@ def test_runs_come_in_chunks_of_each_library():
     assert row["rounds"] == 6 and len(row["runs"]["gpusmote"]) == 6
     timed = order[2:]  # after the warm-up of each
     assert timed == ["gpusmote"] * 3 + ["imblearn"] * 3 + ["gpusmote"] * 3 + ["imblearn"] * 3
+
+
+def test_the_median_leaves_out_the_first_run_of_each_chunk(monkeypatch):
+    # the first run of a chunk shares the cores with the other library's spinning
+    # threads: a clock that makes those runs slow must not move the median
+    X, y = _data()
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(keel.time, "perf_counter", lambda: float(next(ticks)))
+    calls = {"n": 0}
+    real = keel._make
+
+    def slow_first(library, *args):
+        calls["n"] += 1
+        sampler = real(library, *args)
+        fit = sampler.fit_resample
+        # the first call of each chunk takes 1 000 ticks, the others 1
+        first = (calls["n"] - 3) % 3 == 0  # after the two warm-ups, chunks of 3
+        sampler.fit_resample = lambda *a: ([next(ticks) for _ in range(999)] if first
+                                           else None, fit(*a))[1]
+        return sampler
+
+    monkeypatch.setattr(keel, "_make", slow_first)
+    row = keel.time_pair(X, y, "RandomOverSampler", [], budget=0.0, min_rounds=6,
+                         max_rounds=6, chunk=3)
+    assert row["median_of"] == {"gpusmote": 4, "imblearn": 4}
+    assert max(row["runs"]["gpusmote"]) == 1000.0
+    assert row["median_seconds"] == {"gpusmote": 1.0, "imblearn": 1.0}
