@@ -51,7 +51,10 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         A classifier with ``predict_proba``. It is cloned and its random
         states are set from ``random_state``. ``None`` uses
         ``RandomForestClassifier(n_estimators=100)`` with ``random_state``
-        and ``n_jobs``, as imbalanced-learn does.
+        and ``n_jobs``, as imbalanced-learn does. A ``RandomForestClassifier``
+        with the default tree parameters and ``n_jobs=None`` (any
+        ``n_estimators``) is fitted as the default one is (see ``n_jobs``),
+        with the same probabilities as its own fit.
 
     {UNDER_STRATEGY}
 
@@ -163,11 +166,20 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         # the same draws from the same RandomState as imbalanced-learn
         _set_random_states(self.estimator_, random_state)
 
+    def _lean_user_forest(self, X) -> bool:
+        """A given forest the lean fit reproduces: default tree parameters and
+        one job (a forest of several jobs sums its trees' probabilities in the
+        order its threads finish, which no other run need repeat)."""
+        return self.estimator_.get_params().get("n_jobs", 0) is None and lean_forest.supports(
+            self.estimator_, X)
+
     def _forest_proba(self, X, codes, n_classes: int, splitter) -> np.ndarray:
-        """``cross_val_predict``'s probabilities for the default forest, fitted
-        lean where that reproduces scikit-learn's trees (``_lean_forest``), and
-        on all cores from the second fold when the first fold's trees were big
-        enough (``n_jobs``)."""
+        """``cross_val_predict``'s probabilities for the default forest, or a
+        given one the lean fit reproduces, fitted lean where that gives
+        scikit-learn's trees (``_lean_forest``), and on all cores from the
+        second fold when the first fold's trees were big enough (``n_jobs``;
+        a given forest the lean fit turns out not to reproduce keeps its one
+        job)."""
         proba = np.zeros((codes.shape[0], n_classes))
         times_tested = np.zeros(codes.shape[0], dtype=np.int64)
         lean = lean_forest.supports(self.estimator_, X)
@@ -188,8 +200,9 @@ class InstanceHardnessThreshold(BaseUnderSampler):
                 forest.set_params(n_jobs=None)
                 fitted = forest.classes_, forest.predict_proba(X_test)
             per_tree = (time.perf_counter() - start) / forest.n_estimators
-            if fold == 0 and per_tree > (_THREADED_LEAN_TREE_SECONDS if lean
-                                         else _THREADED_TREE_SECONDS):
+            # (a forest given with one job keeps it where the lean fit is not used)
+            if fold == 0 and (lean or self.estimator is None) and per_tree > (
+                    _THREADED_LEAN_TREE_SECONDS if lean else _THREADED_TREE_SECONDS):
                 threads = _n_threads()
             # a fold without some class has no column for it: that class gets 0
             classes, fold_proba = fitted
@@ -218,7 +231,7 @@ class InstanceHardnessThreshold(BaseUnderSampler):
             y_host = labels.host()
         codes = np.searchsorted(labels.classes, y_host)  # column of each row's class
         with phase("classifier", be):
-            if self.estimator is None and self.n_jobs is None:
+            if self.n_jobs is None and (self.estimator is None or self._lean_user_forest(X_host)):
                 proba = self._forest_proba(X_host, codes, len(labels.classes),
                                            self._splitter(random_state))
             else:

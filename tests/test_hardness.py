@@ -264,3 +264,25 @@ def test_bad_input(sampler, match):
     X, y = _data(n=100)
     with pytest.raises(ValueError, match=match):
         sampler.fit_resample(X, y)
+
+
+@pytest.mark.parametrize("forest, lean", [
+    (RandomForestClassifier(n_estimators=30), True),
+    (RandomForestClassifier(n_estimators=30, max_depth=4), False),
+    (RandomForestClassifier(n_estimators=30, n_jobs=2), False),
+], ids=["default trees", "max_depth", "two jobs"])
+def test_a_given_forest_is_fitted_lean_where_that_reproduces_it(monkeypatch, forest, lean):
+    import gpusmote._hardness as hardness
+
+    lean_calls = []
+    lean_fit = hardness.lean_forest.fit_predict_proba
+    monkeypatch.setattr(hardness.lean_forest, "fit_predict_proba", lambda *a, **kw: (
+        lean_calls.append(kw["threads"]), lean_fit(*a, **kw))[1])
+    X, y = _data(n=300)
+    ours = InstanceHardnessThreshold(estimator=forest, random_state=6)
+    ours.fit_resample(X, y)
+    assert len(lean_calls) == (5 if lean else 0)
+    theirs = ImbIHT(estimator=forest, random_state=6)
+    theirs.fit_resample(X, y)
+    np.testing.assert_array_equal(ours.sample_indices_, theirs.sample_indices_)
+    assert ours.estimator_.get_params() == theirs.estimator_.get_params()
