@@ -143,7 +143,8 @@ class ClusterCentroids(BaseUnderSampler):
     cluster is the usual case) takes the lower index; imbalanced-learn's
     ``NearestNeighbors`` takes whichever its tree meets first. A CuPy X is
     copied to the host, one class at a time, for a given estimator. With
-    ``estimator=None`` and float64 rows, ``KMeans`` is seeded by
+    ``estimator=None`` (or a ``KMeans`` with ``init='k-means++'``) and
+    float64 rows, ``KMeans`` is seeded by
     ``gpusmote._lean_kmeans``: scikit-learn's k-means++ draws and float64
     operations without its per-centre Python work (the same centres, bit
     for bit, checked once per process against
@@ -263,15 +264,20 @@ class ClusterCentroids(BaseUnderSampler):
         """The estimator's centroids, fitted on the host (as imbalanced-learn)."""
         self.estimator_.set_params(n_clusters=n_keep)
         X_host = X_class if sparse.issparse(X_class) else be.to_numpy(X_class)
-        if self.estimator is None and lean_kmeans.usable(X_host):
+        kmeans = self.estimator_
+        if (type(kmeans) is KMeans and isinstance(kmeans.init, str)
+                and kmeans.init == "k-means++" and lean_kmeans.usable(X_host)):
             # scikit-learn's seeds drawn without its per-centre Python work
             # (the same centres, bit for bit), then its own Lloyd iterations;
             # the fitted estimator shows the parameters it stands for
-            self.estimator_.set_params(init=lean_kmeans.seed_centres, n_init=1)
+            n_init = kmeans.n_init
+            # ("auto" is one run for k-means++, but ten for a callable init)
+            kmeans.set_params(init=lean_kmeans.seed_centres,
+                              n_init=1 if n_init == "auto" else n_init)
             try:
-                self.estimator_.fit(X_host)
+                kmeans.fit(X_host)
             finally:
-                self.estimator_.set_params(init="k-means++", n_init="auto")
+                kmeans.set_params(init="k-means++", n_init=n_init)
         else:
             self.estimator_.fit(X_host)
         if not hasattr(self.estimator_, "cluster_centers_"):

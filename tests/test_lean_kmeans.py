@@ -86,3 +86,21 @@ def test_a_seeding_unlike_scikit_learns_is_not_used(monkeypatch):
     X_res, _ = ClusterCentroids(random_state=2, backend="numpy").fit_resample(X, y)
     assert calls == []
     np.testing.assert_array_equal(X_res, ImbCC(random_state=2).fit_resample(X, y)[0])
+
+
+@pytest.mark.parametrize("kmeans, seeded", [
+    (KMeans(n_init=3, random_state=4), 3),
+    (KMeans(n_init=1, algorithm="elkan", random_state=4), 1),
+    (KMeans(init="random", random_state=4), 0),
+], ids=["three runs", "elkan", "random init"])
+def test_a_given_kmeans_is_seeded_lean_where_it_seeds_with_k_means_plus_plus(
+        monkeypatch, kmeans, seeded):
+    calls = _spy(monkeypatch)
+    X, y = _data()
+    ours = ClusterCentroids(estimator=kmeans, random_state=2, backend="numpy")
+    X_res, _ = ours.fit_resample(X, y)
+    theirs = ImbCC(estimator=kmeans, random_state=2)
+    X_imb, _ = theirs.fit_resample(X, y)
+    assert len(calls) == seeded
+    np.testing.assert_array_equal(X_res, X_imb)
+    assert ours.estimator_.get_params() == theirs.estimator_.get_params()
