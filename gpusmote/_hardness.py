@@ -170,8 +170,8 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         """A given forest the lean fit reproduces: default tree parameters and
         one job (a forest of several jobs sums its trees' probabilities in the
         order its threads finish, which no other run need repeat)."""
-        return self.estimator_.get_params().get("n_jobs", 0) is None and lean_forest.supports(
-            self.estimator_, X)
+        return (getattr(self.estimator_, "n_jobs", 0) is None
+                and lean_forest.supports(self.estimator_, X))
 
     def _forest_proba(self, X, codes, n_classes: int, splitter) -> np.ndarray:
         """``cross_val_predict``'s probabilities for the default forest, or a

@@ -139,13 +139,14 @@ _TREE_THREADED_MIN_QUERIES = 512
 # fast or faster queries on KEEL sets (segment0's minority against all rows:
 # 0.61 + 2.81 -> 0.53 + 1.37 ms)
 _TREE_BALANCED = False
-# A direct search of one strip runs its GEMM on one BLAS thread up to this many
-# multiply-adds. Two threads save ~30 us there alone, but where another
-# library's threads still spin on the cores (a classifier fitted between two
-# resamplings) the two-thread GEMM waits for them: land's 21 x 1 061 x 68
-# danger search in a BorderlineSMOTE-1 run right after imbalanced-learn's,
-# 1.99 -> 1.49 ms a call. Larger GEMMs gain from the second thread (segment0's
-# 329 x 2 308 x 19).
+# A small direct search (at most _DIRECT_MAX_PAIRS pairs, one strip) runs its
+# GEMM on one BLAS thread up to this many multiply-adds; larger searches always
+# do (their strips run on gpusmote's own threads). Two BLAS threads save ~30 us
+# there alone, but where another library's threads still spin on the cores (a
+# classifier fitted between two resamplings) the two-thread GEMM waits for
+# them: land's 21 x 1 061 x 68 danger search in a BorderlineSMOTE-1 run right
+# after imbalanced-learn's, 1.99 -> 1.49 ms a call. Small searches in many
+# features (2^17 pairs in 32 or more) keep BLAS's threads.
 _SERIAL_STRIP_MAX_WORK = 1 << 22
 # A k-d tree search for _TREE_GROUPLESS_MIN_K or more neighbours measures
 # duplicate rows as ties when the rows in groups of more than _TREE_TIE_COPIES
