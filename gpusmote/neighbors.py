@@ -135,6 +135,13 @@ _TREE_MAX_FEATURES = 15
 # (SciPy's ``workers``): KEEL abalone19's 4 174-row self-search 16.9 -> 9.0 ms,
 # page_blocks0's 14.4 -> 10.7 ms; a few hundred rows gain nothing.
 _TREE_THREADED_MIN_QUERIES = 512
+# ... and only with at least this many references: against fewer, scoring every
+# pair in strips costs less than a tree's per-query walk and refinement, however
+# many the queries (4 000 abalone rows against 64 / 128 / 256 of them, 3
+# neighbours: 3.8 / 3.5 / 6.9 ms by the tree, 2.8 / 2.7 / 3.7 ms direct; even
+# at 512, 7.7 vs 6.9). NearMiss-1 on KEEL's abalone19, 4 142 majority rows
+# against 32 minority ones: 5.3 -> 3.4 ms.
+_TREE_MIN_REFS = 512
 # SciPy's sliding-midpoint split instead of the median: a faster build, and as
 # fast or faster queries on KEEL sets (segment0's minority against all rows:
 # 0.61 + 2.81 -> 0.53 + 1.37 ms)
@@ -386,11 +393,12 @@ def _few_large_groups(be, groups) -> bool:
 
 def _tree_suits(be, X, Q, self_search: bool, integers: bool | None = None) -> bool:
     """Whether a k-d tree proposes the candidates of this search (``_tree``):
-    on the CPU, in at most ``_TREE_MAX_FEATURES`` features, larger than a
-    direct search, not small integers (ties everywhere), and near a space of
-    few dimensions (``_effective_dimension``)."""
+    on the CPU, in at most ``_TREE_MAX_FEATURES`` features, against at least
+    ``_TREE_MIN_REFS`` references, larger than a direct search, not small
+    integers (ties everywhere), and near a space of few dimensions
+    (``_effective_dimension``)."""
     n_ref, n_features = X.shape
-    if (be.name != "numpy" or n_features > _TREE_MAX_FEATURES
+    if (be.name != "numpy" or n_features > _TREE_MAX_FEATURES or n_ref < _TREE_MIN_REFS
             or Q.shape[0] * n_ref <= _DIRECT_MAX_PAIRS):
         return False
     if integers is None:

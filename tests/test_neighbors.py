@@ -27,7 +27,7 @@ PATHS = {"blocked": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
                           "_DIRECT_BACKENDS": _ANY_DEVICE},
          "tree": {"_DIRECT_MAX_PAIRS": 0, "_DIRECT_INTEGER_MAX_PAIRS": 0,
                   "_DIRECT_WIDE_MAX_PAIRS": 0, "_TREE_MAX_FEATURES": 1 << 30,
-                  "_TREE_MAX_EFFECTIVE_DIMENSION": float("inf")}}
+                  "_TREE_MIN_REFS": 0, "_TREE_MAX_EFFECTIVE_DIMENSION": float("inf")}}
 
 
 def force_path(monkeypatch, path: str) -> None:
@@ -588,6 +588,16 @@ def test_each_search_takes_the_path_its_size_and_width_call_for(backend, xp, mon
     assert path(narrow, queries) == "direct"
     monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 7 * 1000 - 1)
     assert path(narrow, queries) == ("tree" if backend == "numpy" else "blocked")
+    # ... and against fewer than _TREE_MIN_REFS references no tree, however
+    # many the queries (NearMiss: the majority against a small minority)
+    monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 1 << 26)
+    refs = narrow[:nb._TREE_MIN_REFS - 1]
+    many = rng.normal(size=(2000, 8)) * [10, 10, 1, 1, 1, 1, 1, 1]
+    monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", len(refs))
+    assert path(refs, many) == "direct"
+    monkeypatch.setattr(nb, "_TREE_MIN_REFS", len(refs))
+    assert path(refs, many) == ("tree" if backend == "numpy" else "direct")
+    monkeypatch.setattr(nb, "_DIRECT_WIDE_MAX_PAIRS", 0)
     monkeypatch.setattr(nb, "_DIRECT_MAX_PAIRS", 300 * 300)
     monkeypatch.setattr(nb, "_DIRECT_BACKENDS", frozenset({"numpy"}))
     assert path(small) == ("direct" if backend == "numpy" else "blocked")
