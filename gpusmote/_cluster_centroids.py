@@ -279,7 +279,7 @@ class ClusterCentroids(BaseUnderSampler):
             finally:
                 kmeans.set_params(init="k-means++", n_init=n_init)
         else:
-            self.estimator_.fit(X_host)
+            kmeans.fit(X_host)
         if not hasattr(self.estimator_, "cluster_centers_"):
             raise RuntimeError(
                 f"ClusterCentroids: estimator {type(self.estimator_).__name__} has no "

@@ -166,23 +166,15 @@ class InstanceHardnessThreshold(BaseUnderSampler):
         # the same draws from the same RandomState as imbalanced-learn
         _set_random_states(self.estimator_, random_state)
 
-    def _lean_user_forest(self, X) -> bool:
-        """A given forest the lean fit reproduces: default tree parameters and
-        one job (a forest of several jobs sums its trees' probabilities in the
-        order its threads finish, which no other run need repeat)."""
-        return (getattr(self.estimator_, "n_jobs", 0) is None
-                and lean_forest.supports(self.estimator_, X))
-
-    def _forest_proba(self, X, codes, n_classes: int, splitter) -> np.ndarray:
+    def _forest_proba(self, X, codes, n_classes: int, splitter, lean: bool) -> np.ndarray:
         """``cross_val_predict``'s probabilities for the default forest, or a
         given one the lean fit reproduces, fitted lean where that gives
         scikit-learn's trees (``_lean_forest``), and on all cores from the
         second fold when the first fold's trees were big enough (``n_jobs``;
         a given forest the lean fit turns out not to reproduce keeps its one
-        job)."""
+        job). ``lean``: ``lean_forest.supports`` holds for the forest and X."""
         proba = np.zeros((codes.shape[0], n_classes))
         times_tested = np.zeros(codes.shape[0], dtype=np.int64)
-        lean = lean_forest.supports(self.estimator_, X)
         threads = 1
         folds = check_cv(splitter, codes, classifier=True).split(X, codes)
         for fold, (train, test) in enumerate(folds):
@@ -231,9 +223,13 @@ class InstanceHardnessThreshold(BaseUnderSampler):
             y_host = labels.host()
         codes = np.searchsorted(labels.classes, y_host)  # column of each row's class
         with phase("classifier", be):
-            if self.n_jobs is None and (self.estimator is None or self._lean_user_forest(X_host)):
+            lean = lean_forest.supports(self.estimator_, X_host)
+            # a given forest of several jobs sums its trees' probabilities in the
+            # order its threads finish, which no other run need repeat
+            if self.n_jobs is None and (self.estimator is None
+                                        or (lean and self.estimator_.n_jobs is None)):
                 proba = self._forest_proba(X_host, codes, len(labels.classes),
-                                           self._splitter(random_state))
+                                           self._splitter(random_state), lean)
             else:
                 proba = cross_val_predict(self.estimator_, X_host, y_host,
                                           cv=self._splitter(random_state),
