@@ -146,6 +146,12 @@ _TREE_MIN_REFS = 512
 # fast or faster queries on KEEL sets (segment0's minority against all rows:
 # 0.61 + 2.81 -> 0.53 + 1.37 ms)
 _TREE_BALANCED = False
+# The tree returns k + _TREE_MARGIN candidates per query (each one more costs
+# its walk); rows whose k-th distance the margin cannot certify (ties, near-ties)
+# ask again for k + _TREE_WIDE_MARGIN, and only rows still doubtful are scored
+# against every reference.
+_TREE_MARGIN = 2
+_TREE_WIDE_MARGIN = 16
 # A small direct search (at most _DIRECT_MAX_PAIRS pairs, one strip) runs its
 # GEMM on one BLAS thread up to this many multiply-adds; larger searches always
 # do (their strips run on gpusmote's own threads). Two BLAS threads save ~30 us
@@ -751,51 +757,69 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     its own float64 distances; they are measured exactly and ordered by
     (distance, index). A row is certified when its k-th exact distance lies
     below the tree's m-th distance (a lower bound for every reference it did
-    not return) by more than the rounding of either sum of squares; the rows
-    left (ties at the k-th distance) are searched directly. Data of small
+    not return) by more than the rounding of either sum of squares. The rows
+    left (ties or near-ties at the k-th distance) ask the tree again for a
+    wider margin, and those still left are searched directly. Data of small
     integers (one-hot, counts), where ties are the rule, do not come here.
     """
     from scipy.spatial import cKDTree
 
-    n_ref, n_features = X.shape
+    n_ref = X.shape[0]
     n_q = Q.shape[0]
     n_avail = n_ref - (1 if self_search else 0)
-    m = min(n_avail, k + max(2, min(k, 8)))
     with _timing.phase("neighbours_prepare", be):
         _small_statistics(be, X)  # refuses non-finite and overflowing values
         if not self_search and not bool(np.isfinite(Q).all()):
             _check_finite(be, Q, "queries")
         tree = cKDTree(X, copy_data=False, balanced_tree=_TREE_BALANCED)
-    with _timing.phase("neighbours", be):
-        width = m + (1 if self_search else 0)
-        workers = _n_threads() if n_q >= _TREE_THREADED_MIN_QUERIES else 1
-        dist, cand = tree.query(Q, [*range(1, width + 1)], workers=workers)
-        bound = dist[:, -1]                       # every reference not returned is this far
-        if self_search:
-            # drop each row itself, or the last one where more than m rows tie at 0
-            is_self = cand == np.arange(n_q)[:, None]
-            drop = np.where(is_self.any(axis=1), np.argmax(is_self, axis=1), m)
-            keep = np.arange(width)[None, :] != drop[:, None]
-            cand = cand[keep].reshape(n_q, m)
-    with _timing.phase("neighbours_refine", be):
-        d2, idx = _refine(be, X, Q, cand, k, budget)
-        if m == n_avail:
-            doubtful = np.zeros(0, dtype=np.int64)
-        else:
-            # each sum of d squares is within d * eps of the true one (relative):
-            # a generous margin for both, and for the tree's square root
-            slack = 4 * (n_features + 4) * float(np.finfo(np.float64).eps)
-            doubtful = np.flatnonzero(~(d2[:, k - 1] * (1 + slack) < bound**2 * (1 - slack)))
+    workers = _n_threads() if n_q >= _TREE_THREADED_MIN_QUERIES else 1
+    rows = np.arange(n_q)
+    d2, idx, doubtful = _tree_certified(be, tree, X, Q, rows, k, k + _TREE_MARGIN, n_avail,
+                                        self_search, budget, workers)
     _timing.count("query_rows", n_q)
     _timing.count("tree_rows", n_q)
     if doubtful.size:
         _timing.count("doubtful_rows", doubtful.size)
         with _timing.phase("neighbours_recheck", be):
-            d2[doubtful], idx[doubtful] = _direct(
-                be, X, Q[doubtful], k, False, budget, own=doubtful if self_search else None)
+            found = _tree_certified(be, tree, X, Q, doubtful, k, k + _TREE_WIDE_MARGIN,
+                                    n_avail, self_search, budget, 1)
+            d2[doubtful], idx[doubtful] = found[:2]
+            doubtful = doubtful[found[2]]
+            if doubtful.size:
+                _timing.count("direct_recheck_rows", doubtful.size)
+                d2[doubtful], idx[doubtful] = _direct(
+                    be, X, Q[doubtful], k, False, budget,
+                    own=doubtful if self_search else None)
     if bar is not None:
         bar.update(n_q)
     return d2, idx
+
+
+def _tree_certified(be, tree, X, Q, rows, k: int, m: int, n_avail: int, self_search: bool,
+                    budget: int, workers: int):
+    """The k nearest of queries ``rows`` among the tree's ``m`` nearest, measured
+    exactly, and the positions (in ``rows``) of those not certified."""
+    m = min(n_avail, m)
+    Qr = Q[rows]
+    with _timing.phase("neighbours", be):
+        width = m + (1 if self_search else 0)
+        dist, cand = tree.query(Qr, [*range(1, width + 1)], workers=workers)
+        bound = dist[:, -1]                       # every reference not returned is this far
+        if self_search:
+            # drop each row itself, or the last one where more than m rows tie at 0
+            is_self = cand == rows[:, None]
+            drop = np.where(is_self.any(axis=1), np.argmax(is_self, axis=1), m)
+            keep = np.arange(width)[None, :] != drop[:, None]
+            cand = cand[keep].reshape(rows.size, m)
+    with _timing.phase("neighbours_refine", be):
+        d2, idx = _refine(be, X, Qr, cand, k, budget)
+        if m == n_avail:
+            return d2, idx, np.zeros(0, dtype=np.int64)
+        # each sum of d squares is within d * eps of the true one (relative):
+        # a generous margin for both, and for the tree's square root
+        slack = 4 * (X.shape[1] + 4) * float(np.finfo(np.float64).eps)
+        doubtful = np.flatnonzero(~(d2[:, k - 1] * (1 + slack) < bound**2 * (1 - slack)))
+    return d2, idx, doubtful
 
 
 def _some_high(be, S, k: int, next_one: bool, return_scores: bool = False):

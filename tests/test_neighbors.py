@@ -638,6 +638,33 @@ def test_tree_rows_tied_at_the_kth_distance_are_searched_again(monkeypatch):
     np.testing.assert_array_equal(kneighbors(g, 2, backend="numpy")[1], brute_knn(g, 2)[1])
 
 
+def test_tree_rows_in_small_ties_are_settled_by_a_wider_tree_query(monkeypatch):
+    # a tie of 3 to 6 at the k-th distance passes the first k + 2 candidates but
+    # not the wider k + 16: no row may fall through to the search of every row
+    force_path(monkeypatch, "tree")
+    g = np.stack(np.meshgrid(*[np.arange(7)] * 3), -1).reshape(-1, 3) * 0.5
+    counts = _counts(g, 2)
+    assert counts["doubtful_rows"] > 0
+    assert counts["direct_recheck_rows"] == 0
+    np.testing.assert_array_equal(kneighbors(g, 2, backend="numpy")[1], brute_knn(g, 2)[1])
+
+
+def test_tree_rows_in_ties_wider_than_any_margin_are_searched_directly(monkeypatch):
+    # 30 rows at the same distance from the origin row (and from each other in
+    # pairs): their ties outlast both tree queries, and the direct search
+    # still keeps the lower indices
+    force_path(monkeypatch, "tree")
+    rng = np.random.default_rng(31)
+    star = np.concatenate([np.eye(15), -np.eye(15)]) * 0.5
+    X = np.concatenate([rng.normal(5.0, 1.0, size=(600, 15)), star, np.zeros((1, 15))])
+    X = X[rng.permutation(len(X))]
+    counts = _counts(X, 2)
+    assert counts["direct_recheck_rows"] > 0
+    d, i = kneighbors(X, 2, backend="numpy")
+    np.testing.assert_array_equal(i, brute_knn(X, 2)[1])
+    np.testing.assert_allclose(d, np.sqrt(brute_knn(X, 2)[0]), rtol=1e-12)
+
+
 def test_direct_path_strips_stay_within_the_working_memory(monkeypatch):
     # the direct path scores a strip of queries at a time, never all pairs at once
     force_path(monkeypatch, "direct")
