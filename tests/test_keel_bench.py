@@ -132,3 +132,33 @@ def test_the_median_leaves_out_the_first_run_of_each_chunk(monkeypatch):
     assert row["median_of"] == {"gpusmote": 4, "imblearn": 4}
     assert max(row["runs"]["gpusmote"]) == 1000.0
     assert row["median_seconds"] == {"gpusmote": 1.0, "imblearn": 1.0}
+
+
+def _plot_module():
+    spec = importlib.util.spec_from_file_location(
+        "keel_plot", Path(__file__).resolve().parents[1] / "benchmarks" / "keel_plot.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_figure_takes_each_samplers_pairs_from_the_last_file_that_has_it(tmp_path):
+    import json
+
+    plot = _plot_module()
+    first = {"results": [
+        {"data_set": "a", "sampler": "SMOTE", "ratio": 2.0},
+        {"data_set": "b", "sampler": "SMOTE", "ratio": 0.9},
+        {"data_set": "a", "sampler": "ADASYN", "ratio": 1.5},
+        {"data_set": "c", "sampler": "SMOTEN", "skipped": "no categorical columns"},
+        {"data_set": "d", "sampler": "ADASYN", "errors": {"gpusmote": "x", "imblearn": "y"}},
+    ]}
+    second = {"results": [{"data_set": "a", "sampler": "ADASYN", "ratio": 3.0}]}
+    paths = []
+    for i, content in enumerate((first, second)):
+        paths.append(tmp_path / f"run{i}.json")
+        paths[-1].write_text(json.dumps(content))
+    by_sampler = plot.ratios_by_sampler([str(p) for p in paths])
+    assert by_sampler == {"SMOTE": [("a", 2.0), ("b", 0.9)], "ADASYN": [("a", 3.0)]}
+    out = plot.main([str(p) for p in paths] + ["-o", str(tmp_path / "fig" / "keel.png")])
+    assert Path(out).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
