@@ -30,9 +30,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gpusmote import SMOTE, _timing, bench  # noqa: E402
-from gpusmote.backends import _numpy  # noqa: E402
-from gpusmote.neighbors import kneighbors  # noqa: E402
+from gpusmote import SMOTE, _timing, bench
+from gpusmote.backends import _numpy
+from gpusmote.neighbors import kneighbors
 
 BLOCK = 768
 
