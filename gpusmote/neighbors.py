@@ -772,17 +772,15 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
         if not self_search and not bool(np.isfinite(Q).all()):
             _check_finite(be, Q, "queries")
         tree = cKDTree(X, copy_data=False, balanced_tree=_TREE_BALANCED)
-    workers = _n_threads() if n_q >= _TREE_THREADED_MIN_QUERIES else 1
-    rows = np.arange(n_q)
-    d2, idx, doubtful = _tree_certified(be, tree, X, Q, rows, k, k + _TREE_MARGIN, n_avail,
-                                        self_search, budget, workers)
+    d2, idx, doubtful = _tree_certified(be, tree, X, Q, np.arange(n_q), k, k + _TREE_MARGIN,
+                                        n_avail, self_search, budget)
     _timing.count("query_rows", n_q)
     _timing.count("tree_rows", n_q)
     if doubtful.size:
         _timing.count("doubtful_rows", doubtful.size)
         with _timing.phase("neighbours_recheck", be):
             found = _tree_certified(be, tree, X, Q, doubtful, k, k + _TREE_WIDE_MARGIN,
-                                    n_avail, self_search, budget, 1)
+                                    n_avail, self_search, budget)
             d2[doubtful], idx[doubtful] = found[:2]
             doubtful = doubtful[found[2]]
             if doubtful.size:
@@ -796,11 +794,13 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
 
 
 def _tree_certified(be, tree, X, Q, rows, k: int, m: int, n_avail: int, self_search: bool,
-                    budget: int, workers: int):
-    """The k nearest of queries ``rows`` among the tree's ``m`` nearest, measured
-    exactly, and the positions (in ``rows``) of those not certified."""
+                    budget: int):
+    """The k nearest of queries ``rows`` (sorted, distinct) among the tree's ``m``
+    nearest, measured exactly, and the positions (in ``rows``) of those not
+    certified."""
     m = min(n_avail, m)
-    Qr = Q[rows]
+    Qr = Q if rows.size == Q.shape[0] else Q[rows]  # (all rows: no copy)
+    workers = _n_threads() if rows.size >= _TREE_THREADED_MIN_QUERIES else 1
     with _timing.phase("neighbours", be):
         width = m + (1 if self_search else 0)
         dist, cand = tree.query(Qr, [*range(1, width + 1)], workers=workers)
