@@ -165,10 +165,28 @@ def time_pair(X, y, sampler: str, categorical: list[int], budget: float, min_rou
                 if chunk == 1 or i > 0:
                     timed[lib].append(runs[lib][-1])
         rounds += n
-    med = {lib: statistics.median(timed[lib] or runs[lib]) for lib in libs}
+    kept = {lib: timed[lib] or runs[lib] for lib in libs}
+    med = {lib: statistics.median(kept[lib]) for lib in libs}
     return {"rounds": rounds, "runs": runs, "median_of": {lib: len(timed[lib]) for lib in libs},
             "median_seconds": med,
-            "ratio": med["imblearn"] / med["gpusmote"]}
+            "ratio": med["imblearn"] / med["gpusmote"],
+            "ratio_interval": ratio_interval(kept["gpusmote"], kept["imblearn"])}
+
+
+def ratio_interval(ours: list[float], theirs: list[float], level: float = 0.95,
+                   n_boot: int = 2000) -> list[float]:
+    """A bootstrap interval of the ratio of medians (theirs / ours): each
+    library's runs resampled apart, ``level`` of the resampled ratios inside.
+    An interval that holds 1 says the run cannot tell the two apart."""
+    rng = np.random.default_rng(0)
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+
+    def medians(runs):
+        return np.median(runs[rng.integers(0, runs.size, size=(n_boot, runs.size))], axis=1)
+
+    ratios = medians(theirs) / medians(ours)
+    tail = (1 - level) / 2
+    return [float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail))]
 
 
 def main(argv=None) -> dict:
@@ -177,7 +195,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--samplers", default=",".join(SAMPLERS), help="comma-separated")
     parser.add_argument("--budget", type=float, default=0.5,
                         help="seconds of runs per library and pair before stopping")
-    parser.add_argument("--min-rounds", type=int, default=7)
+    # (at least 4 chunks of each library with the default chunk: a load spike of
+    # a second or two then spoils one chunk of a pair, not half its runs)
+    parser.add_argument("--min-rounds", type=int, default=20)
     parser.add_argument("--max-rounds", type=int, default=41)
     parser.add_argument("--chunk", type=int, default=5,
                         help="consecutive runs of one library before the other's "
@@ -233,9 +253,10 @@ def _line(row: dict) -> str:
     if "errors" in row:
         return f"{head} errors: {row['errors']}"
     med = row["median_seconds"]
+    low, high = row["ratio_interval"]
     return (f"{head} gpusmote {med['gpusmote'] * 1e3:8.2f} ms  imblearn "
-            f"{med['imblearn'] * 1e3:8.2f} ms  ratio {row['ratio']:5.2f}  "
-            f"({row['rounds']} rounds)")
+            f"{med['imblearn'] * 1e3:8.2f} ms  ratio {row['ratio']:5.2f} "
+            f"[{low:.2f}, {high:.2f}]  ({row['rounds']} rounds)")
 
 
 def summary(rows: list[dict]) -> dict:
@@ -250,7 +271,12 @@ def summary(rows: list[dict]) -> dict:
         "min_ratio": min(ratios) if ratios else None,
         "median_ratio": statistics.median(ratios) if ratios else None,
         "below_1": [{"data_set": r["data_set"], "sampler": r["sampler"],
-                     "ratio": r["ratio"]} for r in timed if r["ratio"] < 1.0],
+                     "ratio": r["ratio"], "ratio_interval": r.get("ratio_interval")}
+                    for r in timed if r["ratio"] < 1.0],
+        # pairs whose whole 95 % interval lies below 1: slower beyond this run's noise
+        "below_1_beyond_noise": [
+            {"data_set": r["data_set"], "sampler": r["sampler"], "ratio": r["ratio"]}
+            for r in timed if r.get("ratio_interval") and r["ratio_interval"][1] < 1.0],
     }
 
 

@@ -28,6 +28,8 @@ def test_a_pair_runs_both_libraries_interleaved_and_reports_the_ratio_of_medians
     assert len(row["runs"]["gpusmote"]) == len(row["runs"]["imblearn"]) == 3
     med = row["median_seconds"]
     assert row["ratio"] == pytest.approx(med["imblearn"] / med["gpusmote"])
+    low, high = row["ratio_interval"]
+    assert low <= row["ratio"] <= high
     assert med["gpusmote"] == pytest.approx(np.median(row["runs"]["gpusmote"]))
 
 
@@ -63,8 +65,29 @@ def test_summary_counts_and_names_the_pairs_below_one():
     s = keel.summary(rows)
     assert s["pairs_timed"] == 2 and s["pairs_skipped"] == 1
     assert s["min_ratio"] == 0.5 and s["median_ratio"] == 1.25
-    assert s["below_1"] == [{"data_set": "a", "sampler": "ADASYN", "ratio": 0.5}]
+    assert s["below_1"] == [{"data_set": "a", "sampler": "ADASYN", "ratio": 0.5,
+                             "ratio_interval": None}]
     assert s["pairs_failed"][0]["data_set"] == "b"
+
+
+def test_the_interval_of_a_ratio_tells_a_real_gap_from_noise():
+    rng = np.random.default_rng(1)
+    fast = list(1.0 + 0.05 * rng.random(16))
+    slow = list(1.3 + 0.05 * rng.random(16))
+    low, high = keel.ratio_interval(slow, fast)  # gpusmote slower: theirs / ours < 1
+    assert high < 1.0 and low > 0.7
+    low, high = keel.ratio_interval(fast, list(1.0 + 0.05 * rng.random(16)))
+    assert low < 1.0 < high
+    assert keel.ratio_interval(fast, fast) == keel.ratio_interval(fast, fast)  # seeded
+
+
+def test_summary_names_the_pairs_slower_beyond_their_interval():
+    rows = [{"data_set": "a", "sampler": "SMOTE", "ratio": 0.95, "ratio_interval": [0.85, 1.04]},
+            {"data_set": "b", "sampler": "SMOTE", "ratio": 0.8, "ratio_interval": [0.75, 0.86]},
+            {"data_set": "c", "sampler": "SMOTE", "ratio": 1.5, "ratio_interval": [1.4, 1.6]}]
+    s = keel.summary(rows)
+    assert [r["data_set"] for r in s["below_1"]] == ["a", "b"]
+    assert s["below_1_beyond_noise"] == [{"data_set": "b", "sampler": "SMOTE", "ratio": 0.8}]
 
 
 def test_thirty_distinct_sets_and_every_shipped_sampler_imbalanced_learn_has():
