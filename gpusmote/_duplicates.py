@@ -93,8 +93,9 @@ def find_groups(be, X, budget: int) -> Groups | None:
     label[order] = rank[run_first][run]
     n_runs = int(run_first.shape[0])
     # by group, ascending index inside each (label and row share 64 bits)
-    members = (_by_key_then_row(xp, label.astype(xp.uint64) << xp.uint64(_row_bits(n)), n)
-               if 2 * _row_bits(n) <= 64 else be.argsort_stable(label))
+    row_bits = _row_bits(n)
+    members = (_by_key_then_row(xp, label.astype(xp.uint64) << xp.uint64(row_bits), n)
+               if 2 * row_bits <= 64 else be.argsort_stable(label))
     count = xp.bincount(label, minlength=n_runs)
     start = xp.cumsum(count) - count
     return Groups(first=xp.flatnonzero(is_first), label=label, members=members,

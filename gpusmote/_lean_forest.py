@@ -17,13 +17,14 @@ the caller then fits the forest itself.
 from __future__ import annotations
 
 import copy
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.utils import check_random_state
+
+from .backends._numpy import _pool
 
 try:
     from sklearn.tree._criterion import Gini
@@ -64,7 +65,7 @@ def fit_predict_proba(forest, X_train, y_train, X_test, *, threads: int = 1,
     """``(classes_, predict_proba(X_test))`` of ``forest`` fitted on the training
     rows, or None when ``verify`` finds that the lean fit does not reproduce
     scikit-learn's. ``supports(forest, X)`` must hold. ``threads > 1`` builds
-    the trees on that many threads (the builder releases the GIL); the
+    the trees on gpusmote's thread pool, one per core (the builder releases the GIL); the
     probabilities are summed in tree order on one thread either way."""
     X_fit = np.asarray(X_train, dtype=np.float32, order="C")  # the forest's own cast
     classes, codes = np.unique(y_train, return_inverse=True)
@@ -84,8 +85,8 @@ def fit_predict_proba(forest, X_train, y_train, X_test, *, threads: int = 1,
                                             X_train, y_train, X_test):
         return None
     if threads > 1 and len(seeds) > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            trees = [first, *pool.map(build, seeds[1:])]
+        # (gpusmote's one pool for the process: a pool per fold starts threads)
+        trees = [first, *_pool().map(build, seeds[1:])]
     else:
         trees = [first, *map(build, seeds[1:])]
     proba = np.zeros((X_test.shape[0], classes.size))
