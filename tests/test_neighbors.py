@@ -737,6 +737,28 @@ def test_small_direct_searches_score_in_float64_at_once(monkeypatch):
 
 
 
+def test_small_float64_searches_score_the_data_as_it_is_unless_it_lies_far_from_0(monkeypatch):
+    # no centred, folded copy of X where the rounding bound of uncentred scores
+    # stays tight (values within _UNCENTRED_MAX_OFFSET of their range from 0)
+    rng = np.random.default_rng(8)
+    X = rng.uniform(0, 1, size=(300, 4))
+    Q = X[::9] + 0.0
+    for data, uncentred in [(X, True), (X + 1000.0, True), (X + 1e6, False),
+                            (X.astype(np.float32), False)]:
+        queries = Q.astype(data.dtype) + (data[0, 0] - X[0, 0]).astype(data.dtype)
+        for q in (None, queries):
+            counts = _counts(data, 5, q)
+            assert counts["direct_rows"] == (300 if q is None else len(Q))
+            assert ("direct_uncentred_rows" in counts) == uncentred
+            np.testing.assert_array_equal(kneighbors(data, 5, q, backend="numpy")[1],
+                                          brute_knn(data, 5, q)[1])
+    # near the offset limit the bound still lets only a few references through
+    # (every reference measured exactly would start the search again with groups)
+    monkeypatch.setattr(nb, "_UNGROUPED_MAX_MEASURED", 3 * len(Q))
+    counts = _counts(X + 1000.0, 5, Q + 1000.0)
+    assert "ungrouped_retries" not in counts and counts["direct_uncentred_rows"] == len(Q)
+
+
 class _Tally:
     """A progress bar that only adds up what it is told."""
 
