@@ -185,25 +185,29 @@ class BorderlineSMOTE(BaseSMOTE):
             "other classes); use SMOTE for this data, or try another m_neighbors.", UserWarning, stacklevel=4)
 
     def _danger(self, be, X, rows, code):
-        """Boolean mask over ``rows``: at least half, not all, neighbours of other classes."""
+        """Boolean mask over ``rows``: at least half, not all, neighbours of
+        other classes; and the m nearest of each row among all rows, nearest
+        first, when gpusmote's own search found them (None otherwise)."""
         name = type(self).__name__
         if isinstance(self.m_neighbors, numbers.Integral):
             m = int(self.m_neighbors)
             check_enough_rows(X.shape[0], m, name, "m_neighbors")
             nbrs = neighbours_among_all(be, X, rows, m, self.working_memory)
+            own = nbrs
         else:
             m = int(self.nn_m_.n_neighbors) - 1
             nbrs = neighbours_from_estimator(self.nn_m_, be, X, rows_of(be, X, rows))
+            own = None
         n_other = (self._codes[nbrs] != code).sum(axis=1)
         # stays on the backend: only whether any row is in danger is read
-        return (n_other >= m / 2) & (n_other < m)
+        return (n_other >= m / 2) & (n_other < m), own
 
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
         xp = be.xp
         name = type(self).__name__
         code = self._labels.code_of(label)
         rows = be.asarray(rows)
-        danger = self._danger(be, X, rows, code)
+        danger, m_nearest = self._danger(be, X, rows, code)
         if not bool(danger.any()):
             k = max(self._n_neighbors(), 1)
             return ClassPlan(label, xp.empty(0, dtype=xp.int64),
@@ -223,7 +227,12 @@ class BorderlineSMOTE(BaseSMOTE):
                                                   rows_of(be, X_class, in_danger))
             return ClassPlan(label, seeds_dev, rows[local], n_new)
         # borderline-2: neighbours of any class; steps towards other classes halved
-        if integral:
+        if integral and m_nearest is not None and int(self.k_neighbors) <= m_nearest.shape[1]:
+            # the k nearest among all rows are the first k of the m nearest the
+            # danger search found (both ordered by distance, then index): no
+            # second search
+            nbrs = m_nearest[danger][:, :int(self.k_neighbors)]
+        elif integral:
             check_enough_rows(X.shape[0], int(self.k_neighbors), name, "k_neighbors")
             nbrs = neighbours_among_all(be, X, seeds_dev, int(self.k_neighbors),
                                         self.working_memory)

@@ -85,6 +85,33 @@ def test_borderline2_steps_towards_other_classes_stay_in_the_first_half(backend,
         assert ok.all()
 
 
+def test_borderline2_takes_its_k_nearest_from_the_danger_search(monkeypatch):
+    # k <= m: the k nearest among all rows are the first k of the danger
+    # search's m nearest (both by distance, then index); no second search
+    import gpusmote.neighbors as nb
+
+    X, y = _data()
+    X = np.vstack([X, X[y == 2][:15]])  # copies: ties at distance 0, self among them
+    y = np.concatenate([y, np.full(15, 2)])
+    searches = []
+    search = nb.kneighbors
+    monkeypatch.setattr(nb, "kneighbors", lambda *a, **kw: searches.append(1) or search(*a, **kw))
+    ours = BorderlineSMOTE(kind="borderline-2", k_neighbors=4, random_state=0)
+    X_res, _ = ours.fit_resample(X, y)
+    assert len(searches) == 2  # one danger search per minority class, nothing more
+    # an m_neighbors estimator finds the same danger rows but leaves the k
+    # nearest to a search of their own
+    other = BorderlineSMOTE(kind="borderline-2", k_neighbors=4, random_state=0,
+                            m_neighbors=NearestNeighbors(n_neighbors=11))
+    X_other, _ = other.fit_resample(X, y)
+    assert len(searches) == 4
+    np.testing.assert_array_equal(X_res, X_other)
+    # k > m: a search of its own too
+    BorderlineSMOTE(kind="borderline-2", k_neighbors=6, m_neighbors=5,
+                    random_state=0).fit_resample(X, y)
+    assert len(searches) == 8
+
+
 def test_a_class_without_danger_rows_gets_no_new_rows_as_in_imblearn():
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(0, 1, (100, 2)), rng.normal(50, 1, (20, 2))])
