@@ -598,8 +598,7 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
         elif small:
             centre, spread = _small_statistics(be, X)
         else:
-            stats = _statistics(be, X, n_sample=_DIRECT_CENTRE_SAMPLE)
-            centre, spread = stats[0], stats[5]
+            centre, spread = _small_statistics(be, X, median=True)
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
         # cannot separate (heavy tails, near-ties) are scored again in float64
@@ -988,16 +987,23 @@ def _statistics(be, X, median: bool = True, n_sample: int = _CENTRE_SAMPLE):
     return centre_dev, centre, top, bottom, integral, spread, sample
 
 
-def _small_statistics(be, X):
-    """The mean of X (the centre) and the largest distance of a value from it
-    in any column (an upper bound of the spread), for a search small enough
-    that its centre hardly matters; refuses X as ``_statistics`` does. Whole-
-    array extremes and a matrix-vector mean: column-wise reductions cost more
-    than the search at these sizes."""
+def _small_statistics(be, X, median: bool = False):
+    """The centre of a direct search and the largest distance of a value from
+    it in any column (an upper bound of the spread); refuses X as
+    ``_statistics`` does. The centre is the mean of X, or with ``median`` the
+    per-column median of about _DIRECT_CENTRE_SAMPLE evenly spaced rows
+    (robust to heavy tails, where float32 scores). Whole-array extremes and a
+    matrix-vector mean: column-wise reductions of a narrow X cost more than
+    the search at these sizes (segment0's 2 308 x 19: 0.14 ms for the columns'
+    extremes, 0.01 ms for the array's)."""
     xp = be.xp
     n = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        centre_dev = (xp.ones(n, dtype=xp.float64) @ X.astype(xp.float64, copy=False)) / n
+        if median:
+            sample = _sample_rows(X, _DIRECT_CENTRE_SAMPLE).astype(xp.float64, copy=False)
+            centre_dev = xp.median(sample, axis=0)
+        else:
+            centre_dev = (xp.ones(n, dtype=xp.float64) @ X.astype(xp.float64, copy=False)) / n
         # the centre and both extremes in one download
         stats = be.to_numpy(xp.concatenate([centre_dev, xp.stack([
             X.max().astype(xp.float64), X.min().astype(xp.float64)])]))
@@ -1467,11 +1473,8 @@ def _exact_d2(xp, X, Q, q_rows, ref_idx):
 def _order_by_distance(be, d2, idx):
     """Sort each row by (distance, index): ties go to the lower index."""
     xp = be.xp
-    by_index = xp.argsort(idx, axis=1)
-    idx = xp.take_along_axis(idx, by_index, axis=1)
-    d2 = xp.take_along_axis(d2, by_index, axis=1)
-    by_dist = be.argsort_stable(d2, axis=1)
-    return xp.take_along_axis(d2, by_dist, axis=1), xp.take_along_axis(idx, by_dist, axis=1)
+    order = be.argsort_rows_by(d2, idx)
+    return xp.take_along_axis(d2, order, axis=1), xp.take_along_axis(idx, order, axis=1)
 
 
 def _refine(be, X, Q, cand, k: int, budget: int):

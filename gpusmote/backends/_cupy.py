@@ -347,6 +347,15 @@ class CupyBackend:  # pragma: no cover - needs a GPU
         """Stable argsort (CuPy's argsort is always stable and takes no ``kind``)."""
         return self.xp.argsort(a, axis=axis)
 
+    def argsort_rows_by(self, primary, secondary):
+        """Each row's order by ``primary``, ties by ``secondary`` (CuPy's lexsort
+        takes no axis: by ``secondary``, then stably by ``primary``)."""
+        xp = self.xp
+        by_secondary = xp.argsort(secondary, axis=-1)
+        return xp.take_along_axis(
+            by_secondary, xp.argsort(xp.take_along_axis(primary, by_secondary, axis=-1), axis=-1),
+            axis=-1)
+
     def repeat_rows(self, counts, total: int):
         """``repeat(arange(len(counts)), counts)``; CuPy's repeat takes no array counts."""
         cp = self.xp

@@ -249,6 +249,12 @@ class NumpyBackend:
         return np.argsort(a, axis=axis, kind="stable")
 
     @staticmethod
+    def argsort_rows_by(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+        """Each row's order by ``primary``, ties by ``secondary`` (one lexsort:
+        half the time of two stable argsorts)."""
+        return np.lexsort((secondary, primary), axis=-1)
+
+    @staticmethod
     def repeat_rows(counts: np.ndarray, total: int) -> np.ndarray:
         """Row ``i`` repeated ``counts[i]`` times (``total`` = counts.sum())."""
         out = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
