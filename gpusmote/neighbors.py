@@ -596,9 +596,9 @@ def _direct(be, X, Q, k: int, self_search: bool, budget: int, bar=None, own=None
             centre = spread = None
             _timing.count("direct_uncentred_rows", n_q)
         elif small:
-            centre, spread = _small_statistics(be, X)
+            centre, spread = _lean_statistics(be, X)
         else:
-            centre, spread = _small_statistics(be, X, median=True)
+            centre, spread = _lean_statistics(be, X, median=True)
         # float32 scores (half the bytes and twice the GEMM rate of float64)
         # where their squares cannot overflow; rows that float32's rounding
         # cannot separate (heavy tails, near-ties) are scored again in float64
@@ -772,10 +772,11 @@ def _uncentred_suits(be, X, Q) -> bool:
     xp = be.xp
     if not (X.dtype == xp.float64 and Q.dtype == xp.float64):
         return False
-    extremes = be.to_numpy(xp.stack([X.max(), X.min()]))  # (NaN wins both)
-    _check_magnitude(float(np.abs(extremes).max()))
+    top, bottom = be.to_numpy(xp.stack([X.max(), X.min()]))  # (NaN wins both)
+    magnitude = float(np.max(np.abs([top, bottom])))
+    _check_magnitude(magnitude)
     with np.errstate(over="ignore"):
-        return bool(np.abs(extremes).max() <= _UNCENTRED_MAX_OFFSET * (extremes[0] - extremes[1]))
+        return magnitude <= _UNCENTRED_MAX_OFFSET * float(top - bottom)
 
 
 def _unfolded(be, X, Q, self_search: bool, budget: int):
@@ -813,7 +814,7 @@ def _tree(be, X, Q, k: int, self_search: bool, budget: int, bar=None):
     n_q = Q.shape[0]
     n_avail = n_ref - (1 if self_search else 0)
     with _timing.phase("neighbours_prepare", be):
-        _small_statistics(be, X)  # refuses non-finite and overflowing values
+        _lean_statistics(be, X)  # refuses non-finite and overflowing values
         if not self_search and not bool(np.isfinite(Q).all()):
             _check_finite(be, Q, "queries")
         tree = cKDTree(X, copy_data=False, balanced_tree=_TREE_BALANCED)
@@ -957,29 +958,24 @@ def _frame(be, X):
     return centre_dev, (1.0 / spread if spread > 0 else 1.0), False, direction
 
 
-def _statistics(be, X, median: bool = True, n_sample: int = _CENTRE_SAMPLE):
-    """The centre of a search (device and host copies), the columns' max and min,
-    which sampled columns hold integers (None without ``median``), the spread,
-    and the sample; refuses
-    non-finite values and values whose squares would overflow float64.
+def _statistics(be, X):
+    """The centre of the blocked search (device and host copies), the columns'
+    max and min, which sampled columns hold integers, the spread, and the
+    sample; refuses non-finite values and values whose squares would overflow
+    float64.
 
-    The centre is the per-column median of (at most about) ``n_sample``
+    The centre is the per-column median of (at most about) ``_CENTRE_SAMPLE``
     evenly spaced rows. Every statistic comes down in one download (one sync
     on a device, where a sync per scalar costs more than this computation).
     """
     xp = be.xp
-    sample = _sample_rows(X, n_sample)
-    # (``median=False``: the sample's mean, a tenth of the cost, for the paths
-    # whose answer does not depend on the centre's robustness)
+    sample = _sample_rows(X, _CENTRE_SAMPLE)
     # in float64: the middle of two float32 values near the float32 maximum overflows
-    sample64 = sample.astype(xp.float64, copy=False)
-    centre_dev = xp.median(sample64, axis=0) if median else sample64.mean(axis=0)
-    parts = [centre_dev, X.max(axis=0).astype(xp.float64), X.min(axis=0).astype(xp.float64)]
-    if median:  # (only the blocked search's frame asks which columns are integers)
-        parts.append((sample == xp.rint(sample)).all(axis=0).astype(xp.float64))
+    centre_dev = xp.median(sample.astype(xp.float64, copy=False), axis=0)
+    parts = [centre_dev, X.max(axis=0).astype(xp.float64), X.min(axis=0).astype(xp.float64),
+             (sample == xp.rint(sample)).all(axis=0).astype(xp.float64)]
     stats = be.to_numpy(xp.stack(parts))
-    centre, top, bottom = stats[:3]
-    integral = stats[3] if median else None
+    centre, top, bottom, integral = stats
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         spread = float(np.maximum(top - centre, centre - bottom).max())
         magnitude = max(spread, float(np.abs(centre).max()))
@@ -987,7 +983,7 @@ def _statistics(be, X, median: bool = True, n_sample: int = _CENTRE_SAMPLE):
     return centre_dev, centre, top, bottom, integral, spread, sample
 
 
-def _small_statistics(be, X, median: bool = False):
+def _lean_statistics(be, X, median: bool = False):
     """The centre of a direct search and the largest distance of a value from
     it in any column (an upper bound of the spread); refuses X as
     ``_statistics`` does. The centre is the mean of X, or with ``median`` the
