@@ -189,18 +189,17 @@ class BorderlineSMOTE(BaseSMOTE):
         other classes; and the m nearest of each row among all rows, nearest
         first, when gpusmote's own search found them (None otherwise)."""
         name = type(self).__name__
-        if isinstance(self.m_neighbors, numbers.Integral):
+        own_search = isinstance(self.m_neighbors, numbers.Integral)
+        if own_search:
             m = int(self.m_neighbors)
             check_enough_rows(X.shape[0], m, name, "m_neighbors")
             nbrs = neighbours_among_all(be, X, rows, m, self.working_memory)
-            own = nbrs
         else:
             m = int(self.nn_m_.n_neighbors) - 1
             nbrs = neighbours_from_estimator(self.nn_m_, be, X, rows_of(be, X, rows))
-            own = None
         n_other = (self._codes[nbrs] != code).sum(axis=1)
         # stays on the backend: only whether any row is in danger is read
-        return (n_other >= m / 2) & (n_other < m), own
+        return (n_other >= m / 2) & (n_other < m), (nbrs if own_search else None)
 
     def _plan_class(self, be, X, y, label, rows, n_new) -> ClassPlan:
         xp = be.xp

@@ -752,16 +752,24 @@ def _folded(be, X, Q, centre, self_search: bool, dtype, budget: int):
         return Xf, (xp.concatenate([Xf[:, :-1], xp.ones((n_ref, 1), dtype=dtype)], axis=1),
                     x_sq)
     Qf = xp.ones((Q.shape[0], n_features + 1), dtype=dtype)
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by _query_sq_norms
         xp.subtract(Q, centre, out=Qf[:, :-1], casting="same_kind")
-        q_sq = _row_sq_norms(be, Qf[:, :-1], budget)
+    return Xf, (Qf, _query_sq_norms(be, Qf[:, :-1], Q, budget))
+
+
+def _query_sq_norms(be, A, Q, budget: int):
+    """Squared row norms of ``A`` (the queries ``Q`` as a search scores them);
+    refuses queries whose squares overflow, naming a non-finite cell of Q."""
+    xp = be.xp
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        q_sq = _row_sq_norms(be, A, budget)
     if not bool(xp.isfinite(q_sq).all()):
         _check_finite(be, Q, "queries")
         raise ValueError(
             "some queries lie so far from X that their squared distances overflow "
-            f"{xp.dtype(dtype).name}; rescale the data, or query with rows on the "
+            f"{xp.dtype(A.dtype).name}; rescale the data, or query with rows on the "
             "scale of X.")
-    return Xf, (Qf, q_sq)
+    return q_sq
 
 
 def _uncentred_suits(be, X, Q) -> bool:
@@ -782,17 +790,8 @@ def _uncentred_suits(be, X, Q) -> bool:
 def _unfolded(be, X, Q, self_search: bool, budget: int):
     """``(X, (Q, squared norms of Q's rows), -|r|^2/2 of X's rows)``, X and Q
     as they are: ``_direct``'s scores are then the GEMM plus the last term."""
-    xp = be.xp
     x_sq = _row_sq_norms(be, X, budget)
-    if self_search:
-        return X, (X, x_sq), -0.5 * x_sq
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below
-        q_sq = _row_sq_norms(be, Q, budget)
-    if not bool(xp.isfinite(q_sq).all()):
-        _check_finite(be, Q, "queries")
-        raise ValueError(
-            "some queries lie so far from X that their squared distances overflow "
-            "float64; rescale the data, or query with rows on the scale of X.")
+    q_sq = x_sq if self_search else _query_sq_norms(be, Q, Q, budget)
     return X, (Q, q_sq), -0.5 * x_sq
 
 
