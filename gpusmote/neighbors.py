@@ -921,7 +921,9 @@ def _k_nearest_pairs(be, X, Q, q_rows, r, c, k: int, budget: int):
         p1 = min(p0 + pairs, r.shape[0])
         diff = X[c[p0:p1]].astype(xp.float64, copy=False)  # (a gather: a new array)
         diff -= Q[q_rows[r[p0:p1]]]
-        d2[p0:p1] = xp.einsum("ij,ij->i", diff, diff)
+        # (a pair's sum must not depend on its chunk: the copies of a row tie
+        # exactly, and the lower index must win)
+        d2[p0:p1] = be.sum_squares(diff)
     # group by row, then (distance, index) inside a row; keep the first k
     order = xp.lexsort(xp.stack([c.astype(xp.float64), d2, r.astype(xp.float64)]))
     r_sorted = r[order]

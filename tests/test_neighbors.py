@@ -269,6 +269,22 @@ HARD = ["rows_scaled_1e6", "one_value_1e7", "column_1e9", "one_row_repeated",
         "rows_repeated", "binary", "many_zeros", "one_hot", "large_counts"]
 
 
+@pytest.mark.parametrize("width", [1, 2, 5, 6, 33])
+def test_a_sum_of_squares_does_not_depend_on_the_call_that_measures_it(backend, xp, width):
+    # Exact ties between copies of a row go to the lower index only if each
+    # pair's squared distance is the same in every call: on an H100, CuPy's
+    # einsum measured a pair alone one ulp below the same pair among others
+    # (the stand-in reproduces that; see _fake_cupy.einsum).
+    be = get_backend(backend)
+    diff = np.random.default_rng(width).normal(size=(9, width))
+    together = to_numpy(be.sum_squares(xp.asarray(diff)))
+    alone = [to_numpy(be.sum_squares(xp.asarray(diff[i:i + 1])))[0] for i in range(9)]
+    np.testing.assert_array_equal(alone, together)
+    np.testing.assert_allclose(together, (diff ** 2).sum(axis=1), rtol=1e-14)
+    blocks = to_numpy(be.sum_squares(xp.asarray(diff.reshape(3, 3, width))))
+    np.testing.assert_array_equal(blocks.reshape(-1), together)
+
+
 @pytest.mark.parametrize("name", HARD)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_hard_inputs_match_brute_force_exactly(backend, xp, name, dtype, search_path):

@@ -255,6 +255,13 @@ class NumpyBackend:
         return np.lexsort((secondary, primary), axis=-1)
 
     @staticmethod
+    def sum_squares(diff: np.ndarray) -> np.ndarray:
+        """Sum of squares over the last axis (``diff`` may be overwritten).
+        NumPy's einsum sums each row by the same loop whatever the number of
+        rows, so an exact tie stays a tie between calls of any shape."""
+        return np.einsum("...j,...j->...", diff, diff)
+
+    @staticmethod
     def repeat_rows(counts: np.ndarray, total: int) -> np.ndarray:
         """Row ``i`` repeated ``counts[i]`` times (``total`` = counts.sum())."""
         out = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
