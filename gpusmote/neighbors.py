@@ -1135,7 +1135,13 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
         order = be.argsort_stable(p_q)
         p_q = p_q[order]
         Qc = Qc[order]
-        if self_search and self_rows is None:  # X in the same order: own rows on the diagonal
+        if self_search and self_rows is None and be.name not in _PRUNING_BACKENDS:
+            # the references stay in index order, own rows masked by index: met
+            # in sorted order, each nearer block beats every row's bar, and the
+            # GPU's top-k filter merges its pool after every tile (S10's search
+            # on an H100 took 29.8 ms with sorted references, 8.6 ms without)
+            self_rows = xp.arange(n_q)
+        elif self_search and self_rows is None:  # X in the same order: own rows on the diagonal
             ref_order, p_ref, Xc = order, p_q, Qc
         elif be.name in _PRUNING_BACKENDS:
             p_ref = Xc @ direction
