@@ -300,7 +300,6 @@ def test_smote_on_the_stand_in_runs_the_cuda_source(fake_cupy_real_kernels, monk
                        atol=1e-5 if dtype == np.float32 else 1e-9).all()
 
 
-
 def test_a_dominant_column_self_search_meets_its_references_in_index_order(
         fake_cupy, monkeypatch):
     """Along a dominant column the queries are sorted, but on the GPU (which

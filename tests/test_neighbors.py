@@ -277,11 +277,12 @@ def test_a_sum_of_squares_does_not_depend_on_the_call_that_measures_it(backend, 
     # (the stand-in reproduces that; see _fake_cupy.einsum).
     be = get_backend(backend)
     diff = np.random.default_rng(width).normal(size=(9, width))
-    together = to_numpy(be.sum_squares(xp.asarray(diff)))
-    alone = [to_numpy(be.sum_squares(xp.asarray(diff[i:i + 1])))[0] for i in range(9)]
+    # (copies: sum_squares may overwrite its argument)
+    together = to_numpy(be.sum_squares(xp.asarray(diff.copy())))
+    alone = [to_numpy(be.sum_squares(xp.asarray(diff[i:i + 1].copy())))[0] for i in range(9)]
     np.testing.assert_array_equal(alone, together)
     np.testing.assert_allclose(together, (diff ** 2).sum(axis=1), rtol=1e-14)
-    blocks = to_numpy(be.sum_squares(xp.asarray(diff.reshape(3, 3, width))))
+    blocks = to_numpy(be.sum_squares(xp.asarray(diff.reshape(3, 3, width).copy())))
     np.testing.assert_array_equal(blocks.reshape(-1), together)
 
 
