@@ -1135,24 +1135,26 @@ def _candidates(be, Xc, Qc, half_sq, m: int, self_search: bool, budget: int, siz
         order = be.argsort_stable(p_q)
         p_q = p_q[order]
         Qc = Qc[order]
-        if self_search and self_rows is None and be.name not in _PRUNING_BACKENDS:
-            # the references stay in index order, own rows masked by index: met
-            # in sorted order, each nearer block beats every row's bar, and the
-            # GPU's top-k filter merges its pool after every tile (S10's search
-            # on an H100 took 29.8 ms with sorted references, 8.6 ms without)
-            self_rows = xp.arange(n_q)
-        elif self_search and self_rows is None:  # X in the same order: own rows on the diagonal
-            ref_order, p_ref, Xc = order, p_q, Qc
-        elif be.name in _PRUNING_BACKENDS:
-            p_ref = Xc @ direction
-            ref_order = be.argsort_stable(p_ref)
-            p_ref, Xc = p_ref[ref_order], Xc[ref_order]
-        if self_rows is not None:
-            if ref_order is not None:
-                back_ref = xp.empty_like(ref_order)
-                back_ref[ref_order] = xp.arange(n_ref, dtype=ref_order.dtype)
-                self_rows = back_ref[self_rows]
-            self_rows = self_rows[order]
+        if self_search and self_rows is None:
+            if be.name in _PRUNING_BACKENDS:  # X in the same order: own rows on the diagonal
+                ref_order, p_ref, Xc = order, p_q, Qc
+            else:
+                # the references stay in index order, own rows masked by index:
+                # met in sorted order, each nearer block beats every row's bar,
+                # and the GPU's top-k filter merges its pool after every tile
+                # (S10's search on an H100: 29.8 ms sorted, 8.6 ms without)
+                self_rows = order
+        else:
+            if be.name in _PRUNING_BACKENDS:
+                p_ref = Xc @ direction
+                ref_order = be.argsort_stable(p_ref)
+                p_ref, Xc = p_ref[ref_order], Xc[ref_order]
+            if self_rows is not None:
+                if ref_order is not None:
+                    back_ref = xp.empty_like(ref_order)
+                    back_ref[ref_order] = xp.arange(n_ref, dtype=ref_order.dtype)
+                    self_rows = back_ref[self_rows]
+                self_rows = self_rows[order]
     own_offset = self_search and self_rows is None  # the diagonal, found by offset
     prune = ref_order is not None and be.name in _PRUNING_BACKENDS
     if prune:
